@@ -1,0 +1,49 @@
+# Berth: one binary, one SQLite file.
+# `make run` and `make test` do all set-up on a fresh machine.
+
+GO ?= go
+HTMX := static/js/htmx.min.js
+PKG := ./...
+
+.PHONY: all run build test test-short generate check-generate assets fuzz vet fmt clean
+
+all: build
+
+## run: start Berth on :8080 with ./berth.db (default catalog loaded on first start)
+run: assets
+	$(GO) run ./cmd/berth serve
+
+## build: build the berth binary with everything embedded
+build: assets
+	$(GO) build -trimpath -o berth ./cmd/berth
+
+## assets: copy the pinned htmx from npm into the embedded static tree
+assets: $(HTMX)
+
+$(HTMX): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	cp node_modules/htmx.org/dist/htmx.min.js $(HTMX)
+
+## generate: regenerate templ views
+generate:
+	$(GO) tool templ generate
+
+## check-generate: fail when committed templ output is stale (needs a git checkout)
+check-generate: generate
+	@git diff --exit-code -- '*_templ.go' || { echo "templ output is stale: run make generate and commit"; exit 1; }
+	@test -z "$$(git ls-files --others --exclude-standard -- '*_templ.go')" || { echo "uncommitted *_templ.go files"; exit 1; }
+
+## test: vet, race-checked tests (browser tests included), fuzz seed corpora
+test: assets
+	$(GO) vet $(PKG)
+	$(GO) test -race -count=1 $(PKG)
+
+## fuzz: a short coverage-guided run of every fuzz target
+fuzz:
+	$(GO) test ./store -run '^$$' -fuzz FuzzParseFilter -fuzztime 30s
+
+fmt:
+	gofmt -w $$(git ls-files '*.go')
+
+clean:
+	rm -f berth $(HTMX)

@@ -1,0 +1,261 @@
+// Command berth runs the Berth image portal and its operator subcommands.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/berth/berth/docs"
+	"github.com/berth/berth/static"
+	"github.com/berth/berth/store"
+	"github.com/berth/berth/web"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr)
+	stop()
+	if err != nil {
+		var ue usageError
+		if errors.As(err, &ue) {
+			fmt.Fprintln(os.Stderr, "berth:", err)
+			os.Exit(2)
+		}
+		fmt.Fprintln(os.Stderr, "berth:", err)
+		os.Exit(1)
+	}
+}
+
+// usageError is a mistake on the command line; it exits with status 2.
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+const usage = `Usage: berth [command] [flags]
+
+Commands:
+  serve [--addr :8080]          run the web portal and API (the default)
+  catalog import FILE           add or update images from a catalog file (- for stdin)
+  catalog export                write the catalog as JSON to stdout
+  backup FILE                   write a consistent copy of the database to FILE
+
+Every command takes --db PATH (default ./berth.db, or $BERTH_DB) and creates
+and migrates the database when needed.
+`
+
+// run is main without the process: arguments, environment and streams come
+// in, so tests can call it directly.
+func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
+	cmd := "serve"
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		cmd, args = args[0], args[1:]
+	}
+	switch cmd {
+	case "serve":
+		return cmdServe(ctx, args, getenv, stdout, stderr)
+	case "catalog":
+		if len(args) == 0 {
+			return usageError{"catalog needs a subcommand: import FILE or export"}
+		}
+		switch args[0] {
+		case "import":
+			return cmdCatalogImport(ctx, args[1:], getenv, stdin, stdout, stderr)
+		case "export":
+			return cmdCatalogExport(ctx, args[1:], getenv, stdout, stderr)
+		}
+		return usageError{fmt.Sprintf("unknown catalog subcommand %q: use import FILE or export", args[0])}
+	case "backup":
+		return cmdBackup(ctx, args, getenv, stdout, stderr)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	return usageError{fmt.Sprintf("unknown command %q\n\n%s", cmd, usage)}
+}
+
+// flags is a flag set with the --db flag every command shares. Positional
+// arguments may come before or after flags.
+type flags struct {
+	fs  *flag.FlagSet
+	db  *string
+	pos []string
+}
+
+func newFlags(name string, getenv func(string) string, stderr io.Writer) *flags {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	return &flags{fs: fs, db: fs.String("db", envOr(getenv, "BERTH_DB", "./berth.db"), "database file (env BERTH_DB)")}
+}
+
+func (f *flags) parse(args []string) error {
+	for {
+		if err := f.fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return usageError{"help requested"}
+			}
+			return usageError{err.Error()}
+		}
+		args = f.fs.Args()
+		if len(args) == 0 {
+			return nil
+		}
+		f.pos = append(f.pos, args[0])
+		args = args[1:]
+	}
+}
+
+func envOr(getenv func(string) string, key, def string) string {
+	if v := getenv(key); v != "" {
+		return v
+	}
+	return def
+}
+
+func cmdServe(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	f := newFlags("serve", getenv, stderr)
+	addr := f.fs.String("addr", envOr(getenv, "BERTH_ADDR", ":8080"), "listen address (env BERTH_ADDR)")
+	if err := f.parse(args); err != nil {
+		return err
+	}
+	if len(f.pos) > 0 {
+		return usageError{fmt.Sprintf("serve takes no arguments, got %q", f.pos)}
+	}
+	logger := slog.New(slog.NewTextHandler(stderr, nil))
+
+	db, err := store.Open(ctx, *f.db)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if loaded, err := db.LoadDefaultCatalog(ctx); err != nil {
+		return err
+	} else if loaded {
+		logger.Info("loaded the default catalog into an empty database", "db", *f.db)
+	}
+	assets, err := static.Load()
+	if err != nil {
+		return fmt.Errorf("load static files: %w", err)
+	}
+	if !assets.Has("js/htmx.min.js") {
+		logger.Warn("htmx is missing (run `make assets`); pages work without it but lose in-place updates")
+	}
+	srv := &http.Server{
+		Handler:           web.New(db, assets, docs.NewMarkdown(), logger).Handler(),
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       15 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		BaseContext:       func(net.Listener) context.Context { return ctx },
+	}
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", *addr, err)
+	}
+	logger.Info("berth is serving", "addr", ln.Addr().String(), "db", *f.db)
+	fmt.Fprintf(stdout, "Berth is running on http://%s\n", displayAddr(ln.Addr()))
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	return nil
+}
+
+// displayAddr turns a listen address into one a browser can open.
+func displayAddr(a net.Addr) string {
+	host, port, err := net.SplitHostPort(a.String())
+	if err != nil {
+		return a.String()
+	}
+	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
+		host = "localhost"
+	}
+	return net.JoinHostPort(host, port)
+}
+
+func cmdCatalogImport(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
+	f := newFlags("catalog import", getenv, stderr)
+	if err := f.parse(args); err != nil {
+		return err
+	}
+	if len(f.pos) != 1 {
+		return usageError{"catalog import takes one FILE (or - for standard input)"}
+	}
+	in := stdin
+	if f.pos[0] != "-" {
+		file, err := os.Open(f.pos[0])
+		if err != nil {
+			return fmt.Errorf("catalog import: %w", err)
+		}
+		defer file.Close()
+		in = file
+	}
+	db, err := store.Open(ctx, *f.db)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	res, err := db.ImportCatalog(ctx, in)
+	if err != nil {
+		return fmt.Errorf("catalog import %s: %w", f.pos[0], err)
+	}
+	fmt.Fprintf(stdout, "%d added, %d updated, %d unchanged\n", res.Added, res.Updated, res.Unchanged)
+	return nil
+}
+
+func cmdCatalogExport(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	f := newFlags("catalog export", getenv, stderr)
+	if err := f.parse(args); err != nil {
+		return err
+	}
+	if len(f.pos) != 0 {
+		return usageError{"catalog export takes no arguments; it writes to standard output"}
+	}
+	db, err := store.Open(ctx, *f.db)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	return db.ExportCatalog(ctx, stdout)
+}
+
+func cmdBackup(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	f := newFlags("backup", getenv, stderr)
+	if err := f.parse(args); err != nil {
+		return err
+	}
+	if len(f.pos) != 1 {
+		return usageError{"backup takes one FILE to write"}
+	}
+	db, err := store.Open(ctx, *f.db)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if err := db.Backup(ctx, f.pos[0]); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "backed up %s to %s\n", *f.db, f.pos[0])
+	return nil
+}

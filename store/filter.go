@@ -1,0 +1,272 @@
+package store
+
+import (
+	"math"
+	"net/url"
+	"strconv"
+	"strings"
+)
+
+// Sort keys accepted by sort_by.
+const (
+	SortName       = "name"
+	SortPrice      = "price"
+	SortRating     = "rating"
+	SortSize       = "size"
+	SortAddedDate  = "added_date"
+	SortPopularity = "popularity"
+)
+
+// SortKeys lists every accepted sort_by value, in the order forms offer them.
+var SortKeys = []string{SortPopularity, SortRating, SortName, SortPrice, SortSize, SortAddedDate}
+
+// Paging bounds of the list endpoints.
+const (
+	DefaultLimit = 20
+	MaxLimit     = 100
+	maxSearchLen = 200
+	// maxPage caps page×limit so that a request cannot ask SQLite to skip an
+	// unbounded number of rows.
+	maxOffset = 1_000_000
+)
+
+// Filter selects and orders catalog images. The zero value lists everything
+// in the default order; empty strings and nil pointers mean "any".
+type Filter struct {
+	OS           string
+	Architecture string
+	Variant      string   // stored name: "default", not "standard"
+	Alias        string   // exact alias lookup
+	Prespawn     *bool    // nil: either
+	MinPrice     *int64   // cents
+	MaxPrice     *int64   // cents
+	MinRating    *float64 // 0–5
+	Search       string
+	SortBy       string // "" means popularity
+	SortOrder    string // "" means the sort key's natural order
+	Page         int    // from 1; 0 means 1
+	Limit        int    // 0 means DefaultLimit
+}
+
+// Sort returns the effective sort key.
+func (f Filter) Sort() string {
+	if f.SortBy == "" {
+		return SortPopularity
+	}
+	return f.SortBy
+}
+
+// Order returns the effective sort order: names, prices and sizes read
+// naturally from small to large, ratings, popularity and dates from the top.
+func (f Filter) Order() string {
+	if f.SortOrder != "" {
+		return f.SortOrder
+	}
+	return DefaultOrder(f.Sort())
+}
+
+// DefaultOrder is the order a sort key uses when sort_order is not given.
+func DefaultOrder(sortBy string) string {
+	switch sortBy {
+	case SortName, SortPrice, SortSize:
+		return "asc"
+	default:
+		return "desc"
+	}
+}
+
+// PageNumber returns the effective page, from 1.
+func (f Filter) PageNumber() int {
+	if f.Page < 1 {
+		return 1
+	}
+	return f.Page
+}
+
+// PageLimit returns the effective page size.
+func (f Filter) PageLimit() int {
+	if f.Limit < 1 {
+		return DefaultLimit
+	}
+	return f.Limit
+}
+
+// Offset is the number of rows skipped before the page.
+func (f Filter) Offset() int { return (f.PageNumber() - 1) * f.PageLimit() }
+
+// IsZero reports whether the filter narrows nothing (sorting and paging aside).
+func (f Filter) IsZero() bool {
+	return f.OS == "" && f.Architecture == "" && f.Variant == "" && f.Alias == "" &&
+		f.Prespawn == nil && f.MinPrice == nil && f.MaxPrice == nil && f.MinRating == nil &&
+		f.Search == ""
+}
+
+// ParseFilter reads a filter from query parameters as the API and the catalog
+// page receive them. Empty values mean "not set", so a submitted form with
+// blank fields behaves like no filter. Errors name the parameter at fault.
+func ParseFilter(q url.Values) (Filter, error) {
+	var f Filter
+	get := func(k string) string { return strings.TrimSpace(q.Get(k)) }
+
+	f.OS = strings.ToLower(get("os"))
+	if f.OS != "" && !namePattern.MatchString(f.OS) {
+		return f, Invalid("os", "os must be a lowercase name such as ubuntu or debian")
+	}
+	if a := strings.ToLower(get("architecture")); a != "" {
+		if !ValidArchitecture(a) {
+			return f, Invalid("architecture", "architecture must be one of %s", strings.Join(Architectures, ", "))
+		}
+		f.Architecture = a
+	}
+	if v := strings.ToLower(get("variant")); v != "" {
+		if v == "standard" {
+			v = DefaultVariant
+		}
+		if !namePattern.MatchString(v) {
+			return f, Invalid("variant", "variant must be a name such as standard, minimal, cloud or desktop")
+		}
+		f.Variant = v
+	}
+	if a := strings.ToLower(get("alias")); a != "" {
+		if !aliasPattern.MatchString(a) {
+			return f, Invalid("alias", "alias must look like os/release or os/release-variant, for example ubuntu/24.04")
+		}
+		f.Alias = a
+	}
+	if p := strings.ToLower(get("prespawn")); p != "" {
+		b, err := strconv.ParseBool(p)
+		if err != nil {
+			return f, Invalid("prespawn", "prespawn must be true or false")
+		}
+		f.Prespawn = &b
+	}
+	var err error
+	if f.MinPrice, err = parsePrice(get("min_price"), "min_price"); err != nil {
+		return f, err
+	}
+	if f.MaxPrice, err = parsePrice(get("max_price"), "max_price"); err != nil {
+		return f, err
+	}
+	if f.MinPrice != nil && f.MaxPrice != nil && *f.MinPrice > *f.MaxPrice {
+		return f, Invalid("min_price", "min_price cannot be greater than max_price")
+	}
+	if r := get("min_rating"); r != "" {
+		v, err := strconv.ParseFloat(r, 64)
+		if err != nil || math.IsNaN(v) || v < 0 || v > 5 {
+			return f, Invalid("min_rating", "min_rating must be a number from 0 to 5")
+		}
+		f.MinRating = &v
+	}
+	f.Search = get("search")
+	if len(f.Search) > maxSearchLen {
+		return f, Invalid("search", "search must be at most %d characters", maxSearchLen)
+	}
+	if s := strings.ToLower(get("sort_by")); s != "" {
+		if !validSort(s) {
+			return f, Invalid("sort_by", "sort_by must be one of %s", strings.Join(SortKeys, ", "))
+		}
+		f.SortBy = s
+	}
+	if o := strings.ToLower(get("sort_order")); o != "" {
+		if o != "asc" && o != "desc" {
+			return f, Invalid("sort_order", "sort_order must be asc or desc")
+		}
+		f.SortOrder = o
+	}
+	if p := get("page"); p != "" {
+		n, err := strconv.Atoi(p)
+		if err != nil || n < 1 {
+			return f, Invalid("page", "page must be a whole number from 1")
+		}
+		f.Page = n
+	}
+	if l := get("limit"); l != "" {
+		n, err := strconv.Atoi(l)
+		if err != nil || n < 1 || n > MaxLimit {
+			return f, Invalid("limit", "limit must be a whole number from 1 to %d", MaxLimit)
+		}
+		f.Limit = n
+	}
+	if f.Page > maxOffset/f.PageLimit() {
+		return f, Invalid("page", "page is too deep; narrow the filters instead")
+	}
+	return f, nil
+}
+
+func parsePrice(s, param string) (*int64, error) {
+	if s == "" {
+		return nil, nil
+	}
+	v, err := strconv.ParseFloat(s, 64)
+	if err != nil {
+		return nil, Invalid(param, "%s must be a price in USD such as 10 or 4.99", param)
+	}
+	if v < 0 {
+		return nil, Invalid(param, "%s cannot be negative", param)
+	}
+	c, ok := USDToCents(v)
+	if !ok {
+		return nil, Invalid(param, "%s is out of range", param)
+	}
+	return &c, nil
+}
+
+func validSort(s string) bool {
+	for _, k := range SortKeys {
+		if s == k {
+			return true
+		}
+	}
+	return false
+}
+
+// Query encodes the filter as canonical query parameters: only what is set,
+// with defaults left out, so equal filters give equal URLs.
+func (f Filter) Query() url.Values {
+	q := url.Values{}
+	set := func(k, v string) {
+		if v != "" {
+			q.Set(k, v)
+		}
+	}
+	set("search", f.Search)
+	set("os", f.OS)
+	set("architecture", f.Architecture)
+	if f.Variant != "" {
+		set("variant", VariantLabel(f.Variant))
+	}
+	set("alias", f.Alias)
+	if f.Prespawn != nil {
+		set("prespawn", strconv.FormatBool(*f.Prespawn))
+	}
+	if f.MinPrice != nil {
+		set("min_price", FormatUSD(*f.MinPrice))
+	}
+	if f.MaxPrice != nil {
+		set("max_price", FormatUSD(*f.MaxPrice))
+	}
+	if f.MinRating != nil {
+		set("min_rating", strconv.FormatFloat(*f.MinRating, 'f', -1, 64))
+	}
+	if f.SortBy != "" && f.SortBy != SortPopularity {
+		set("sort_by", f.SortBy)
+	}
+	if f.SortOrder != "" && f.SortOrder != DefaultOrder(f.Sort()) {
+		set("sort_order", f.SortOrder)
+	}
+	if f.PageNumber() > 1 {
+		set("page", strconv.Itoa(f.PageNumber()))
+	}
+	if f.PageLimit() != DefaultLimit {
+		set("limit", strconv.Itoa(f.PageLimit()))
+	}
+	return q
+}
+
+// FormatUSD writes cents as a plain decimal USD amount: 1500 → "15",
+// 499 → "4.99".
+func FormatUSD(cents int64) string {
+	s := strconv.FormatFloat(CentsToUSD(cents), 'f', 2, 64)
+	s = strings.TrimSuffix(s, ".00")
+	return s
+}

@@ -1,0 +1,167 @@
+package store
+
+import (
+	"math"
+	"regexp"
+	"strings"
+	"time"
+)
+
+// Architectures lists the CPU architectures an image can be built for.
+var Architectures = []string{"amd64", "arm64", "armhf"}
+
+// DefaultVariant is the stored name of the standard variant; people see it as
+// "standard", and filters accept both names.
+const DefaultVariant = "default"
+
+// Image is one buildable image for one architecture. An alias names one image
+// per architecture; the id names exactly one image.
+type Image struct {
+	ID           string
+	Alias        string
+	Description  string
+	ImageName    string
+	Architecture string
+	OS           string
+	Release      string
+	Serial       string
+	Variant      string
+	Size         int64 // bytes
+	PriceCents   int64
+	AddedDate    time.Time
+	RatingSum    int64
+	RatingCount  int64
+	Prespawn     bool
+	Tags         []string
+	BasedOn      string // alias of the parent image, "" when none
+	Features     []string
+	PullRef      string
+	Security     *Security
+	Docs         string // Markdown
+}
+
+// Security describes what is known about an image's supply chain.
+type Security struct {
+	Signed   bool      `json:"signed"`
+	SBOM     string    `json:"sbom"`
+	LastScan time.Time `json:"last_scan"`
+	Findings Findings  `json:"findings"`
+}
+
+// Findings counts the vulnerabilities of the last scan by severity.
+type Findings struct {
+	Critical int `json:"critical"`
+	High     int `json:"high"`
+	Medium   int `json:"medium"`
+	Low      int `json:"low"`
+}
+
+// Total is the number of findings of any severity.
+func (f Findings) Total() int { return f.Critical + f.High + f.Medium + f.Low }
+
+// AverageRating is the mean of the stored ratings rounded to one decimal,
+// 0 when there are none.
+func (img *Image) AverageRating() float64 {
+	return float64(RatingTenths(img.RatingSum, img.RatingCount)) / 10
+}
+
+// RatingTenths is the mean of count ratings summing to sum, in tenths,
+// rounded half up with integer arithmetic; the rating_tenths column of the
+// images table computes the same value.
+func RatingTenths(sum, count int64) int64 {
+	if count <= 0 {
+		return 0
+	}
+	return (sum*20 + count) / (count * 2)
+}
+
+// Free reports whether the image costs nothing.
+func (img *Image) Free() bool { return img.PriceCents == 0 }
+
+// VariantLabel is the variant's name as people read it.
+func (img *Image) VariantLabel() string { return VariantLabel(img.Variant) }
+
+// VariantLabel names a stored variant as people read it: "default" is "standard".
+func VariantLabel(v string) string {
+	if v == DefaultVariant {
+		return "standard"
+	}
+	return v
+}
+
+// Family is the os/release group whose members are variants of each other.
+func (img *Image) Family() string { return img.OS + "/" + img.Release }
+
+var (
+	idPattern      = regexp.MustCompile(`^[0-9a-f]{24}$`)
+	namePattern    = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,63}$`)
+	aliasPattern   = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,63}/[a-z0-9][a-z0-9._-]{0,63}$`)
+	serialPattern  = regexp.MustCompile(`^[0-9]{8}(\.[0-9]+)?$`)
+	maxDescription = 2000
+	maxDocs        = 200_000
+)
+
+// ValidID reports whether s has the shape of an image id (24 lowercase hex).
+func ValidID(s string) bool { return idPattern.MatchString(s) }
+
+// ValidArchitecture reports whether s is a known architecture.
+func ValidArchitecture(s string) bool {
+	for _, a := range Architectures {
+		if s == a {
+			return true
+		}
+	}
+	return false
+}
+
+// Validate checks an image before it is stored, naming the first bad field.
+func (img *Image) Validate() error {
+	switch {
+	case !ValidID(img.ID):
+		return Invalid("id", "id %q must be 24 lowercase hexadecimal characters", img.ID)
+	case !aliasPattern.MatchString(img.Alias):
+		return Invalid("alias", "alias %q must look like os/release or os/release-variant", img.Alias)
+	case !namePattern.MatchString(img.OS):
+		return Invalid("os", "image %s: os %q must be a lowercase name", img.Alias, img.OS)
+	case !namePattern.MatchString(img.Release):
+		return Invalid("release", "image %s: release %q must be a lowercase name", img.Alias, img.Release)
+	case !namePattern.MatchString(img.Variant):
+		return Invalid("variant", "image %s: variant %q must be a lowercase name", img.Alias, img.Variant)
+	case !ValidArchitecture(img.Architecture):
+		return Invalid("architecture", "image %s: architecture must be one of %s", img.Alias, strings.Join(Architectures, ", "))
+	case !namePattern.MatchString(img.ImageName):
+		return Invalid("image_name", "image %s: image_name %q must be a lowercase name", img.Alias, img.ImageName)
+	case !serialPattern.MatchString(img.Serial):
+		return Invalid("serial", "image %s: serial %q must be a build date such as 20231109", img.Alias, img.Serial)
+	case strings.TrimSpace(img.Description) == "" || len(img.Description) > maxDescription:
+		return Invalid("description", "image %s: description must be 1 to %d characters", img.Alias, maxDescription)
+	case img.Size <= 0:
+		return Invalid("size", "image %s: size must be a positive number of bytes", img.Alias)
+	case img.PriceCents < 0:
+		return Invalid("price", "image %s: price cannot be negative", img.Alias)
+	case img.AddedDate.IsZero():
+		return Invalid("added_date", "image %s: added_date is required", img.Alias)
+	case len(img.Docs) > maxDocs:
+		return Invalid("docs", "image %s: docs body is longer than %d bytes", img.Alias, maxDocs)
+	case img.BasedOn != "" && !aliasPattern.MatchString(img.BasedOn):
+		return Invalid("based_on", "image %s: based_on %q is not an alias", img.Alias, img.BasedOn)
+	}
+	for _, t := range img.Tags {
+		if !namePattern.MatchString(t) {
+			return Invalid("tags", "image %s: tag %q must be a lowercase word", img.Alias, t)
+		}
+	}
+	return nil
+}
+
+// CentsToUSD converts integer cents to a USD amount for display and JSON.
+func CentsToUSD(c int64) float64 { return float64(c) / 100 }
+
+// USDToCents converts a USD amount to integer cents, rounding to the nearest
+// cent; it rejects amounts that are not finite or are too large to store.
+func USDToCents(usd float64) (int64, bool) {
+	if math.IsNaN(usd) || math.IsInf(usd, 0) || math.Abs(usd) > 1e12 {
+		return 0, false
+	}
+	return int64(math.Round(usd * 100)), true
+}

@@ -1,0 +1,263 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// ImagePage is one page of a catalog listing and the size of the whole result.
+type ImagePage struct {
+	Images []*Image
+	Page   int
+	Limit  int
+	Total  int
+}
+
+// Pages is the number of pages the result spans (0 when it is empty).
+func (p ImagePage) Pages() int {
+	if p.Limit < 1 {
+		return 0
+	}
+	return (p.Total + p.Limit - 1) / p.Limit
+}
+
+const imageColumns = `id, alias, description, image_name, architecture, os, release, serial,
+	variant, size, price_cents, added_date, prespawn, tags, based_on, features, pull_ref,
+	security, docs, rating_sum, rating_count`
+
+// orderBy returns the ORDER BY clause of a sort: the key in the requested
+// order, then ties broken by name and id, always ascending, so that equal
+// keys read alphabetically and pages never overlap or skip rows.
+func orderBy(sortBy, order string) string {
+	dir := " ASC"
+	if order == "desc" {
+		dir = " DESC"
+	}
+	switch sortBy {
+	case SortName:
+		return "image_name" + dir + ", id" + dir
+	case SortPrice:
+		return "price_cents" + dir + ", image_name, id"
+	case SortRating:
+		return "rating_tenths" + dir + ", rating_count" + dir + ", image_name, id"
+	case SortSize:
+		return "size" + dir + ", image_name, id"
+	case SortAddedDate:
+		return "added_date" + dir + ", image_name, id"
+	default:
+		return "popularity" + dir + ", image_name, id"
+	}
+}
+
+// FindImages returns the page of images that match f, and the total count.
+func (db *DB) FindImages(ctx context.Context, f Filter) (ImagePage, error) {
+	where, args := f.where()
+	page := ImagePage{Page: f.PageNumber(), Limit: f.PageLimit()}
+
+	tx, err := db.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return page, fmt.Errorf("find images: %w", err)
+	}
+	defer tx.Rollback()
+
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM images`+where, args...).Scan(&page.Total); err != nil {
+		return page, fmt.Errorf("count images: %w", err)
+	}
+	q := `SELECT ` + imageColumns + ` FROM images` + where +
+		` ORDER BY ` + orderBy(f.Sort(), f.Order()) + ` LIMIT ? OFFSET ?`
+	page.Images, err = queryImages(ctx, tx, q, append(args, page.Limit, f.Offset())...)
+	if err != nil {
+		return page, fmt.Errorf("find images: %w", err)
+	}
+	return page, nil
+}
+
+// where builds the WHERE clause for the filter's conditions. Values always
+// travel as arguments; only fixed column names enter the SQL text.
+func (f Filter) where() (string, []any) {
+	var conds []string
+	var args []any
+	add := func(cond string, a ...any) {
+		conds = append(conds, cond)
+		args = append(args, a...)
+	}
+	if f.OS != "" {
+		add("os = ?", f.OS)
+	}
+	if f.Architecture != "" {
+		add("architecture = ?", f.Architecture)
+	}
+	if f.Variant != "" {
+		add("variant = ?", f.Variant)
+	}
+	if f.Alias != "" {
+		add("alias = ?", f.Alias)
+	}
+	if f.Prespawn != nil {
+		add("prespawn = ?", boolInt(*f.Prespawn))
+	}
+	if f.MinPrice != nil {
+		add("price_cents >= ?", *f.MinPrice)
+	}
+	if f.MaxPrice != nil {
+		add("price_cents <= ?", *f.MaxPrice)
+	}
+	if f.MinRating != nil {
+		add("rating_tenths >= ?", *f.MinRating*10)
+	}
+	for _, word := range strings.Fields(strings.ToLower(f.Search)) {
+		add("instr(search_text, ?) > 0", word)
+	}
+	if len(conds) == 0 {
+		return "", nil
+	}
+	return " WHERE " + strings.Join(conds, " AND "), args
+}
+
+// FindImage returns the image with the given id.
+func (db *DB) FindImage(ctx context.Context, id string) (*Image, error) {
+	if !ValidID(id) {
+		return nil, Errorf(ENOTFOUND, "No image has the id %q.", id)
+	}
+	imgs, err := queryImages(ctx, db.read, `SELECT `+imageColumns+` FROM images WHERE id = ?`, id)
+	if err != nil {
+		return nil, fmt.Errorf("find image %s: %w", id, err)
+	}
+	if len(imgs) == 0 {
+		return nil, Errorf(ENOTFOUND, "No image has the id %q.", id)
+	}
+	return imgs[0], nil
+}
+
+// FindSiblings returns every image of the same os and release as img (its
+// variants and architectures), img included, ordered by variant then
+// architecture.
+func (db *DB) FindSiblings(ctx context.Context, img *Image) ([]*Image, error) {
+	imgs, err := queryImages(ctx, db.read, `SELECT `+imageColumns+` FROM images
+		WHERE os = ? AND release = ? ORDER BY variant = 'default' DESC, variant, architecture`,
+		img.OS, img.Release)
+	if err != nil {
+		return nil, fmt.Errorf("find variants of %s: %w", img.Alias, err)
+	}
+	return imgs, nil
+}
+
+// Facets lists the distinct values people can filter on, for form choices.
+type Facets struct {
+	OS       []string
+	Variants []string
+}
+
+// FindFacets returns the operating systems and variants present in the catalog.
+func (db *DB) FindFacets(ctx context.Context) (Facets, error) {
+	var f Facets
+	var err error
+	if f.OS, err = queryStrings(ctx, db.read, `SELECT DISTINCT os FROM images ORDER BY os`); err != nil {
+		return f, fmt.Errorf("find facets: %w", err)
+	}
+	if f.Variants, err = queryStrings(ctx, db.read,
+		`SELECT DISTINCT variant FROM images ORDER BY variant = 'default' DESC, variant`); err != nil {
+		return f, fmt.Errorf("find facets: %w", err)
+	}
+	return f, nil
+}
+
+// CountImages returns the number of images in the catalog.
+func (db *DB) CountImages(ctx context.Context) (int, error) {
+	var n int
+	if err := db.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM images`).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count images: %w", err)
+	}
+	return n, nil
+}
+
+type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+func queryStrings(ctx context.Context, q querier, query string, args ...any) ([]string, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, rows.Err()
+}
+
+// queryImages runs a SELECT of imageColumns and scans every row into a new
+// Image, so no two results share memory.
+func queryImages(ctx context.Context, q querier, query string, args ...any) ([]*Image, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	imgs := []*Image{}
+	for rows.Next() {
+		img, err := scanImage(rows)
+		if err != nil {
+			return nil, err
+		}
+		imgs = append(imgs, img)
+	}
+	return imgs, rows.Err()
+}
+
+func scanImage(rows *sql.Rows) (*Image, error) {
+	var (
+		img                   Image
+		added, tags, features string
+		security              sql.NullString
+		prespawn              int
+	)
+	if err := rows.Scan(&img.ID, &img.Alias, &img.Description, &img.ImageName, &img.Architecture,
+		&img.OS, &img.Release, &img.Serial, &img.Variant, &img.Size, &img.PriceCents, &added,
+		&prespawn, &tags, &img.BasedOn, &features, &img.PullRef, &security, &img.Docs,
+		&img.RatingSum, &img.RatingCount); err != nil {
+		return nil, err
+	}
+	var err error
+	if img.AddedDate, err = time.Parse(time.RFC3339, added); err != nil {
+		return nil, fmt.Errorf("image %s: added_date: %w", img.ID, err)
+	}
+	img.Prespawn = prespawn == 1
+	if err := json.Unmarshal([]byte(tags), &img.Tags); err != nil {
+		return nil, fmt.Errorf("image %s: tags: %w", img.ID, err)
+	}
+	if err := json.Unmarshal([]byte(features), &img.Features); err != nil {
+		return nil, fmt.Errorf("image %s: features: %w", img.ID, err)
+	}
+	if security.Valid {
+		img.Security = new(Security)
+		if err := json.Unmarshal([]byte(security.String), img.Security); err != nil {
+			return nil, fmt.Errorf("image %s: security: %w", img.ID, err)
+		}
+	}
+	return &img, nil
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// IsNotFound reports whether err is a not-found domain error.
+func IsNotFound(err error) bool {
+	var e *Error
+	return errors.As(err, &e) && e.Code == ENOTFOUND
+}

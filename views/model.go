@@ -1,0 +1,213 @@
+// Package views renders Berth's pages and htmx partials with templ. Views do
+// no IO: handlers gather everything a page shows into the models below.
+package views
+
+import (
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/a-h/templ"
+
+	"github.com/berth/berth/store"
+)
+
+// Assets are the versioned URLs of the static files a page links to. An
+// empty URL is left out of the page.
+type Assets struct {
+	CSS  string
+	JS   string
+	HTMX string
+}
+
+// Shell is what the layout needs around every page.
+type Shell struct {
+	Title       string
+	Description string
+	Path        string // current path, to mark the active navigation link
+	Assets      Assets
+}
+
+// Catalog is the model of the catalog page and its results partial.
+type Catalog struct {
+	Shell
+	Filter store.Filter
+	Result store.ImagePage
+	Facets store.Facets
+	// Problem explains a filter the server could not use; Param names the
+	// field. Raw holds the query as sent, so the form keeps what was typed.
+	Problem string
+	Param   string
+	Raw     url.Values
+}
+
+// ImageDetail is the model of an image's page.
+type ImageDetail struct {
+	Shell
+	Image    *store.Image
+	Siblings []*store.Image // same os and release: variants and architectures
+	DocsHTML string         // the image's docs body, rendered from Markdown and sanitised
+}
+
+// ErrorPage is the model of a page that reports a failed request.
+type ErrorPage struct {
+	Shell
+	Status  int
+	Heading string
+	Message string
+}
+
+// URL returns the catalog URL for the current filter with the given page.
+func (c Catalog) URL(page int) string {
+	f := c.Filter
+	f.Page = page
+	return catalogURL(f)
+}
+
+// WithoutParam returns the catalog URL with one filter field cleared, for
+// the "remove this filter" chips.
+func (c Catalog) WithoutParam(param string) string {
+	q := c.Filter.Query()
+	q.Del(param)
+	q.Del("page")
+	return "/?" + q.Encode()
+}
+
+func catalogURL(f store.Filter) string {
+	if q := f.Query().Encode(); q != "" {
+		return "/?" + q
+	}
+	return "/"
+}
+
+// Value returns the form value of a filter field: as typed when the filter
+// was refused, else as the canonical query has it.
+func (c Catalog) Value(param string) string {
+	if c.Problem != "" {
+		return strings.TrimSpace(c.Raw.Get(param))
+	}
+	return c.Filter.Query().Get(param)
+}
+
+// Chips lists the active filters as (param, label) pairs.
+func (c Catalog) Chips() [][2]string {
+	q := c.Filter.Query()
+	labels := []struct{ param, label string }{
+		{"search", "matching “%s”"}, {"os", "OS %s"}, {"architecture", "%s"},
+		{"variant", "%s variant"}, {"min_price", "from $%s"}, {"max_price", "up to $%s"},
+		{"min_rating", "rated %s+"}, {"prespawn", "prespawn: %s"}, {"alias", "alias %s"},
+	}
+	var out [][2]string
+	for _, l := range labels {
+		if v := q.Get(l.param); v != "" {
+			out = append(out, [2]string{l.param, fmt.Sprintf(l.label, v)})
+		}
+	}
+	return out
+}
+
+// PageNumbers lists the page links to show: the first, the last, and a
+// window around the current page, with 0 standing for a gap.
+func (c Catalog) PageNumbers() []int {
+	last, cur := c.Result.Pages(), c.Result.Page
+	var out []int
+	for p := 1; p <= last; p++ {
+		if p == 1 || p == last || (p >= cur-2 && p <= cur+2) {
+			out = append(out, p)
+		} else if len(out) > 0 && out[len(out)-1] != 0 {
+			out = append(out, 0)
+		}
+	}
+	return out
+}
+
+// RangeText says which results the page shows, e.g. "21–40 of 73".
+func (c Catalog) RangeText() string {
+	r := c.Result
+	if r.Total == 0 || len(r.Images) == 0 {
+		return fmt.Sprintf("%d images", r.Total)
+	}
+	from := (r.Page-1)*r.Limit + 1
+	return fmt.Sprintf("%d–%d of %d images", from, from+len(r.Images)-1, r.Total)
+}
+
+// ImageURL is the path of an image's page.
+func ImageURL(img *store.Image) string { return "/images/" + img.ID }
+
+// IconURL is the path of an image's icon, as the API reports it.
+func IconURL(img *store.Image) string { return "/api/v1/images/" + img.ID + "/icon" }
+
+// HumanSize formats bytes in binary units with one decimal: 1.5 GB.
+func HumanSize(b int64) string {
+	const unit = 1024
+	if b < unit {
+		return strconv.FormatInt(b, 10) + " B"
+	}
+	div, exp := int64(unit), 0
+	for n := b / unit; n >= unit && exp < 4; n /= unit {
+		div *= unit
+		exp++
+	}
+	v := float64(b) / float64(div)
+	s := strconv.FormatFloat(v, 'f', 1, 64)
+	s = strings.TrimSuffix(s, ".0")
+	return s + " " + string("KMGTP"[exp]) + "B"
+}
+
+// PriceText is "Free" or the price in dollars.
+func PriceText(cents int64) string {
+	if cents == 0 {
+		return "Free"
+	}
+	return "$" + store.FormatUSD(cents)
+}
+
+// DateText formats a date the way people read it: 9 Nov 2023.
+func DateText(t time.Time) string { return t.UTC().Format("2 Jan 2006") }
+
+// Stars draws a rating as five characters, rounded to whole stars.
+func Stars(avg float64) string {
+	n := int(avg + 0.5)
+	return strings.Repeat("★", n) + strings.Repeat("☆", 5-n)
+}
+
+// RatingText describes a rating for screen readers and tooltips.
+func RatingText(img *store.Image) string {
+	switch img.RatingCount {
+	case 0:
+		return "Not rated yet"
+	case 1:
+		return fmt.Sprintf("Rated %.1f out of 5 by 1 person", img.AverageRating())
+	default:
+		return fmt.Sprintf("Rated %.1f out of 5 by %d people", img.AverageRating(), img.RatingCount)
+	}
+}
+
+// SortLabel names a sort key in the sort menu.
+func SortLabel(key string) string {
+	switch key {
+	case store.SortPopularity:
+		return "Popularity"
+	case store.SortRating:
+		return "Rating"
+	case store.SortName:
+		return "Name"
+	case store.SortPrice:
+		return "Price"
+	case store.SortSize:
+		return "Size"
+	case store.SortAddedDate:
+		return "Date added"
+	}
+	return key
+}
+
+// Invalid marks the form control of the parameter the server refused.
+func (c Catalog) Invalid(param string) templ.Attributes {
+	if c.Param == param {
+		return templ.Attributes{"aria-invalid": "true", "aria-describedby": "filter-problem"}
+	}
+	return nil
+}

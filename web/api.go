@@ -1,0 +1,123 @@
+package web
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/berth/berth/store"
+)
+
+// envelope is the shape of every API answer.
+type envelope struct {
+	StatusCode int    `json:"statusCode"`
+	Message    string `json:"message,omitempty"`
+	Data       any    `json:"data"`
+}
+
+// errorData tells a client which parameter to fix.
+type errorData struct {
+	Param string `json:"param"`
+}
+
+func errorEnvelope(p problem) envelope {
+	env := envelope{StatusCode: p.status, Message: p.message}
+	if p.param != "" {
+		env.Data = errorData{Param: p.param}
+	}
+	return env
+}
+
+// ok answers 200 with data in the envelope.
+func ok(c echo.Context, message string, data any) error {
+	return c.JSON(http.StatusOK, envelope{StatusCode: http.StatusOK, Message: message, Data: data})
+}
+
+// imageJSON is an image as the API shows it; field names follow the contract.
+type imageJSON struct {
+	ID            string          `json:"id"`
+	Alias         string          `json:"alias"`
+	Description   string          `json:"description"`
+	ImageName     string          `json:"image_name"`
+	Architecture  string          `json:"architecture"`
+	OS            string          `json:"os"`
+	Release       string          `json:"release"`
+	Serial        string          `json:"serial"`
+	Variant       string          `json:"variant"`
+	Size          int64           `json:"size"`
+	Price         float64         `json:"price"`
+	AddedDate     string          `json:"added_date"`
+	AverageRating float64         `json:"average_rating"`
+	RatingCount   int64           `json:"rating_count"`
+	IconURL       string          `json:"icon_url"`
+	Prespawn      bool            `json:"prespawn"`
+	Tags          []string        `json:"tags"`
+	BasedOn       string          `json:"based_on"`
+	Features      []string        `json:"features"`
+	PullRef       string          `json:"pull_ref"`
+	Security      *store.Security `json:"security"`
+	Docs          *string         `json:"docs,omitempty"`
+}
+
+func newImageJSON(img *store.Image) imageJSON {
+	orEmpty := func(s []string) []string {
+		if s == nil {
+			return []string{}
+		}
+		return s
+	}
+	return imageJSON{
+		ID: img.ID, Alias: img.Alias, Description: img.Description, ImageName: img.ImageName,
+		Architecture: img.Architecture, OS: img.OS, Release: img.Release, Serial: img.Serial,
+		Variant: img.Variant, Size: img.Size, Price: store.CentsToUSD(img.PriceCents),
+		AddedDate:     img.AddedDate.UTC().Format(time.RFC3339),
+		AverageRating: img.AverageRating(), RatingCount: img.RatingCount,
+		IconURL:  "/api/v1/images/" + img.ID + "/icon",
+		Prespawn: img.Prespawn, Tags: orEmpty(img.Tags), BasedOn: img.BasedOn,
+		Features: orEmpty(img.Features), PullRef: img.PullRef, Security: img.Security,
+	}
+}
+
+type paginationJSON struct {
+	Page  int `json:"page"`
+	Limit int `json:"limit"`
+	Total int `json:"total"`
+	Pages int `json:"pages"`
+}
+
+type imageListJSON struct {
+	Images     []imageJSON    `json:"images"`
+	Pagination paginationJSON `json:"pagination"`
+}
+
+// handleAPIListImages is GET /api/v1/images/public.
+func (s *Server) handleAPIListImages(c echo.Context) error {
+	f, err := store.ParseFilter(c.QueryParams())
+	if err != nil {
+		return err
+	}
+	page, err := s.store.FindImages(c.Request().Context(), f)
+	if err != nil {
+		return err
+	}
+	out := imageListJSON{
+		Images:     make([]imageJSON, len(page.Images)),
+		Pagination: paginationJSON{Page: page.Page, Limit: page.Limit, Total: page.Total, Pages: page.Pages()},
+	}
+	for i, img := range page.Images {
+		out.Images[i] = newImageJSON(img)
+	}
+	return ok(c, "", out)
+}
+
+// handleAPIGetImage is GET /api/v1/images/public/{id}; it adds the docs body.
+func (s *Server) handleAPIGetImage(c echo.Context) error {
+	img, err := s.store.FindImage(c.Request().Context(), c.Param("id"))
+	if err != nil {
+		return err
+	}
+	out := newImageJSON(img)
+	out.Docs = &img.Docs
+	return ok(c, "", out)
+}

@@ -1,0 +1,93 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/berth/berth/store"
+	"github.com/berth/berth/views"
+)
+
+// statusOf maps domain error codes to HTTP statuses, in one place.
+var statusOf = map[string]int{
+	store.ENOTFOUND:     http.StatusNotFound,
+	store.EINVALID:      http.StatusBadRequest,
+	store.EUNAUTHORIZED: http.StatusUnauthorized,
+	store.EFORBIDDEN:    http.StatusForbidden,
+	store.EFUNDS:        http.StatusPaymentRequired,
+	store.ECONFLICT:     http.StatusConflict,
+	store.EINTERNAL:     http.StatusInternalServerError,
+}
+
+// problem is an error as a response shows it.
+type problem struct {
+	status  int
+	message string
+	param   string
+}
+
+func classify(err error) problem {
+	var he *echo.HTTPError
+	if errors.As(err, &he) {
+		p := problem{status: he.Code, message: http.StatusText(he.Code)}
+		switch he.Code {
+		case http.StatusNotFound:
+			p.message = "Nothing lives at this address."
+		case http.StatusMethodNotAllowed:
+			p.message = "This address does not accept that method."
+		case http.StatusRequestEntityTooLarge:
+			p.message = "The request body is too large."
+		}
+		if he.Code >= 500 {
+			p.message = "Internal error."
+		}
+		return p
+	}
+	code := store.ErrorCode(err)
+	status, ok := statusOf[code]
+	if !ok {
+		status = http.StatusInternalServerError
+	}
+	return problem{status: status, message: store.ErrorMessage(err), param: store.ErrorParam(err)}
+}
+
+func isAPI(c echo.Context) bool {
+	return strings.HasPrefix(c.Request().URL.Path, "/api/")
+}
+
+// handleError is Echo's error handler: it logs server faults with their
+// cause, and answers with the envelope on the API and an error page
+// elsewhere. Internal details never reach the client.
+func (s *Server) handleError(err error, c echo.Context) {
+	if c.Response().Committed {
+		return
+	}
+	p := classify(err)
+	if p.status >= 500 {
+		s.logger.Error("request failed", "method", c.Request().Method, "path", c.Request().URL.Path, "err", err)
+	}
+	var werr error
+	switch {
+	case c.Request().Method == http.MethodHead:
+		werr = c.NoContent(p.status)
+	case isAPI(c):
+		werr = c.JSON(p.status, errorEnvelope(p))
+	default:
+		heading := http.StatusText(p.status)
+		if p.status == http.StatusNotFound {
+			heading = "Not found"
+		}
+		werr = s.render(c, p.status, views.Error(views.ErrorPage{
+			Shell:   s.shell(c, heading, ""),
+			Status:  p.status,
+			Heading: heading,
+			Message: p.message,
+		}))
+	}
+	if werr != nil {
+		s.logger.Error("write error response", "path", c.Request().URL.Path, "err", werr)
+	}
+}

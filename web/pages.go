@@ -1,0 +1,76 @@
+package web
+
+import (
+	"fmt"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/berth/berth/store"
+	"github.com/berth/berth/views"
+)
+
+// handleCatalog is GET /: the filter form and a page of results. A bad
+// filter is a 400 with the form still filled in and a message on how to fix
+// it. htmx requests get just the results and the canonical URL to show.
+func (s *Server) handleCatalog(c echo.Context) error {
+	ctx := c.Request().Context()
+	facets, err := s.store.FindFacets(ctx)
+	if err != nil {
+		return err
+	}
+	m := views.Catalog{
+		Shell:  s.shell(c, "Image catalog", "Browse and filter container and OS images by OS, architecture, price and rating."),
+		Facets: facets,
+		Raw:    c.QueryParams(),
+	}
+	status := http.StatusOK
+	m.Filter, err = store.ParseFilter(c.QueryParams())
+	if err == nil {
+		m.Result, err = s.store.FindImages(ctx, m.Filter)
+	}
+	switch {
+	case store.ErrorCode(err) == store.EINVALID:
+		status = http.StatusBadRequest
+		m.Problem, m.Param = store.ErrorMessage(err), store.ErrorParam(err)
+	case err != nil:
+		return err
+	}
+	if wantsFragment(c) {
+		url := "/"
+		if status == http.StatusOK {
+			if q := m.Filter.Query().Encode(); q != "" {
+				url += "?" + q
+			}
+		} else if q := nonEmpty(c.QueryParams()).Encode(); q != "" {
+			url += "?" + q
+		}
+		c.Response().Header().Set("HX-Push-Url", url)
+		return s.render(c, status, views.CatalogResults(m))
+	}
+	return s.render(c, status, views.CatalogPage(m))
+}
+
+// handleImage is GET /images/{id}: one image in full.
+func (s *Server) handleImage(c echo.Context) error {
+	ctx := c.Request().Context()
+	img, err := s.store.FindImage(ctx, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	siblings, err := s.store.FindSiblings(ctx, img)
+	if err != nil {
+		return err
+	}
+	docsHTML, err := s.markdown.Render(img.Docs)
+	if err != nil {
+		return fmt.Errorf("image %s: %w", img.ID, err)
+	}
+	title := fmt.Sprintf("%s (%s)", img.Alias, img.Architecture)
+	return s.render(c, http.StatusOK, views.ImagePage(views.ImageDetail{
+		Shell:    s.shell(c, title, img.Description),
+		Image:    img,
+		Siblings: siblings,
+		DocsHTML: docsHTML,
+	}))
+}
