@@ -3,8 +3,8 @@ package web
 import (
 	"context"
 	"net/http"
-	"strings"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/PuerkitoBio/goquery"
