@@ -1,0 +1,259 @@
+package web
+
+import (
+	"context"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/chromedp"
+)
+
+// The browser tests share one Chromium per test package (a launch costs
+// over a second) and open a tab per test.
+var browserOnce struct {
+	sync.Once
+	ctx    context.Context
+	cancel context.CancelFunc
+	err    string
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if browserOnce.cancel != nil {
+		browserOnce.cancel()
+	}
+	os.Exit(code)
+}
+
+// newTab opens a tab in the shared headless Chromium. Without a browser the
+// test is skipped on a workstation and fails in CI, where .ci/run installs it.
+func newTab(t *testing.T) context.Context {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("browser tests are skipped in -short mode")
+	}
+	browserOnce.Do(func() {
+		path, err := exec.LookPath("chromium")
+		if err != nil {
+			browserOnce.err = "chromium not found on PATH (apt-get install chromium)"
+			return
+		}
+		opts := append(chromedp.DefaultExecAllocatorOptions[:],
+			chromedp.ExecPath(path),
+			chromedp.NoSandbox,
+			chromedp.DisableGPU,
+			chromedp.Flag("disable-background-networking", true),
+			chromedp.Flag("disable-component-update", true),
+			chromedp.Flag("disable-sync", true),
+			chromedp.Flag("no-pings", true),
+			chromedp.Flag("no-first-run", true),
+		)
+		alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+		ctx, cancelBrowser := chromedp.NewContext(alloc)
+		if err := chromedp.Do(ctx); err != nil {
+			browserOnce.err = "start chromium: " + err.Error()
+		}
+		browserOnce.ctx = ctx
+		browserOnce.cancel = func() { cancelBrowser(); cancelAlloc() }
+	})
+	if browserOnce.err != "" {
+		if os.Getenv("CI") != "" {
+			t.Fatal(browserOnce.err)
+		}
+		t.Skip(browserOnce.err)
+	}
+	tab, cancelTab := chromedp.NewContext(browserOnce.ctx)
+	tab, cancelTime := context.WithTimeout(tab, 60*time.Second)
+	t.Cleanup(func() { cancelTime(); cancelTab() })
+	return tab
+}
+
+// startServer serves the real router on loopback for the browser.
+func startServer(t *testing.T) string {
+	t.Helper()
+	s, _ := newTestServer(t)
+	if !s.assets.Has("js/htmx.min.js") {
+		t.Fatal("htmx is not in static/js: run `make assets` (make test does)")
+	}
+	srv := httptest.NewServer(s.Handler())
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func run[T any](t *testing.T, ctx context.Context, a chromedp.Action[T]) T {
+	t.Helper()
+	v, err := chromedp.Run(ctx, a)
+	must(t, err)
+	return v
+}
+
+// choose picks an option in a select the way a person does: the value
+// changes and a change event bubbles, which is what htmx listens for.
+func choose(sel, value string) chromedp.Action[chromedp.Void] {
+	return chromedp.Steps(
+		chromedp.SetValue(chromedp.CSS(sel), value),
+		chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+			_, err := chromedp.Evaluate[chromedp.Void](`document.querySelector(`+quoteJS(sel)+
+				`).dispatchEvent(new Event("change", {bubbles: true}))`)(ctx, t)
+			return err
+		}),
+	)
+}
+
+func quoteJS(s string) string { return `"` + strings.ReplaceAll(s, `"`, `\"`) + `"` }
+
+// cards returns "alias|arch" for every card on the page.
+func cards(t *testing.T, ctx context.Context) []string {
+	t.Helper()
+	return run(t, ctx, chromedp.Evaluate[[]string](
+		`[...document.querySelectorAll("#results .card")].map(c => c.querySelector("h3").textContent.trim() + "|" + c.querySelector(".arch").textContent.trim())`))
+}
+
+func waitURL(t *testing.T, ctx context.Context, contains ...string) string {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		loc := run(t, ctx, chromedp.Location())
+		ok := true
+		for _, c := range contains {
+			ok = ok && strings.Contains(loc, c)
+		}
+		if ok {
+			return loc
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("URL %s never contained %v", loc, contains)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// fresh selects an element through JavaScript at the moment of use. htmx
+// replaces nodes under chromedp's cached DOM tree, so CSS lookups through
+// that tree can hit nodes that no longer exist.
+func fresh(css string) chromedp.JSPath {
+	return chromedp.JSPath(`document.querySelector(` + quoteJS(css) + `)`)
+}
+
+// htmxIdle waits until htmx has no request in flight and has settled its
+// last swap, so the nodes a test touches next are the final ones.
+var htmxIdle = chromedp.Poll[chromedp.Void](
+	`!document.querySelector(".htmx-request, .htmx-swapping, .htmx-settling, .htmx-added")`)
+
+func TestBrowserFilterAndOpenImage(t *testing.T) {
+	base := startServer(t)
+	ctx := newTab(t)
+	must(t, chromedp.Do(ctx,
+		chromedp.Navigate(base+"/"),
+		chromedp.WaitVisible(chromedp.CSS("#results .card")),
+	))
+	before := cards(t, ctx)
+	if len(before) != 20 {
+		t.Fatalf("first page shows %d cards", len(before))
+	}
+	// A marker on window survives htmx swaps but not a page load.
+	must(t, chromedp.Do(ctx, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		_, err := chromedp.Evaluate[chromedp.Void](`window.__stay = true`)(ctx, tg)
+		return err
+	})))
+
+	must(t, chromedp.Do(ctx, choose("#f-os", "debian")))
+	waitURL(t, ctx, "os=debian")
+	must(t, chromedp.Do(ctx, htmxIdle, choose("#f-arch", "arm64")))
+	loc := waitURL(t, ctx, "os=debian", "architecture=arm64")
+	must(t, chromedp.Do(ctx, chromedp.Poll[chromedp.Void](
+		`[...document.querySelectorAll("#results .card .arch")].every(a => a.textContent.trim() === "arm64")`), htmxIdle))
+
+	got := cards(t, ctx)
+	if len(got) == 0 {
+		t.Fatal("no results for debian arm64")
+	}
+	for _, c := range got {
+		if !strings.HasPrefix(c, "debian/") || !strings.HasSuffix(c, "|arm64") {
+			t.Errorf("card %s does not match os=debian architecture=arm64", c)
+		}
+	}
+	if stayed := run(t, ctx, chromedp.Evaluate[bool](`window.__stay === true`)); !stayed {
+		t.Error("the page reloaded; htmx should have swapped the results in place")
+	}
+	heading := run(t, ctx, chromedp.Evaluate[string](`document.querySelector("#results-heading").textContent`))
+	if !strings.Contains(heading, "of ") {
+		t.Errorf("result count %q", heading)
+	}
+
+	// Open the first result and see its page.
+	first := strings.Split(got[0], "|")[0]
+	must(t, chromedp.Do(ctx, chromedp.Click(fresh(`#results .card h3 a`))))
+	waitURL(t, ctx, "/images/")
+	must(t, chromedp.Do(ctx, chromedp.Poll[chromedp.Void](`document.querySelector(".image-detail h1")`)))
+	h1 := run(t, ctx, chromedp.Evaluate[string](`document.querySelector(".image-detail h1").textContent`))
+	if !strings.Contains(h1, first) || !strings.Contains(h1, "arm64") {
+		t.Errorf("detail heading %q, want %s on arm64", h1, first)
+	}
+
+	// Back to the filtered catalog. history.back() rather than NavigateBack,
+	// which waits for a load event that a back-forward cache restore never fires.
+	must(t, chromedp.Do(ctx, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		_, err := chromedp.Evaluate[chromedp.Void](`history.back()`)(ctx, tg)
+		return err
+	})))
+	if back := waitURL(t, ctx, "os=debian"); back != loc {
+		t.Errorf("back at %s, want %s", back, loc)
+	}
+	// Poll rather than WaitVisible: chromedp's DOM tracking misses a page
+	// restored from the back-forward cache.
+	must(t, chromedp.Do(ctx, chromedp.Poll[chromedp.Void](`document.querySelectorAll("#results .card").length > 0`)))
+	if v := run(t, ctx, chromedp.Evaluate[string](`document.querySelector("#f-os").value`)); v != "debian" {
+		t.Errorf("after going back the OS filter shows %q", v)
+	}
+}
+
+func TestBrowserFilterWithoutJavaScript(t *testing.T) {
+	base := startServer(t)
+	ctx := newTab(t)
+	must(t, chromedp.Do(ctx, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		_, err := cdp.Call(ctx, tg, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: true})
+		return err
+	})))
+	must(t, chromedp.Do(ctx,
+		chromedp.Navigate(base+"/"),
+		chromedp.WaitVisible(chromedp.CSS("#results .card")),
+		chromedp.SetValue(chromedp.CSS("#f-os"), "ubuntu"),
+		chromedp.SetValue(chromedp.CSS("#f-arch"), "amd64"),
+		chromedp.Click(chromedp.CSS(`#filters button[type=submit]`)),
+	))
+	waitURL(t, ctx, "os=ubuntu", "architecture=amd64")
+	must(t, chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS("#results .card"))))
+	got := cards(t, ctx)
+	if len(got) == 0 {
+		t.Fatal("no results for ubuntu amd64")
+	}
+	for _, c := range got {
+		if !strings.HasPrefix(c, "ubuntu/") || !strings.HasSuffix(c, "|amd64") {
+			t.Errorf("card %s does not match os=ubuntu architecture=amd64", c)
+		}
+	}
+	// htmx never ran: no htmx request classes or globals.
+	if htmx := run(t, ctx, chromedp.Evaluate[bool](`typeof window.htmx !== "undefined"`)); htmx {
+		t.Error("scripts ran although JavaScript is disabled")
+	}
+	must(t, chromedp.Do(ctx,
+		chromedp.Click(chromedp.CSS("#results .card h3 a")),
+		chromedp.WaitVisible(chromedp.CSS(".image-detail h1")),
+	))
+	waitURL(t, ctx, "/images/")
+}
