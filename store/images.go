@@ -261,3 +261,22 @@ func IsNotFound(err error) bool {
 	var e *Error
 	return errors.As(err, &e) && e.Code == ENOTFOUND
 }
+
+// FindImageByAlias returns the image an alias names on an architecture. With
+// no architecture it prefers amd64, the most common, then arm64, then armhf.
+func (db *DB) FindImageByAlias(ctx context.Context, alias, arch string) (*Image, error) {
+	imgs, err := queryImages(ctx, db.read, `SELECT `+imageColumns+` FROM images
+		WHERE alias = ? AND (? = '' OR architecture = ?)
+		ORDER BY CASE architecture WHEN 'amd64' THEN 0 WHEN 'arm64' THEN 1 ELSE 2 END LIMIT 1`,
+		alias, arch, arch)
+	if err != nil {
+		return nil, fmt.Errorf("find image %s: %w", alias, err)
+	}
+	if len(imgs) == 0 {
+		if arch != "" {
+			return nil, Errorf(ENOTFOUND, "No image has the alias %q on %s.", alias, arch)
+		}
+		return nil, Errorf(ENOTFOUND, "No image has the alias %q.", alias)
+	}
+	return imgs[0], nil
+}

@@ -74,3 +74,17 @@ func (s *Server) handleImage(c echo.Context) error {
 		DocsHTML: docsHTML,
 	}))
 }
+
+// handleImageByAlias is GET /images/by-alias/{alias}?architecture=: a stable
+// link to an image by the name people use, redirected to its page.
+func (s *Server) handleImageByAlias(c echo.Context) error {
+	arch := c.QueryParam("architecture")
+	if arch != "" && !store.ValidArchitecture(arch) {
+		return store.Invalid("architecture", "architecture must be one of amd64, arm64, armhf")
+	}
+	img, err := s.store.FindImageByAlias(c.Request().Context(), c.Param("*"), arch)
+	if err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, views.ImageURL(img))
+}

@@ -197,3 +197,25 @@ func TestStaticAssets(t *testing.T) {
 		}
 	}
 }
+
+func TestImageByAlias(t *testing.T) {
+	s, _ := newTestServer(t)
+	tests := []struct {
+		path   string
+		status int
+		target string
+	}{
+		{"/images/by-alias/ubuntu/24.04", 303, "/images/" + store.ImageID("ubuntu/24.04", "amd64")},
+		{"/images/by-alias/ubuntu/24.04?architecture=arm64", 303, "/images/" + store.ImageID("ubuntu/24.04", "arm64")},
+		{"/images/by-alias/headjack/base", 303, "/images/" + store.ImageID("headjack/base", "amd64")},
+		{"/images/by-alias/ubuntu/24.04-desktop?architecture=arm64", 404, ""},
+		{"/images/by-alias/ubuntu:24.04", 404, ""},
+		{"/images/by-alias/ubuntu/24.04?architecture=sparc", 400, ""},
+	}
+	for _, tt := range tests {
+		rec := do(t, s, http.MethodGet, tt.path, nil)
+		if rec.Code != tt.status || rec.Header().Get("Location") != tt.target {
+			t.Errorf("GET %s = %d %q, want %d %q", tt.path, rec.Code, rec.Header().Get("Location"), tt.status, tt.target)
+		}
+	}
+}

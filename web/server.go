@@ -50,6 +50,7 @@ func (s *Server) routes() {
 	e := s.echo
 	e.GET("/", s.handleCatalog)
 	e.GET("/images/:id", s.handleImage)
+	e.GET("/images/by-alias/*", s.handleImageByAlias)
 	e.GET("/static/*", s.handleStatic)
 	e.GET("/favicon.svg", s.handleFavicon)
 	e.GET("/healthz", s.handleHealth)

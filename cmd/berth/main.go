@@ -57,10 +57,22 @@ and migrates the database when needed.
 // run is main without the process: arguments, environment and streams come
 // in, so tests can call it directly.
 func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
+	// Flags may come before the command (berth --db x catalog export): set
+	// them aside and hand them to the command after its own arguments.
+	var leading []string
+	for len(args) > 0 && strings.HasPrefix(args[0], "-") {
+		leading = append(leading, args[0])
+		takesValue := !strings.Contains(args[0], "=") && args[0] != "-h" && args[0] != "--help"
+		args = args[1:]
+		if takesValue && len(args) > 0 {
+			leading, args = append(leading, args[0]), args[1:]
+		}
+	}
 	cmd := "serve"
-	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+	if len(args) > 0 {
 		cmd, args = args[0], args[1:]
 	}
+	args = append(args, leading...)
 	switch cmd {
 	case "serve":
 		return cmdServe(ctx, args, getenv, stdout, stderr)
