@@ -30,6 +30,9 @@ type DB struct {
 	read  *sql.DB
 	// Now returns the current time; tests replace it to control dates.
 	Now func() time.Time
+	// PasswordCost is the bcrypt cost of new password hashes; 0 means
+	// bcrypt's default. Tests lower it to stay fast.
+	PasswordCost int
 }
 
 // dsn builds the connection string. Pragmas go in the DSN so that every

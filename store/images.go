@@ -216,17 +216,20 @@ func queryImages(ctx context.Context, q querier, query string, args ...any) ([]*
 	return imgs, rows.Err()
 }
 
-func scanImage(rows *sql.Rows) (*Image, error) {
+// scanImage reads imageColumns from the current row, then any extra
+// columns that follow them into extra.
+func scanImage(rows *sql.Rows, extra ...any) (*Image, error) {
 	var (
 		img                   Image
 		added, tags, features string
 		security              sql.NullString
 		prespawn              int
 	)
-	if err := rows.Scan(&img.ID, &img.Alias, &img.Description, &img.ImageName, &img.Architecture,
+	dest := append([]any{&img.ID, &img.Alias, &img.Description, &img.ImageName, &img.Architecture,
 		&img.OS, &img.Release, &img.Serial, &img.Variant, &img.Size, &img.PriceCents, &added,
 		&prespawn, &tags, &img.BasedOn, &features, &img.PullRef, &security, &img.Docs,
-		&img.RatingSum, &img.RatingCount); err != nil {
+		&img.RatingSum, &img.RatingCount}, extra...)
+	if err := rows.Scan(dest...); err != nil {
 		return nil, err
 	}
 	var err error

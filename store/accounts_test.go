@@ -1,0 +1,340 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+
+	"golang.org/x/crypto/bcrypt"
+)
+
+func mustOpenCatalog(t testing.TB) *DB {
+	t.Helper()
+	db := mustOpen(t)
+	db.PasswordCost = bcrypt.MinCost
+	mustImport(t, db, fixture())
+	return db
+}
+
+func mustUser(t testing.TB, db *DB, email string, cents int64) *User {
+	t.Helper()
+	u, err := db.CreateUser(context.Background(), email, "correct horse battery")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cents > 0 {
+		if _, err := db.Credit(context.Background(), u.ID, cents, "test funds"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return u
+}
+
+func mustCheck(t testing.TB, db *DB) {
+	t.Helper()
+	problems, err := db.Check(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range problems {
+		t.Error("invariant broken: " + p)
+	}
+}
+
+var (
+	freeID     = ImageID("ubuntu/24.04", "amd64")
+	postgresID = ImageID("debian/13-postgres", "amd64") // $15
+	gpuID      = ImageID("fedora/42-gpu", "amd64")      // $25
+	lampID     = ImageID("rockylinux/9-lamp", "arm64")  // $4.99
+)
+
+func TestUsers(t *testing.T) {
+	db := mustOpenCatalog(t)
+	ctx := context.Background()
+	u := mustUser(t, db, "  Ada@Example.COM ", 0)
+	if u.Email != "ada@example.com" {
+		t.Errorf("email stored as %q", u.Email)
+	}
+	if _, err := db.CreateUser(ctx, "ADA@example.com", "another password"); ErrorCode(err) != ECONFLICT {
+		t.Errorf("duplicate email = %v", err)
+	}
+	for _, tt := range []struct{ email, password, param string }{
+		{"", "long enough", "email"},
+		{"not-an-email", "long enough", "email"},
+		{"a@b", "long enough", "email"},
+		{"Ada <ada@x.org>", "long enough", "email"},
+		{"bob@example.com", "short", "password"},
+		{"bob@example.com", string(make([]byte, 73)), "password"},
+	} {
+		if _, err := db.CreateUser(ctx, tt.email, tt.password); ErrorCode(err) != EINVALID || ErrorParam(err) != tt.param {
+			t.Errorf("CreateUser(%q, %q) = %v, want invalid %s", tt.email, tt.password, err, tt.param)
+		}
+	}
+	if got, err := db.Authenticate(ctx, "ADA@example.com ", "correct horse battery"); err != nil || got.ID != u.ID {
+		t.Errorf("Authenticate = %v, %v", got, err)
+	}
+	for _, tt := range [][2]string{{"ada@example.com", "wrong password"}, {"nobody@example.com", "correct horse battery"}} {
+		if _, err := db.Authenticate(ctx, tt[0], tt[1]); ErrorCode(err) != EUNAUTHORIZED {
+			t.Errorf("Authenticate(%q, %q) = %v", tt[0], tt[1], err)
+		}
+	}
+	if bal, err := db.Balance(ctx, u.ID); err != nil || bal != 0 {
+		t.Errorf("new wallet balance = %d, %v", bal, err)
+	}
+}
+
+func TestTokens(t *testing.T) {
+	db := mustOpenCatalog(t)
+	ctx := context.Background()
+	ada, bob := mustUser(t, db, "ada@example.com", 0), mustUser(t, db, "bob@example.com", 0)
+	secret, tok, err := db.CreateToken(ctx, ada.ID, "laptop")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u, err := db.UserByToken(ctx, secret); err != nil || u.ID != ada.ID {
+		t.Fatalf("UserByToken = %v, %v", u, err)
+	}
+	var stored int
+	db.read.QueryRow(`SELECT COUNT(*) FROM api_tokens WHERE hash = ? OR hint = ?`, secret, secret).Scan(&stored)
+	if stored != 0 {
+		t.Error("the token secret is stored in clear")
+	}
+	if err := db.RevokeToken(ctx, bob.ID, tok.ID); ErrorCode(err) != ENOTFOUND {
+		t.Errorf("bob revoking ada's token = %v", err)
+	}
+	if _, err := db.UserByToken(ctx, secret); err != nil {
+		t.Error("token died after a refused revoke")
+	}
+	if err := db.RevokeToken(ctx, ada.ID, tok.ID); err != nil {
+		t.Fatal(err)
+	}
+	for _, bad := range []string{secret, "", "berth_nope", "Bearer " + secret} {
+		if _, err := db.UserByToken(ctx, bad); ErrorCode(err) != EUNAUTHORIZED {
+			t.Errorf("UserByToken(%q) = %v", bad, err)
+		}
+	}
+	list, _ := db.Tokens(ctx, ada.ID)
+	if len(list) != 1 || list[0].RevokedAt == nil || list[0].Name != "laptop" {
+		t.Errorf("tokens = %+v", list)
+	}
+}
+
+func TestImportAndPurchase(t *testing.T) {
+	db := mustOpenCatalog(t)
+	ctx := context.Background()
+	u := mustUser(t, db, "ada@example.com", 2000) // $20
+
+	if err := db.Import(ctx, u.ID, freeID); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Import(ctx, u.ID, freeID); err != nil {
+		t.Errorf("second import = %v, want success", err)
+	}
+	if err := db.Import(ctx, u.ID, postgresID); ErrorCode(err) != EINVALID {
+		t.Errorf("import of a paid image = %v", err)
+	}
+	if _, err := db.Purchase(ctx, u.ID, freeID, ""); ErrorCode(err) != EINVALID {
+		t.Errorf("purchase of a free image = %v", err)
+	}
+	if _, err := db.Purchase(ctx, u.ID, "ffffffffffffffffffffffff", ""); ErrorCode(err) != ENOTFOUND {
+		t.Errorf("purchase of an unknown image = %v", err)
+	}
+	res, err := db.Purchase(ctx, u.ID, postgresID, "")
+	if err != nil || res.PricePaidCents != 1500 || res.RemainingCents != 500 || res.AlreadyOwned {
+		t.Fatalf("purchase = %+v, %v", res, err)
+	}
+	res, err = db.Purchase(ctx, u.ID, postgresID, "")
+	if err != nil || res.PricePaidCents != 0 || res.RemainingCents != 500 || !res.AlreadyOwned {
+		t.Errorf("second purchase = %+v, %v", res, err)
+	}
+	_, err = db.Purchase(ctx, u.ID, gpuID, "")
+	if ErrorCode(err) != EFUNDS {
+		t.Errorf("purchase beyond the balance = %v", err)
+	}
+	if bal, _ := db.Balance(ctx, u.ID); bal != 500 {
+		t.Errorf("balance after a refused purchase = %d", bal)
+	}
+	lib, err := db.Library(ctx, u.ID)
+	if err != nil || len(lib) != 2 {
+		t.Fatalf("library = %v, %v", lib, err)
+	}
+	how := map[string]string{}
+	for _, it := range lib {
+		how[it.Image.ID] = fmt.Sprintf("%s %d", it.How, it.PriceCents)
+	}
+	if how[freeID] != "import 0" || how[postgresID] != "purchase 1500" {
+		t.Errorf("library = %v", how)
+	}
+	ledger, _ := db.Ledger(ctx, u.ID)
+	if len(ledger) != 2 || ledger[0].AmountCents != -1500 || ledger[0].ImageAlias != "debian/13-postgres" || ledger[1].AmountCents != 2000 {
+		t.Errorf("ledger = %+v", ledger)
+	}
+	mustCheck(t, db)
+}
+
+func TestPurchaseIdempotencyKey(t *testing.T) {
+	db := mustOpenCatalog(t)
+	ctx := context.Background()
+	u := mustUser(t, db, "ada@example.com", 2000)
+	first, err := db.Purchase(ctx, u.ID, lampID, "key-1")
+	if err != nil || first.PricePaidCents != 499 {
+		t.Fatalf("first = %+v, %v", first, err)
+	}
+	again, err := db.Purchase(ctx, u.ID, lampID, "key-1")
+	if err != nil || !again.IdempotentReplay || again.PricePaidCents != 499 || again.RemainingCents != first.RemainingCents {
+		t.Errorf("replay = %+v, %v; want the first answer again", again, err)
+	}
+	if _, err := db.Purchase(ctx, u.ID, postgresID, "key-1"); ErrorCode(err) != ECONFLICT {
+		t.Errorf("key reused for another image = %v", err)
+	}
+	if bal, _ := db.Balance(ctx, u.ID); bal != 2000-499 {
+		t.Errorf("balance = %d, want one charge", bal)
+	}
+	mustCheck(t, db)
+}
+
+// TestConcurrentPurchases runs 32 buyers at once against one wallet that
+// covers only some of their purchases: nothing overdraws, nothing is
+// charged twice, and every success matches a ledger row.
+func TestConcurrentPurchases(t *testing.T) {
+	db := mustOpenCatalog(t)
+	ctx := context.Background()
+	u := mustUser(t, db, "ada@example.com", 3000) // $30: covers $15 + $4.99, or $25 + $4.99, not all three
+	images := []string{postgresID, gpuID, lampID}
+
+	type outcome struct {
+		image string
+		res   PurchaseResult
+		err   error
+	}
+	results := make(chan outcome, 32)
+	var wg sync.WaitGroup
+	for i := 0; i < 32; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			id := images[i%len(images)]
+			res, err := db.Purchase(ctx, u.ID, id, "")
+			results <- outcome{id, res, err}
+		}(i)
+	}
+	wg.Wait()
+	close(results)
+
+	charged := map[string]int64{}
+	for o := range results {
+		switch {
+		case o.err == nil && o.res.PricePaidCents > 0:
+			if charged[o.image] != 0 {
+				t.Errorf("%s charged twice", o.image)
+			}
+			charged[o.image] = o.res.PricePaidCents
+		case o.err == nil: // already owned: free
+		case ErrorCode(o.err) == EFUNDS:
+		default:
+			t.Errorf("purchase of %s: %v", o.image, o.err)
+		}
+	}
+	var spent int64
+	for _, c := range charged {
+		spent += c
+	}
+	bal, _ := db.Balance(ctx, u.ID)
+	if bal < 0 || bal != 3000-spent {
+		t.Errorf("balance %d after spending %d of 3000", bal, spent)
+	}
+	if len(charged) < 1 || spent > 3000 {
+		t.Errorf("charged %v", charged)
+	}
+	ledger, _ := db.Ledger(ctx, u.ID)
+	purchases := 0
+	for _, e := range ledger {
+		if e.Kind == "purchase" {
+			purchases++
+			if charged[e.ImageID] != -e.AmountCents {
+				t.Errorf("ledger row %+v has no matching successful answer", e)
+			}
+		}
+	}
+	if purchases != len(charged) {
+		t.Errorf("%d purchase rows for %d charged answers", purchases, len(charged))
+	}
+	mustCheck(t, db)
+}
+
+func TestRatings(t *testing.T) {
+	db := mustOpenCatalog(t)
+	ctx := context.Background()
+	ada, bob := mustUser(t, db, "ada@example.com", 0), mustUser(t, db, "bob@example.com", 0)
+	if _, err := db.Rate(ctx, ada.ID, freeID, 4); ErrorCode(err) != EFORBIDDEN {
+		t.Errorf("rating an image not in the library = %v", err)
+	}
+	for _, u := range []*User{ada, bob} {
+		if err := db.Import(ctx, u.ID, freeID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, bad := range []int{-1, 6} {
+		if _, err := db.Rate(ctx, ada.ID, freeID, bad); ErrorCode(err) != EINVALID {
+			t.Errorf("Rate(%d) = %v", bad, err)
+		}
+	}
+	steps := []struct {
+		user        *User
+		rating      int
+		sum, count  int64
+		wantAverage float64
+	}{
+		{ada, 4, 4, 1, 4.0},
+		{bob, 0, 4, 2, 2.0}, // 0 is a rating
+		{ada, 5, 5, 2, 2.5}, // re-rating replaces
+		{bob, 2, 7, 2, 3.5},
+	}
+	for _, s := range steps {
+		got, err := db.Rate(ctx, s.user.ID, freeID, s.rating)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.RatingSum != s.sum || got.RatingCount != s.count || got.Average() != s.wantAverage {
+			t.Errorf("after %s rates %d: %+v (avg %v), want %d/%d avg %v", s.user.Email, s.rating, got, got.Average(), s.sum, s.count, s.wantAverage)
+		}
+		mustCheck(t, db)
+	}
+	img, _ := db.FindImage(ctx, freeID)
+	if img.AverageRating() != 3.5 || img.RatingCount != 2 {
+		t.Errorf("image aggregate %v/%d", img.AverageRating(), img.RatingCount)
+	}
+	h, _ := db.Histogram(ctx, freeID)
+	if h != [6]int64{0, 0, 1, 0, 0, 1} {
+		t.Errorf("histogram %v", h)
+	}
+	if r, ok, _ := db.UserRating(ctx, ada.ID, freeID); !ok || r != 5 {
+		t.Errorf("ada's rating %d %v", r, ok)
+	}
+}
+
+func TestSessionsStore(t *testing.T) {
+	db := mustOpenCatalog(t)
+	ctx := context.Background()
+	u := mustUser(t, db, "ada@example.com", 0)
+	exp := db.Now().Add(3600e9)
+	for _, id := range []string{"one", "two", "three"} {
+		if err := db.SaveSession(ctx, id, SessionRecord{UserID: u.ID, Data: `{"k":"` + id + `"}`, ExpiresAt: exp}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if rec, err := db.LoadSession(ctx, "two"); err != nil || rec.UserID != u.ID || rec.Data != `{"k":"two"}` {
+		t.Errorf("LoadSession = %+v, %v", rec, err)
+	}
+	if n, err := db.DeleteOtherSessions(ctx, u.ID, "two"); err != nil || n != 2 {
+		t.Errorf("DeleteOtherSessions = %d, %v", n, err)
+	}
+	if _, err := db.LoadSession(ctx, "one"); ErrorCode(err) != ENOTFOUND {
+		t.Errorf("ended session still loads: %v", err)
+	}
+	db.SaveSession(ctx, "old", SessionRecord{Data: "{}", ExpiresAt: db.Now().Add(-1e9)})
+	if _, err := db.LoadSession(ctx, "old"); ErrorCode(err) != ENOTFOUND {
+		t.Errorf("expired session loads: %v", err)
+	}
+}
