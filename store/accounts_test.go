@@ -338,3 +338,34 @@ func TestSessionsStore(t *testing.T) {
 		t.Errorf("expired session loads: %v", err)
 	}
 }
+
+func TestSeedDemo(t *testing.T) {
+	db := mustOpen(t)
+	db.PasswordCost = bcrypt.MinCost
+	ctx := context.Background()
+	if _, err := db.LoadDefaultCatalog(ctx); err != nil {
+		t.Fatal(err)
+	}
+	res, err := db.SeedDemo(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Created || res.Ratings < 200 || res.Images < 40 || res.Password == "" {
+		t.Errorf("demo = %+v", res)
+	}
+	if u, err := db.Authenticate(ctx, DemoEmail, res.Password); err != nil {
+		t.Errorf("demo log-in: %v", err)
+	} else if bal, _ := db.Balance(ctx, u.ID); bal != demoBalanceCents {
+		t.Errorf("demo balance %d", bal)
+	}
+	var rows int
+	db.read.QueryRow(`SELECT COUNT(*) FROM ratings`).Scan(&rows)
+	if rows != res.Ratings {
+		t.Errorf("%d rating rows, demo reported %d", rows, res.Ratings)
+	}
+	mustCheck(t, db)
+	again, err := db.SeedDemo(ctx)
+	if err != nil || again.Created {
+		t.Errorf("second demo = %+v, %v", again, err)
+	}
+}

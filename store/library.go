@@ -60,6 +60,13 @@ func (db *DB) Import(ctx context.Context, userID int64, imageID string) error {
 		return err
 	}
 	defer tx.Rollback()
+	if err := importTx(ctx, tx, userID, imageID); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+func importTx(ctx context.Context, tx *Tx, userID int64, imageID string) error {
 	img, err := findImageTx(ctx, tx, imageID)
 	if err != nil {
 		return err
@@ -72,7 +79,7 @@ func (db *DB) Import(ctx context.Context, userID int64, imageID string) error {
 		VALUES (?, ?, 'import', 0, ?) ON CONFLICT DO NOTHING`, userID, img.ID, tx.now.Format(time.RFC3339)); err != nil {
 		return fmt.Errorf("import %s: %w", img.ID, err)
 	}
-	return tx.Commit()
+	return nil
 }
 
 // Purchase buys a paid image from the user's wallet, all in one immediate
@@ -110,6 +117,29 @@ func (db *DB) Purchase(ctx context.Context, userID int64, imageID, idemKey strin
 		}
 	}
 
+	res, err = purchaseTx(ctx, tx, userID, imageID)
+	if err != nil {
+		return res, err
+	}
+	if idemKey != "" {
+		saved, _ := json.Marshal(res)
+		if _, err := tx.ExecContext(ctx, `INSERT INTO idempotency_keys (user_id, key, request_hash, response, created_at)
+			VALUES (?, ?, ?, ?, ?)`, userID, idemKey, HashSecret("purchase "+imageID), string(saved), tx.now.Format(time.RFC3339)); err != nil {
+			return res, fmt.Errorf("purchase %s: idempotency key: %w", imageID, err)
+		}
+		// Keys are kept for a day, which covers any sensible retry.
+		if _, err := tx.ExecContext(ctx, `DELETE FROM idempotency_keys WHERE created_at < ?`,
+			tx.now.Add(-24*time.Hour).Format(time.RFC3339)); err != nil {
+			return res, fmt.Errorf("purchase: sweep idempotency keys: %w", err)
+		}
+	}
+	return res, tx.Commit()
+}
+
+// purchaseTx is the purchase itself: the checks, the conditional debit,
+// the ledger row and the library row, inside the caller's transaction.
+func purchaseTx(ctx context.Context, tx *Tx, userID int64, imageID string) (PurchaseResult, error) {
+	var res PurchaseResult
 	img, err := findImageTx(ctx, tx, imageID)
 	if err != nil {
 		return res, err
@@ -148,22 +178,8 @@ func (db *DB) Purchase(ctx context.Context, userID int64, imageID, idemKey strin
 		}
 		res.PricePaidCents = img.PriceCents
 	}
-	if res.RemainingCents, err = balanceTx(ctx, tx, userID); err != nil {
-		return res, err
-	}
-	if idemKey != "" {
-		saved, _ := json.Marshal(res)
-		if _, err := tx.ExecContext(ctx, `INSERT INTO idempotency_keys (user_id, key, request_hash, response, created_at)
-			VALUES (?, ?, ?, ?, ?)`, userID, idemKey, HashSecret("purchase "+imageID), string(saved), tx.now.Format(time.RFC3339)); err != nil {
-			return res, fmt.Errorf("purchase %s: idempotency key: %w", img.ID, err)
-		}
-		// Keys are kept for a day, which covers any sensible retry.
-		if _, err := tx.ExecContext(ctx, `DELETE FROM idempotency_keys WHERE created_at < ?`,
-			tx.now.Add(-24*time.Hour).Format(time.RFC3339)); err != nil {
-			return res, fmt.Errorf("purchase: sweep idempotency keys: %w", err)
-		}
-	}
-	return res, tx.Commit()
+	res.RemainingCents, err = balanceTx(ctx, tx, userID)
+	return res, err
 }
 
 // Owns reports whether an image is in the user's library.

@@ -39,6 +39,17 @@ func (db *DB) Rate(ctx context.Context, userID int64, imageID string, rating int
 		return sum, err
 	}
 	defer tx.Rollback()
+	if sum, err = rateTx(ctx, tx, userID, imageID, rating); err != nil {
+		return sum, err
+	}
+	return sum, tx.Commit()
+}
+
+func rateTx(ctx context.Context, tx *Tx, userID int64, imageID string, rating int) (RatingSummary, error) {
+	var sum RatingSummary
+	if rating < MinRating || rating > MaxRating {
+		return sum, Invalid("rating", "rating must be a whole number from 0 to 5")
+	}
 	img, err := findImageTx(ctx, tx, imageID)
 	if err != nil {
 		return sum, err
@@ -82,7 +93,7 @@ func (db *DB) Rate(ctx context.Context, userID int64, imageID string, rating int
 		Scan(&sum.RatingSum, &sum.RatingCount); err != nil {
 		return sum, fmt.Errorf("rate %s: %w", img.ID, err)
 	}
-	return sum, tx.Commit()
+	return sum, nil
 }
 
 // UserRating returns a user's rating of an image, and false when there is none.

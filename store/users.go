@@ -71,6 +71,19 @@ func (db *DB) CreateUser(ctx context.Context, email, password string) (*User, er
 		return nil, err
 	}
 	defer tx.Rollback()
+	u, err := createUserTx(ctx, tx, email, hash)
+	if err != nil {
+		return nil, err
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, fmt.Errorf("create user %s: %w", email, err)
+	}
+	return u, nil
+}
+
+// createUserTx inserts a user with a normalised email and a password hash,
+// and their empty wallet.
+func createUserTx(ctx context.Context, tx *Tx, email string, hash []byte) (*User, error) {
 	u := &User{Email: email, CreatedAt: tx.now}
 	res, err := tx.ExecContext(ctx, `INSERT INTO users (email, password_hash, created_at) VALUES (?, ?, ?)`,
 		email, string(hash), tx.now.Format(time.RFC3339))
@@ -84,9 +97,6 @@ func (db *DB) CreateUser(ctx context.Context, email, password string) (*User, er
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO wallets (user_id) VALUES (?)`, u.ID); err != nil {
 		return nil, fmt.Errorf("create wallet of %s: %w", email, err)
-	}
-	if err := tx.Commit(); err != nil {
-		return nil, fmt.Errorf("create user %s: %w", email, err)
 	}
 	return u, nil
 }

@@ -45,12 +45,20 @@ func (db *DB) Credit(ctx context.Context, userID, cents int64, memo string) (int
 	if cents <= 0 || cents > MaxCreditCents {
 		return 0, Invalid("amount", "The amount must be more than $0 and at most $%s.", FormatUSD(MaxCreditCents))
 	}
-	memo = strings.TrimSpace(memo)
 	tx, err := db.begin(ctx)
 	if err != nil {
 		return 0, err
 	}
 	defer tx.Rollback()
+	bal, err := creditTx(ctx, tx, userID, cents, memo)
+	if err != nil {
+		return 0, err
+	}
+	return bal, tx.Commit()
+}
+
+func creditTx(ctx context.Context, tx *Tx, userID, cents int64, memo string) (int64, error) {
+	memo = strings.TrimSpace(memo)
 	res, err := tx.ExecContext(ctx, `UPDATE wallets SET balance_cents = balance_cents + ? WHERE user_id = ?`, cents, userID)
 	if err != nil {
 		return 0, fmt.Errorf("credit: %w", err)
@@ -62,11 +70,7 @@ func (db *DB) Credit(ctx context.Context, userID, cents int64, memo string) (int
 		VALUES (?, 'credit', ?, ?, ?)`, userID, cents, memo, tx.now.Format(time.RFC3339)); err != nil {
 		return 0, fmt.Errorf("credit: %w", err)
 	}
-	bal, err := balanceTx(ctx, tx, userID)
-	if err != nil {
-		return 0, err
-	}
-	return bal, tx.Commit()
+	return balanceTx(ctx, tx, userID)
 }
 
 func balanceTx(ctx context.Context, tx *Tx, userID int64) (int64, error) {

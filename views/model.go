@@ -3,6 +3,7 @@
 package views
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/url"
 	"strconv"
@@ -28,6 +29,23 @@ type Shell struct {
 	Description string
 	Path        string // current path, to mark the active navigation link
 	Assets      Assets
+	User        *ShellUser // nil when nobody is signed in
+	CSRF        string     // token for forms and htmx requests
+	Flash       string     // a one-time message after a redirect
+	SignupOpen  bool
+}
+
+// ShellUser is the signed-in person as the header shows them.
+type ShellUser struct {
+	Email        string
+	BalanceCents int64
+}
+
+// CSRFHeaders is the hx-headers value that sends the CSRF token with every
+// htmx request.
+func (s Shell) CSRFHeaders() string {
+	b, _ := json.Marshal(map[string]string{"X-CSRF-Token": s.CSRF})
+	return string(b)
 }
 
 // Catalog is the model of the catalog page and its results partial.
@@ -46,9 +64,12 @@ type Catalog struct {
 // ImageDetail is the model of an image's page.
 type ImageDetail struct {
 	Shell
-	Image    *store.Image
-	Siblings []*store.Image // same os and release: variants and architectures
-	DocsHTML string         // the image's docs body, rendered from Markdown and sanitised
+	Image     *store.Image
+	Siblings  []*store.Image // same os and release: variants and architectures
+	DocsHTML  string         // the image's docs body, rendered from Markdown and sanitised
+	Viewer    Viewer
+	Histogram [store.MaxRating + 1]int64
+	Problem   string // why the last rating was refused
 }
 
 // ErrorPage is the model of a page that reports a failed request.
@@ -210,4 +231,72 @@ func (c Catalog) Invalid(param string) templ.Attributes {
 		return templ.Attributes{"aria-invalid": "true", "aria-describedby": "filter-problem"}
 	}
 	return nil
+}
+
+// AuthForm is the model of the log-in and sign-up pages.
+type AuthForm struct {
+	Shell
+	Signup  bool   // sign-up rather than log-in
+	Email   string // as typed, kept across a failed attempt
+	Next    string // where to go after
+	Problem string
+	Param   string // the field at fault: "email" or "password"
+}
+
+// Invalid marks the form control the problem is about.
+func (f AuthForm) Invalid(param string) templ.Attributes {
+	if f.Param == param || (f.Problem != "" && f.Param == "" && param == "password") {
+		return templ.Attributes{"aria-invalid": "true", "aria-describedby": "form-problem"}
+	}
+	return nil
+}
+
+// Account is the model of the account page.
+type Account struct {
+	Shell
+	Email     string
+	Tokens    []*store.Token
+	NewToken  string // a token just created, shown once
+	Sessions  int    // live sessions, this one included
+	Problem   string
+	TokenName string
+}
+
+// Wallet is the model of the wallet page.
+type Wallet struct {
+	Shell
+	BalanceCents int64
+	Ledger       []store.LedgerEntry
+}
+
+// Library is the model of the library page.
+type Library struct {
+	Shell
+	Items []store.LibraryItem
+}
+
+// Viewer is what the detail page knows about the person looking at it.
+type Viewer struct {
+	SignedIn     bool
+	Owned        bool
+	BalanceCents int64
+	Rating       int
+	Rated        bool
+}
+
+// BuyPage is the model of the purchase confirmation.
+type BuyPage struct {
+	Shell
+	Image        *store.Image
+	BalanceCents int64
+	Problem      string
+}
+
+// Money formats cents as dollars with cents: $4.99, $15.00.
+func Money(cents int64) string {
+	sign := ""
+	if cents < 0 {
+		sign, cents = "−", -cents
+	}
+	return fmt.Sprintf("%s$%d.%02d", sign, cents/100, cents%100)
 }

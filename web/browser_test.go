@@ -123,6 +123,24 @@ func cards(t *testing.T, ctx context.Context) []string {
 		`[...document.querySelectorAll("#results .card")].map(c => c.querySelector("h3").textContent.trim() + "|" + c.querySelector(".arch").textContent.trim())`))
 }
 
+// waitJS polls a JavaScript condition until it holds. Unlike chromedp.Poll
+// it survives navigations: an evaluation that fails because the page is
+// being replaced is simply tried again.
+func waitJS(t *testing.T, ctx context.Context, cond string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`!!(`+cond+`)`))
+		if err == nil && ok {
+			return
+		}
+		if ctx.Err() != nil || time.Now().After(deadline) {
+			t.Fatalf("waited in vain for %s (last error: %v)", cond, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
 func waitURL(t *testing.T, ctx context.Context, contains ...string) string {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
@@ -199,7 +217,7 @@ func TestBrowserFilterAndOpenImage(t *testing.T) {
 	first := strings.Split(got[0], "|")[0]
 	must(t, chromedp.Do(ctx, chromedp.Click(fresh(`#results .card h3 a`))))
 	waitURL(t, ctx, "/images/")
-	must(t, chromedp.Do(ctx, chromedp.Poll[chromedp.Void](`document.querySelector(".image-detail h1")`)))
+	waitJS(t, ctx, `document.querySelector(".image-detail h1")`)
 	h1 := run(t, ctx, chromedp.Evaluate[string](`document.querySelector(".image-detail h1").textContent`))
 	if !strings.Contains(h1, first) || !strings.Contains(h1, "arm64") {
 		t.Errorf("detail heading %q, want %s on arm64", h1, first)
@@ -215,8 +233,8 @@ func TestBrowserFilterAndOpenImage(t *testing.T) {
 		t.Errorf("back at %s, want %s", back, loc)
 	}
 	// Poll rather than WaitVisible: chromedp's DOM tracking misses a page
-	// restored from the back-forward cache.
-	must(t, chromedp.Do(ctx, chromedp.Poll[chromedp.Void](`document.querySelectorAll("#results .card").length > 0`)))
+	// restored from the back-forward cache, and Poll fails on a navigation.
+	waitJS(t, ctx, `document.querySelectorAll("#results .card").length > 0`)
 	if v := run(t, ctx, chromedp.Evaluate[string](`document.querySelector("#f-os").value`)); v != "debian" {
 		t.Errorf("after going back the OS filter shows %q", v)
 	}

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"fmt"
 	"net/http"
 
 	"github.com/labstack/echo/v4"
@@ -49,30 +48,6 @@ func (s *Server) handleCatalog(c echo.Context) error {
 		return s.render(c, status, views.CatalogResults(m))
 	}
 	return s.render(c, status, views.CatalogPage(m))
-}
-
-// handleImage is GET /images/{id}: one image in full.
-func (s *Server) handleImage(c echo.Context) error {
-	ctx := c.Request().Context()
-	img, err := s.store.FindImage(ctx, c.Param("id"))
-	if err != nil {
-		return err
-	}
-	siblings, err := s.store.FindSiblings(ctx, img)
-	if err != nil {
-		return err
-	}
-	docsHTML, err := s.markdown.Render(img.Docs)
-	if err != nil {
-		return fmt.Errorf("image %s: %w", img.ID, err)
-	}
-	title := fmt.Sprintf("%s (%s)", img.Alias, img.Architecture)
-	return s.render(c, http.StatusOK, views.ImagePage(views.ImageDetail{
-		Shell:    s.shell(c, title, img.Description),
-		Image:    img,
-		Siblings: siblings,
-		DocsHTML: docsHTML,
-	}))
 }
 
 // handleImageByAlias is GET /images/by-alias/{alias}?architecture=: a stable

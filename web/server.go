@@ -5,6 +5,7 @@ package web
 import (
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -16,6 +17,17 @@ import (
 	"github.com/berth/berth/views"
 )
 
+// Options are the operator's choices for a server.
+type Options struct {
+	// SignupOpen lets visitors create accounts; operators can close it and
+	// create accounts with `berth user create`.
+	SignupOpen bool
+	// TrustProxy believes X-Forwarded-Proto from a reverse proxy that ends TLS.
+	TrustProxy bool
+	// SessionKeys sign session cookies, newest first (32 or 64 bytes each).
+	SessionKeys [][]byte
+}
+
 // Server holds what the handlers need. It has no package-level state, so
 // tests can run several servers side by side.
 type Server struct {
@@ -23,12 +35,17 @@ type Server struct {
 	assets   *static.Assets
 	markdown *docs.Markdown
 	logger   *slog.Logger
+	opts     Options
+	sessions *sessionStore
+	limits   limits
 	echo     *echo.Echo
 }
 
 // New wires the router. Every dependency is passed in explicitly.
-func New(db *store.DB, assets *static.Assets, md *docs.Markdown, logger *slog.Logger) *Server {
-	s := &Server{store: db, assets: assets, markdown: md, logger: logger, echo: echo.New()}
+func New(db *store.DB, assets *static.Assets, md *docs.Markdown, logger *slog.Logger, opts Options) *Server {
+	s := &Server{store: db, assets: assets, markdown: md, logger: logger, opts: opts,
+		limits: newLimits(), echo: echo.New()}
+	s.sessions = newSessionStore(db, opts.SessionKeys, s.isSecure)
 	e := s.echo
 	e.HideBanner, e.HidePort = true, true
 	// The client address is the peer's: a forwarded header is trivially
@@ -38,6 +55,7 @@ func New(db *store.DB, assets *static.Assets, md *docs.Markdown, logger *slog.Lo
 	e.Use(s.logRequests)
 	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{DisableStackAll: true, DisablePrintStack: true}))
 	e.Use(middleware.BodyLimit("1M"))
+	e.Use(s.csrf())
 	s.routes()
 	return s
 }
@@ -48,24 +66,87 @@ func (s *Server) Handler() http.Handler { return s.echo }
 // routes lists every route in one place.
 func (s *Server) routes() {
 	e := s.echo
-	e.GET("/", s.handleCatalog)
-	e.GET("/images/:id", s.handleImage)
-	e.GET("/images/by-alias/*", s.handleImageByAlias)
 	e.GET("/static/*", s.handleStatic)
 	e.GET("/favicon.svg", s.handleFavicon)
 	e.GET("/healthz", s.handleHealth)
+
+	// Pages know who is signed in; some need someone to be.
+	page := e.Group("", s.loadUser)
+	page.GET("/", s.handleCatalog)
+	page.GET("/images/:id", s.handleImage)
+	page.GET("/images/by-alias/*", s.handleImageByAlias)
+	page.GET("/signup", s.handleSignupForm)
+	page.POST("/signup", s.handleSignup)
+	page.GET("/login", s.handleLoginForm)
+	page.POST("/login", s.handleLogin)
+	page.POST("/logout", s.handleLogout)
+
+	member := page.Group("", s.requireUser)
+	member.POST("/images/:id/import", s.handleImport)
+	member.GET("/images/:id/buy", s.handleBuyForm)
+	member.POST("/images/:id/purchase", s.handlePurchase)
+	member.POST("/images/:id/rate", s.handleRate)
+	member.GET("/library", s.handleLibrary)
+	member.GET("/wallet", s.handleWallet)
+	member.GET("/account", s.handleAccount)
+	member.POST("/account/tokens", s.handleCreateToken)
+	member.POST("/account/tokens/:token/revoke", s.handleRevokeToken)
+	member.POST("/account/sessions/end-others", s.handleEndOtherSessions)
 
 	api := e.Group("/api/v1")
 	api.GET("/images/public", s.handleAPIListImages)
 	api.GET("/images/public/:id", s.handleAPIGetImage)
 	api.GET("/images/:id/icon", s.handleIcon)
+
+	user := api.Group("", s.requireToken)
+	user.GET("/images/user", s.handleAPILibrary)
+	user.POST("/images/import/:id", s.handleAPIImport)
+	user.POST("/images/purchase/:id", s.handleAPIPurchase)
+	user.POST("/images/rate/:id", s.handleAPIRate)
+	user.GET("/wallet/balances", s.handleAPIBalances)
+
 	// Unknown API paths answer with the envelope, not an HTML page.
 	api.Any("/*", func(c echo.Context) error { return echo.ErrNotFound })
 }
 
-// shell fills the parts of the layout every page shares.
+// csrf protects every state-changing page request with a token carried in
+// forms (_csrf) and htmx headers (X-CSRF-Token). API calls are skipped:
+// they authenticate with bearer tokens, which browsers never attach on
+// their own. The cookie is Secure exactly when the request came over TLS.
+func (s *Server) csrf() echo.MiddlewareFunc {
+	cfg := func(secure bool) echo.MiddlewareFunc {
+		return middleware.CSRFWithConfig(middleware.CSRFConfig{
+			Skipper: func(c echo.Context) bool {
+				return isAPI(c) || strings.HasPrefix(c.Request().URL.Path, "/static/")
+			},
+			TokenLookup:    "header:X-CSRF-Token,form:_csrf",
+			CookieName:     "berth_csrf",
+			CookiePath:     "/",
+			CookieHTTPOnly: true,
+			CookieSecure:   secure,
+			CookieSameSite: http.SameSiteLaxMode,
+			ErrorHandler: func(error, echo.Context) error {
+				return store.Errorf(store.EFORBIDDEN,
+					"This form has expired or was sent from another site. Reload the page and try again.")
+			},
+		})
+	}
+	plain, secure := cfg(false), cfg(true)
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		plainNext, secureNext := plain(next), secure(next)
+		return func(c echo.Context) error {
+			if s.isSecure(c.Request()) {
+				return secureNext(c)
+			}
+			return plainNext(c)
+		}
+	}
+}
+
+// shell fills the parts of the layout every page shares: assets, the
+// signed-in user with their balance, the CSRF token and a pending message.
 func (s *Server) shell(c echo.Context, title, description string) views.Shell {
-	return views.Shell{
+	sh := views.Shell{
 		Title:       title,
 		Description: description,
 		Path:        c.Request().URL.Path,
@@ -74,7 +155,17 @@ func (s *Server) shell(c echo.Context, title, description string) views.Shell {
 			JS:   s.assets.URL("js/berth.js"),
 			HTMX: s.assets.URL("js/htmx.min.js"),
 		},
+		SignupOpen: s.opts.SignupOpen,
+		Flash:      s.takeFlash(c),
 	}
+	sh.CSRF, _ = c.Get("csrf").(string)
+	if u := currentUser(c); u != nil {
+		sh.User = &views.ShellUser{Email: u.Email}
+		if bal, err := s.store.Balance(c.Request().Context(), u.ID); err == nil {
+			sh.User.BalanceCents = bal
+		}
+	}
+	return sh
 }
 
 func (s *Server) handleHealth(c echo.Context) error {

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/PuerkitoBio/goquery"
+	"golang.org/x/crypto/bcrypt"
 
 	"github.com/berth/berth/docs"
 	"github.com/berth/berth/static"
@@ -35,8 +36,12 @@ func newTestServer(t testing.TB) (*Server, *store.DB) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	db.PasswordCost = bcrypt.MinCost
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	return New(db, assets, docs.NewMarkdown(), logger), db
+	return New(db, assets, docs.NewMarkdown(), logger, Options{
+		SignupOpen:  true,
+		SessionKeys: [][]byte{[]byte("0123456789abcdef0123456789abcdef")},
+	}), db
 }
 
 // do sends one request through the router.

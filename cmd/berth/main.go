@@ -45,7 +45,15 @@ func (e usageError) Error() string { return e.msg }
 const usage = `Usage: berth [command] [flags]
 
 Commands:
-  serve [--addr :8080]          run the web portal and API (the default)
+  serve [--addr :8080] [--signup=true] [--trust-proxy] [--demo]
+                                run the web portal and API (the default)
+  user create --email E --password P
+                                create an account
+  token create --email E [--name N]
+                                print a new API token for an account
+  wallet credit --email E --amount USD
+                                add funds to an account's wallet
+  demo                          add demo users, ratings and a funded demo account
   catalog import FILE           add or update images from a catalog file (- for stdin)
   catalog export                write the catalog as JSON to stdout
   backup FILE                   write a consistent copy of the database to FILE
@@ -89,6 +97,21 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return usageError{fmt.Sprintf("unknown catalog subcommand %q: use import FILE or export", args[0])}
 	case "backup":
 		return cmdBackup(ctx, args, getenv, stdout, stderr)
+	case "user", "token", "wallet":
+		want := map[string]string{"user": "create", "token": "create", "wallet": "credit"}[cmd]
+		if len(args) == 0 || args[0] != want {
+			return usageError{fmt.Sprintf("use: berth %s %s ...", cmd, want)}
+		}
+		switch cmd {
+		case "user":
+			return cmdUserCreate(ctx, args[1:], getenv, stdout, stderr)
+		case "token":
+			return cmdTokenCreate(ctx, args[1:], getenv, stdout, stderr)
+		default:
+			return cmdWalletCredit(ctx, args[1:], getenv, stdout, stderr)
+		}
+	case "demo":
+		return cmdDemo(ctx, args, getenv, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
@@ -137,6 +160,9 @@ func envOr(getenv func(string) string, key, def string) string {
 func cmdServe(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	f := newFlags("serve", getenv, stderr)
 	addr := f.fs.String("addr", envOr(getenv, "BERTH_ADDR", ":8080"), "listen address (env BERTH_ADDR)")
+	signup := f.fs.Bool("signup", envOr(getenv, "BERTH_SIGNUP", "true") == "true", "let visitors create accounts (env BERTH_SIGNUP)")
+	trustProxy := f.fs.Bool("trust-proxy", getenv("BERTH_TRUST_PROXY") == "true", "believe X-Forwarded-Proto from a TLS-ending proxy (env BERTH_TRUST_PROXY)")
+	demo := f.fs.Bool("demo", false, "add demo users, ratings and a funded demo account before serving")
 	if err := f.parse(args); err != nil {
 		return err
 	}
@@ -155,6 +181,15 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 	} else if loaded {
 		logger.Info("loaded the default catalog into an empty database", "db", *f.db)
 	}
+	if *demo {
+		if err := seedDemo(ctx, db, stdout); err != nil {
+			return err
+		}
+	}
+	keys, err := sessionKeys(getenv, *f.db)
+	if err != nil {
+		return err
+	}
 	assets, err := static.Load()
 	if err != nil {
 		return fmt.Errorf("load static files: %w", err)
@@ -163,7 +198,9 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 		logger.Warn("htmx is missing (run `make assets`); pages work without it but lose in-place updates")
 	}
 	srv := &http.Server{
-		Handler:           web.New(db, assets, docs.NewMarkdown(), logger).Handler(),
+		Handler: web.New(db, assets, docs.NewMarkdown(), logger, web.Options{
+			SignupOpen: *signup, TrustProxy: *trustProxy, SessionKeys: keys,
+		}).Handler(),
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       15 * time.Second,
 		WriteTimeout:      30 * time.Second,

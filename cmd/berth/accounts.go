@@ -1,0 +1,133 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+
+	"github.com/berth/berth/store"
+)
+
+// openFor parses a command's flags and opens its database.
+func openFor(ctx context.Context, f *flags, args []string) (*store.DB, error) {
+	if err := f.parse(args); err != nil {
+		return nil, err
+	}
+	if len(f.pos) != 0 {
+		return nil, usageError{fmt.Sprintf("%s takes flags only, got %q", f.fs.Name(), f.pos)}
+	}
+	return store.Open(ctx, *f.db)
+}
+
+func cmdUserCreate(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	f := newFlags("user create", getenv, stderr)
+	email := f.fs.String("email", "", "email address of the account")
+	password := f.fs.String("password", "", "password (at least 8 characters)")
+	db, err := openFor(ctx, f, args)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	u, err := db.CreateUser(ctx, *email, *password)
+	if err != nil {
+		return fmt.Errorf("user create: %s", store.ErrorMessage(err))
+	}
+	fmt.Fprintf(stdout, "created %s\n", u.Email)
+	return nil
+}
+
+// cmdTokenCreate prints a new token and nothing else on stdout, so scripts
+// can capture it: TOKEN=$(berth token create --email E).
+func cmdTokenCreate(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	f := newFlags("token create", getenv, stderr)
+	email := f.fs.String("email", "", "email address of the account")
+	name := f.fs.String("name", "command line", "a name to recognise the token by")
+	db, err := openFor(ctx, f, args)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	u, err := db.FindUserByEmail(ctx, *email)
+	if err != nil {
+		return fmt.Errorf("token create: %s", store.ErrorMessage(err))
+	}
+	secret, _, err := db.CreateToken(ctx, u.ID, *name)
+	if err != nil {
+		return fmt.Errorf("token create: %w", err)
+	}
+	fmt.Fprintln(stdout, secret)
+	return nil
+}
+
+func cmdWalletCredit(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	f := newFlags("wallet credit", getenv, stderr)
+	email := f.fs.String("email", "", "email address of the account")
+	amount := f.fs.String("amount", "", "amount in USD, e.g. 50 or 12.50")
+	memo := f.fs.String("memo", "Operator top-up", "a note for the wallet history")
+	db, err := openFor(ctx, f, args)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	cents, err := parseUSD(*amount)
+	if err != nil {
+		return err
+	}
+	u, err := db.FindUserByEmail(ctx, *email)
+	if err != nil {
+		return fmt.Errorf("wallet credit: %s", store.ErrorMessage(err))
+	}
+	bal, err := db.Credit(ctx, u.ID, cents, *memo)
+	if err != nil {
+		return fmt.Errorf("wallet credit: %s", store.ErrorMessage(err))
+	}
+	fmt.Fprintf(stdout, "credited $%s to %s; balance $%s\n", store.FormatUSD(cents), u.Email, store.FormatUSD(bal))
+	return nil
+}
+
+// parseUSD reads a positive amount with at most two decimals.
+func parseUSD(s string) (int64, error) {
+	s = strings.TrimPrefix(strings.TrimSpace(s), "$")
+	whole, frac, _ := strings.Cut(s, ".")
+	if s == "" || len(frac) > 2 || strings.HasPrefix(s, "-") || strings.HasPrefix(s, "+") {
+		return 0, usageError{fmt.Sprintf("--amount %q: give a positive USD amount such as 50 or 12.50", s)}
+	}
+	w, err1 := strconv.ParseInt(whole, 10, 64)
+	for len(frac) < 2 {
+		frac += "0"
+	}
+	c, err2 := strconv.ParseInt(frac, 10, 64)
+	if err1 != nil || err2 != nil || w > store.MaxCreditCents/100 {
+		return 0, usageError{fmt.Sprintf("--amount %q: give a positive USD amount such as 50 or 12.50", s)}
+	}
+	return w*100 + c, nil
+}
+
+func cmdDemo(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	f := newFlags("demo", getenv, stderr)
+	db, err := openFor(ctx, f, args)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if _, err := db.LoadDefaultCatalog(ctx); err != nil {
+		return err
+	}
+	return seedDemo(ctx, db, stdout)
+}
+
+func seedDemo(ctx context.Context, db *store.DB, stdout io.Writer) error {
+	res, err := db.SeedDemo(ctx)
+	if err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
+	if res.Created {
+		fmt.Fprintf(stdout, "Demo data added: %d people rated %d images (%d ratings).\n", res.Raters, res.Images, res.Ratings)
+		fmt.Fprintf(stdout, "Log in as %s with password %s (wallet: $%s).\n", res.Email, res.Password, store.FormatUSD(res.BalanceCents))
+	} else {
+		fmt.Fprintf(stdout, "Demo data is already there; log in as %s (its password was printed when it was created).\n", res.Email)
+	}
+	return nil
+}

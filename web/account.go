@@ -1,0 +1,187 @@
+package web
+
+import (
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/berth/berth/store"
+	"github.com/berth/berth/views"
+)
+
+func (s *Server) authForm(c echo.Context, signup bool) views.AuthForm {
+	title := "Log in"
+	if signup {
+		title = "Sign up"
+	}
+	return views.AuthForm{
+		Shell:  s.shell(c, title, "Your Berth account: library, wallet, ratings and API tokens."),
+		Signup: signup,
+		Next:   safeNext(c.QueryParam("next")),
+	}
+}
+
+// handleSignupForm is GET /signup.
+func (s *Server) handleSignupForm(c echo.Context) error {
+	if !s.opts.SignupOpen {
+		return store.Errorf(store.EFORBIDDEN, "Sign-up is closed on this server. Ask its operator for an account.")
+	}
+	if currentUser(c) != nil {
+		return c.Redirect(http.StatusSeeOther, "/")
+	}
+	return s.render(c, http.StatusOK, views.AuthPage(s.authForm(c, true)))
+}
+
+// handleSignup is POST /signup: create the account and sign in.
+func (s *Server) handleSignup(c echo.Context) error {
+	if !s.opts.SignupOpen {
+		return store.Errorf(store.EFORBIDDEN, "Sign-up is closed on this server. Ask its operator for an account.")
+	}
+	f := s.authForm(c, true)
+	f.Email, f.Next = strings.TrimSpace(c.FormValue("email")), safeNext(c.FormValue("next"))
+	if ok, wait := s.limits.signupIP.allow(c.RealIP()); !ok {
+		return s.tooMany(c, f, wait, "Too many accounts were created from your address.")
+	}
+	u, err := s.store.CreateUser(c.Request().Context(), f.Email, c.FormValue("password"))
+	if err != nil {
+		return s.formProblem(c, f, err)
+	}
+	if err := s.startSession(c, u); err != nil {
+		return err
+	}
+	s.setFlash(c, "Welcome to Berth! Your account is ready.")
+	return c.Redirect(http.StatusSeeOther, f.Next)
+}
+
+// handleLoginForm is GET /login.
+func (s *Server) handleLoginForm(c echo.Context) error {
+	if currentUser(c) != nil {
+		return c.Redirect(http.StatusSeeOther, safeNext(c.QueryParam("next")))
+	}
+	return s.render(c, http.StatusOK, views.AuthPage(s.authForm(c, false)))
+}
+
+// handleLogin is POST /login. Attempts are limited per address and per
+// account, so neither guessing one password nor spraying many works.
+func (s *Server) handleLogin(c echo.Context) error {
+	f := s.authForm(c, false)
+	f.Email, f.Next = strings.TrimSpace(c.FormValue("email")), safeNext(c.FormValue("next"))
+	if ok, wait := s.limits.loginIP.allow(c.RealIP()); !ok {
+		return s.tooMany(c, f, wait, "Too many log-in attempts from your address.")
+	}
+	if ok, wait := s.limits.loginAccount.allow(strings.ToLower(f.Email)); !ok {
+		return s.tooMany(c, f, wait, "Too many log-in attempts for this account.")
+	}
+	u, err := s.store.Authenticate(c.Request().Context(), f.Email, c.FormValue("password"))
+	if err != nil {
+		return s.formProblem(c, f, err)
+	}
+	if err := s.startSession(c, u); err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, f.Next)
+}
+
+// formProblem shows the form again with what went wrong and what was typed
+// (never the password), with the status the error maps to.
+func (s *Server) formProblem(c echo.Context, f views.AuthForm, err error) error {
+	p := classify(err)
+	if p.status >= 500 {
+		return err
+	}
+	f.Problem, f.Param = p.message, p.param
+	return s.render(c, p.status, views.AuthPage(f))
+}
+
+func (s *Server) tooMany(c echo.Context, f views.AuthForm, wait time.Duration, why string) error {
+	mins := int(wait.Minutes()) + 1
+	c.Response().Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
+	f.Problem = fmt.Sprintf("%s Wait %d minute%s and try again.", why, mins, plural(mins))
+	return s.render(c, http.StatusTooManyRequests, views.AuthPage(f))
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
+}
+
+// handleLogout is POST /logout.
+func (s *Server) handleLogout(c echo.Context) error {
+	if err := s.endSession(c); err != nil {
+		return err
+	}
+	s.setFlash(c, "You are logged out.")
+	return c.Redirect(http.StatusSeeOther, "/")
+}
+
+func (s *Server) account(c echo.Context) (views.Account, error) {
+	u := currentUser(c)
+	a := views.Account{Shell: s.shell(c, "Account", ""), Email: u.Email}
+	var err error
+	if a.Tokens, err = s.store.Tokens(c.Request().Context(), u.ID); err != nil {
+		return a, err
+	}
+	if a.Sessions, err = s.store.CountSessions(c.Request().Context(), u.ID); err != nil {
+		return a, err
+	}
+	return a, nil
+}
+
+// handleAccount is GET /account.
+func (s *Server) handleAccount(c echo.Context) error {
+	a, err := s.account(c)
+	if err != nil {
+		return err
+	}
+	return s.render(c, http.StatusOK, views.AccountPage(a))
+}
+
+// handleCreateToken is POST /account/tokens. The page answers directly,
+// not by redirect, because the secret must be shown exactly once.
+func (s *Server) handleCreateToken(c echo.Context) error {
+	secret, _, err := s.store.CreateToken(c.Request().Context(), currentUser(c).ID, c.FormValue("name"))
+	a, aerr := s.account(c)
+	if aerr != nil {
+		return aerr
+	}
+	status := http.StatusOK
+	if err != nil {
+		p := classify(err)
+		if p.status >= 500 {
+			return err
+		}
+		status, a.Problem, a.TokenName = p.status, p.message, c.FormValue("name")
+	}
+	a.NewToken = secret
+	c.Response().Header().Set("Cache-Control", "no-store")
+	return s.render(c, status, views.AccountPage(a))
+}
+
+// handleRevokeToken is POST /account/tokens/{id}/revoke.
+func (s *Server) handleRevokeToken(c echo.Context) error {
+	id, err := strconv.ParseInt(c.Param("token"), 10, 64)
+	if err != nil {
+		return store.Errorf(store.ENOTFOUND, "You have no such token.")
+	}
+	if err := s.store.RevokeToken(c.Request().Context(), currentUser(c).ID, id); err != nil {
+		return err
+	}
+	s.setFlash(c, "Token revoked: it no longer works.")
+	return c.Redirect(http.StatusSeeOther, "/account")
+}
+
+// handleEndOtherSessions is POST /account/sessions/end-others.
+func (s *Server) handleEndOtherSessions(c echo.Context) error {
+	n, err := s.store.DeleteOtherSessions(c.Request().Context(), currentUser(c).ID, currentSession(c).ID)
+	if err != nil {
+		return err
+	}
+	s.setFlash(c, fmt.Sprintf("Signed out of %d other session%s.", n, plural(n)))
+	return c.Redirect(http.StatusSeeOther, "/account")
+}

@@ -1,0 +1,188 @@
+package web
+
+import (
+	"fmt"
+	"net/http"
+	"strconv"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/berth/berth/store"
+	"github.com/berth/berth/views"
+)
+
+// imageDetail gathers everything the detail page shows for the viewer.
+func (s *Server) imageDetail(c echo.Context, id string) (views.ImageDetail, error) {
+	ctx := c.Request().Context()
+	var d views.ImageDetail
+	img, err := s.store.FindImage(ctx, id)
+	if err != nil {
+		return d, err
+	}
+	siblings, err := s.store.FindSiblings(ctx, img)
+	if err != nil {
+		return d, err
+	}
+	docsHTML, err := s.markdown.Render(img.Docs)
+	if err != nil {
+		return d, fmt.Errorf("image %s: %w", img.ID, err)
+	}
+	hist, err := s.store.Histogram(ctx, img.ID)
+	if err != nil {
+		return d, err
+	}
+	d = views.ImageDetail{
+		Shell:     s.shell(c, fmt.Sprintf("%s (%s)", img.Alias, img.Architecture), img.Description),
+		Image:     img,
+		Siblings:  siblings,
+		DocsHTML:  docsHTML,
+		Histogram: hist,
+	}
+	if u := currentUser(c); u != nil {
+		d.Viewer.SignedIn = true
+		if d.Viewer.Owned, err = s.store.Owns(ctx, u.ID, img.ID); err != nil {
+			return d, err
+		}
+		if d.Viewer.BalanceCents, err = s.store.Balance(ctx, u.ID); err != nil {
+			return d, err
+		}
+		if d.Viewer.Rating, d.Viewer.Rated, err = s.store.UserRating(ctx, u.ID, img.ID); err != nil {
+			return d, err
+		}
+	}
+	return d, nil
+}
+
+// handleImage is GET /images/{id}: one image in full.
+func (s *Server) handleImage(c echo.Context) error {
+	d, err := s.imageDetail(c, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	return s.render(c, http.StatusOK, views.ImagePage(d))
+}
+
+// handleImport is POST /images/{id}/import.
+func (s *Server) handleImport(c echo.Context) error {
+	id := c.Param("id")
+	if err := s.store.Import(c.Request().Context(), currentUser(c).ID, id); err != nil {
+		return err
+	}
+	s.setFlash(c, "Imported: the image is in your library.")
+	return s.redirect(c, "/images/"+id)
+}
+
+// handleBuyForm is GET /images/{id}/buy: the confirmation before paying.
+func (s *Server) handleBuyForm(c echo.Context) error {
+	b, err := s.buyPage(c)
+	if err != nil {
+		return err
+	}
+	if b.Image.Free() {
+		return c.Redirect(http.StatusSeeOther, views.ImageURL(b.Image))
+	}
+	if owned, err := s.store.Owns(c.Request().Context(), currentUser(c).ID, b.Image.ID); err != nil {
+		return err
+	} else if owned {
+		s.setFlash(c, "This image is already in your library.")
+		return c.Redirect(http.StatusSeeOther, views.ImageURL(b.Image))
+	}
+	if b.BalanceCents < b.Image.PriceCents {
+		b.Problem = fmt.Sprintf("Your balance of %s does not cover the price. Add funds first.", views.Money(b.BalanceCents))
+	}
+	return s.render(c, http.StatusOK, views.BuyConfirmPage(b))
+}
+
+func (s *Server) buyPage(c echo.Context) (views.BuyPage, error) {
+	var b views.BuyPage
+	img, err := s.store.FindImage(c.Request().Context(), c.Param("id"))
+	if err != nil {
+		return b, err
+	}
+	bal, err := s.store.Balance(c.Request().Context(), currentUser(c).ID)
+	if err != nil {
+		return b, err
+	}
+	return views.BuyPage{Shell: s.shell(c, "Buy "+img.Alias, ""), Image: img, BalanceCents: bal}, nil
+}
+
+// handlePurchase is POST /images/{id}/purchase: the confirmed purchase.
+func (s *Server) handlePurchase(c echo.Context) error {
+	res, err := s.store.Purchase(c.Request().Context(), currentUser(c).ID, c.Param("id"), "")
+	if err != nil {
+		p := classify(err)
+		if p.status >= 500 || p.status == http.StatusNotFound {
+			return err
+		}
+		b, berr := s.buyPage(c)
+		if berr != nil {
+			return berr
+		}
+		b.Problem = p.message
+		return s.render(c, p.status, views.BuyConfirmPage(b))
+	}
+	if res.AlreadyOwned {
+		s.setFlash(c, "This image was already in your library; nothing was charged.")
+	} else {
+		s.setFlash(c, fmt.Sprintf("Purchased for %s. Your balance is now %s.", views.Money(res.PricePaidCents), views.Money(res.RemainingCents)))
+	}
+	return c.Redirect(http.StatusSeeOther, "/images/"+c.Param("id"))
+}
+
+// handleRate is POST /images/{id}/rate from the stars form. htmx gets the
+// refreshed ratings section; a plain form gets the page again.
+func (s *Server) handleRate(c echo.Context) error {
+	id := c.Param("id")
+	rating, err := strconv.Atoi(c.FormValue("rating"))
+	if err == nil {
+		_, err = s.store.Rate(c.Request().Context(), currentUser(c).ID, id, rating)
+	} else {
+		err = store.Invalid("rating", "Choose from 0 to 5 stars.")
+	}
+	status := http.StatusOK
+	var problem string
+	if err != nil {
+		p := classify(err)
+		if p.status >= 500 || p.status == http.StatusNotFound {
+			return err
+		}
+		status, problem = p.status, p.message
+	}
+	if !wantsFragment(c) && err == nil {
+		s.setFlash(c, "Thanks, your rating is saved.")
+		return c.Redirect(http.StatusSeeOther, "/images/"+id+"#ratings")
+	}
+	d, derr := s.imageDetail(c, id)
+	if derr != nil {
+		return derr
+	}
+	d.Problem = problem
+	if wantsFragment(c) {
+		return s.render(c, status, views.RatingSection(d))
+	}
+	return s.render(c, status, views.ImagePage(d))
+}
+
+// handleLibrary is GET /library.
+func (s *Server) handleLibrary(c echo.Context) error {
+	items, err := s.store.Library(c.Request().Context(), currentUser(c).ID)
+	if err != nil {
+		return err
+	}
+	return s.render(c, http.StatusOK, views.LibraryPage(views.Library{Shell: s.shell(c, "Library", ""), Items: items}))
+}
+
+// handleWallet is GET /wallet.
+func (s *Server) handleWallet(c echo.Context) error {
+	ctx := c.Request().Context()
+	u := currentUser(c)
+	bal, err := s.store.Balance(ctx, u.ID)
+	if err != nil {
+		return err
+	}
+	ledger, err := s.store.Ledger(ctx, u.ID)
+	if err != nil {
+		return err
+	}
+	return s.render(c, http.StatusOK, views.WalletPage(views.Wallet{Shell: s.shell(c, "Wallet", ""), BalanceCents: bal, Ledger: ledger}))
+}
