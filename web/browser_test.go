@@ -13,6 +13,8 @@ import (
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
+
+	"github.com/berth/berth/store"
 )
 
 // The browser tests share one Chromium per test package (a launch costs
@@ -78,13 +80,20 @@ func newTab(t *testing.T) context.Context {
 // startServer serves the real router on loopback for the browser.
 func startServer(t *testing.T) string {
 	t.Helper()
-	s, _ := newTestServer(t)
+	url, _ := startServerDB(t)
+	return url
+}
+
+// startServerDB is startServer that also hands back the database.
+func startServerDB(t *testing.T) (string, *store.DB) {
+	t.Helper()
+	s, db := newTestServer(t)
 	if !s.assets.Has("js/htmx.min.js") {
 		t.Fatal("htmx is not in static/js: run `make assets` (make test does)")
 	}
 	srv := httptest.NewServer(s.Handler())
 	t.Cleanup(srv.Close)
-	return srv.URL
+	return srv.URL, db
 }
 
 func must(t *testing.T, err error) {
@@ -274,4 +283,97 @@ func TestBrowserFilterWithoutJavaScript(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS(".image-detail h1")),
 	))
 	waitURL(t, ctx, "/images/")
+}
+
+// fill types into a field the way a person does.
+func fill(css, text string) chromedp.Action[chromedp.Void] {
+	return chromedp.SendKeys(fresh(css), text)
+}
+
+// click presses an element found at the moment of the click.
+func click(css string) chromedp.Action[chromedp.Void] {
+	return chromedp.Click(fresh(css))
+}
+
+func text(t *testing.T, ctx context.Context, css string) string {
+	t.Helper()
+	return strings.Join(strings.Fields(run(t, ctx, chromedp.Evaluate[string](
+		`(document.querySelector(`+quoteJS(css)+`) || {textContent: ""}).textContent`))), " ")
+}
+
+// TestBrowserAccountJourney walks the whole account story: sign up, log
+// out and in, import a free image, buy a paid one and watch the balance
+// fall, rate it and watch the average move, find both in the library, and
+// log out.
+func TestBrowserAccountJourney(t *testing.T) {
+	base, db := startServerDB(t)
+	ctx := newTab(t)
+	free := "/images/" + store.ImageID("debian/13", "amd64")
+	paid := "/images/" + store.ImageID("alpine/3.19-nodejs", "amd64") // $4.99
+
+	must(t, chromedp.Do(ctx, chromedp.Navigate(base+"/signup")))
+	waitJS(t, ctx, `document.querySelector("#email")`)
+	must(t, chromedp.Do(ctx, fill("#email", "ada@example.com"), fill("#password", "correct horse battery"),
+		click(`main button[type=submit]`)))
+	waitJS(t, ctx, `document.querySelector("#nav-balance")`)
+
+	// The operator tops the wallet up.
+	u, err := db.FindUserByEmail(context.Background(), "ada@example.com")
+	must(t, err)
+	_, err = db.Credit(context.Background(), u.ID, 2000, "Top-up")
+	must(t, err)
+
+	must(t, chromedp.Do(ctx, click(`form.logout button`)))
+	waitJS(t, ctx, `document.querySelector('a[href="/login"]')`)
+	must(t, chromedp.Do(ctx, chromedp.Navigate(base+free)))
+	waitJS(t, ctx, `document.querySelector("#acquire a.button")`)
+	if got := text(t, ctx, "#acquire a.button"); got != "Log in to import" {
+		t.Errorf("anonymous button %q", got)
+	}
+	must(t, chromedp.Do(ctx, click("#acquire a.button")))
+	waitJS(t, ctx, `document.querySelector("#email")`)
+	must(t, chromedp.Do(ctx, fill("#email", "ada@example.com"), fill("#password", "correct horse battery"),
+		click(`main button[type=submit]`)))
+	waitURL(t, ctx, free) // back where we were
+
+	waitJS(t, ctx, `document.querySelector("#acquire button")`)
+	must(t, chromedp.Do(ctx, click("#acquire button")))
+	waitJS(t, ctx, `document.querySelector("#acquire .owned")`)
+	if got := text(t, ctx, ".flash"); !strings.Contains(got, "Imported") {
+		t.Errorf("flash after import %q", got)
+	}
+
+	must(t, chromedp.Do(ctx, chromedp.Navigate(base+paid)))
+	waitJS(t, ctx, `document.querySelector("#buy")`)
+	if got := text(t, ctx, "#buy"); got != "Buy for $4.99 — balance after $15.01" {
+		t.Errorf("buy button %q", got)
+	}
+	must(t, chromedp.Do(ctx, click("#buy")))
+	waitJS(t, ctx, `document.querySelector("main form[action$='/purchase'] button")`)
+	must(t, chromedp.Do(ctx, click("main form[action$='/purchase'] button")))
+	waitJS(t, ctx, `document.querySelector("#acquire .owned")`)
+	if got := text(t, ctx, "#nav-balance"); got != "Wallet $15.01" {
+		t.Errorf("balance in the header after buying: %q", got)
+	}
+
+	// Rate 5 stars with htmx; the average changes in place.
+	before := text(t, ctx, "#rating-count")
+	must(t, chromedp.Do(ctx, click(`label[for="rate-5"]`), htmxIdle, click(".rate-form button"), htmxIdle))
+	waitJS(t, ctx, `document.querySelector("#ratings .big").textContent.trim() === "5.0"`)
+	if after := text(t, ctx, "#rating-count"); after == before || !strings.Contains(after, "5.0") {
+		t.Errorf("rating summary went from %q to %q", before, after)
+	}
+
+	must(t, chromedp.Do(ctx, click(`a[href="/library"]`)))
+	waitJS(t, ctx, `document.querySelector("table.library-table")`)
+	lib := text(t, ctx, "table.library-table tbody")
+	if !strings.Contains(lib, "debian/13") || !strings.Contains(lib, "alpine/3.19-nodejs") {
+		t.Errorf("library shows %q", lib)
+	}
+
+	must(t, chromedp.Do(ctx, click(`form.logout button`)))
+	waitJS(t, ctx, `document.querySelector('a[href="/login"]')`)
+	if got := text(t, ctx, ".flash"); !strings.Contains(got, "logged out") {
+		t.Errorf("flash after log-out %q", got)
+	}
 }
