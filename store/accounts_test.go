@@ -369,3 +369,29 @@ func TestSeedDemo(t *testing.T) {
 		t.Errorf("second demo = %+v, %v", again, err)
 	}
 }
+
+func TestCheckFindsViolations(t *testing.T) {
+	db := mustOpenCatalog(t)
+	ctx := context.Background()
+	u := mustUser(t, db, "ada@example.com", 2000)
+	if _, err := db.Purchase(ctx, u.ID, postgresID, ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Rate(ctx, u.ID, postgresID, 4); err != nil {
+		t.Fatal(err)
+	}
+	mustCheck(t, db)
+	for _, breakIt := range []string{
+		`UPDATE wallets SET balance_cents = balance_cents + 1`,
+		`UPDATE images SET rating_sum = rating_sum + 1 WHERE id = '` + postgresID + `'`,
+		`DELETE FROM library`,
+	} {
+		if _, err := db.write.Exec(breakIt); err != nil {
+			t.Fatal(err)
+		}
+		problems, err := db.Check(ctx)
+		if err != nil || len(problems) == 0 {
+			t.Errorf("after %q: %v, %v", breakIt, problems, err)
+		}
+	}
+}

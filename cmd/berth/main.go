@@ -57,6 +57,7 @@ Commands:
   catalog import FILE           add or update images from a catalog file (- for stdin)
   catalog export                write the catalog as JSON to stdout
   backup FILE                   write a consistent copy of the database to FILE
+  check                         verify the database's invariants; exits 1 on a violation
 
 Every command takes --db PATH (default ./berth.db, or $BERTH_DB) and creates
 and migrates the database when needed.
@@ -112,6 +113,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		}
 	case "demo":
 		return cmdDemo(ctx, args, getenv, stdout, stderr)
+	case "check":
+		return cmdCheck(ctx, args, getenv, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
@@ -307,4 +310,27 @@ func cmdBackup(ctx context.Context, args []string, getenv func(string) string, s
 	}
 	fmt.Fprintf(stdout, "backed up %s to %s\n", *f.db, f.pos[0])
 	return nil
+}
+
+// cmdCheck verifies a database: SQLite's integrity, balances against the
+// ledger, rating aggregates against their rows, purchases against libraries.
+func cmdCheck(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	f := newFlags("check", getenv, stderr)
+	db, err := openFor(ctx, f, args)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	problems, err := db.Check(ctx)
+	if err != nil {
+		return err
+	}
+	if len(problems) == 0 {
+		fmt.Fprintf(stdout, "%s: all checks passed\n", *f.db)
+		return nil
+	}
+	for _, p := range problems {
+		fmt.Fprintln(stdout, "FAIL", p)
+	}
+	return fmt.Errorf("check: %d problem(s) in %s", len(problems), *f.db)
 }
