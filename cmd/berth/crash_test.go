@@ -226,4 +226,3 @@ func waitReady(t *testing.T, base string) {
 	}
 	t.Fatalf("%s never became ready", base)
 }
-
