@@ -44,6 +44,7 @@ func (s *Server) handleAPIImport(c echo.Context) error {
 	if err := s.store.Import(c.Request().Context(), currentUser(c).ID, c.Param("id")); err != nil {
 		return err
 	}
+	s.count(func(m *Metrics) { m.imports.Inc() })
 	return ok(c, "Free image imported successfully", struct{}{})
 }
 
@@ -51,7 +52,7 @@ func (s *Server) handleAPIImport(c echo.Context) error {
 // Idempotency-Key makes a retried request answer with the first result.
 func (s *Server) handleAPIPurchase(c echo.Context) error {
 	key := strings.TrimSpace(c.Request().Header.Get("Idempotency-Key"))
-	res, err := s.store.Purchase(c.Request().Context(), currentUser(c).ID, c.Param("id"), key)
+	res, err := s.purchase(c, key)
 	if err != nil {
 		return err
 	}
@@ -74,6 +75,7 @@ func (s *Server) handleAPIRate(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	s.count(func(m *Metrics) { m.ratings.Inc() })
 	return ok(c, "Rating saved", map[string]any{
 		"rating":         sum.Rating,
 		"average_rating": sum.Average(),

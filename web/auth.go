@@ -130,6 +130,9 @@ func (s *Server) requireToken(next echo.HandlerFunc) echo.HandlerFunc {
 			c.Response().Header().Set("WWW-Authenticate", `Bearer realm="berth", error="invalid_token"`)
 			return err
 		}
+		if err := s.limits.token.check(strconv.FormatInt(u.ID, 10), "API requests with this account's tokens"); err != nil {
+			return err
+		}
 		c.Set(ctxUser, u)
 		return next(c)
 	}

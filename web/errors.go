@@ -1,9 +1,12 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"net/http"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -29,7 +32,25 @@ type problem struct {
 	param   string
 }
 
+// tooManyError is a refused request over a rate limit.
+type tooManyError struct {
+	message string
+	wait    time.Duration
+}
+
+func (e *tooManyError) Error() string { return e.message }
+
 func classify(err error) problem {
+	var tm *tooManyError
+	if errors.As(err, &tm) {
+		return problem{status: http.StatusTooManyRequests, message: tm.message}
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return problem{status: http.StatusServiceUnavailable, message: "The request took too long. Try again in a moment."}
+	}
+	if msg, ok := store.Unavailable(err); ok {
+		return problem{status: http.StatusServiceUnavailable, message: msg}
+	}
 	var he *echo.HTTPError
 	if errors.As(err, &he) {
 		p := problem{status: he.Code, message: http.StatusText(he.Code)}
@@ -65,9 +86,16 @@ func (s *Server) handleError(err error, c echo.Context) {
 	if c.Response().Committed {
 		return
 	}
+	// The answer must be written even when the request's deadline passed.
+	c.SetRequest(c.Request().WithContext(context.WithoutCancel(c.Request().Context())))
 	p := classify(err)
 	if p.status >= 500 {
-		s.logger.Error("request failed", "method", c.Request().Method, "path", c.Request().URL.Path, "err", err)
+		s.logger.Error("request failed", "method", c.Request().Method, "path", c.Request().URL.Path,
+			"id", c.Get("request_id"), "err", err)
+	}
+	var tm *tooManyError
+	if errors.As(err, &tm) {
+		c.Response().Header().Set("Retry-After", strconv.Itoa(int(tm.wait.Seconds())+1))
 	}
 	var werr error
 	switch {

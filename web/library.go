@@ -68,6 +68,7 @@ func (s *Server) handleImport(c echo.Context) error {
 	if err := s.store.Import(c.Request().Context(), currentUser(c).ID, id); err != nil {
 		return err
 	}
+	s.count(func(m *Metrics) { m.imports.Inc() })
 	s.setFlash(c, "Imported: the image is in your library.")
 	return s.redirect(c, "/images/"+id)
 }
@@ -108,10 +109,10 @@ func (s *Server) buyPage(c echo.Context) (views.BuyPage, error) {
 
 // handlePurchase is POST /images/{id}/purchase: the confirmed purchase.
 func (s *Server) handlePurchase(c echo.Context) error {
-	res, err := s.store.Purchase(c.Request().Context(), currentUser(c).ID, c.Param("id"), "")
+	res, err := s.purchase(c, "")
 	if err != nil {
 		p := classify(err)
-		if p.status >= 500 || p.status == http.StatusNotFound {
+		if p.status >= 500 || p.status == http.StatusNotFound || p.status == http.StatusTooManyRequests {
 			return err
 		}
 		b, berr := s.buyPage(c)
@@ -135,7 +136,9 @@ func (s *Server) handleRate(c echo.Context) error {
 	id := c.Param("id")
 	rating, err := strconv.Atoi(c.FormValue("rating"))
 	if err == nil {
-		_, err = s.store.Rate(c.Request().Context(), currentUser(c).ID, id, rating)
+		if _, err = s.store.Rate(c.Request().Context(), currentUser(c).ID, id, rating); err == nil {
+			s.count(func(m *Metrics) { m.ratings.Inc() })
+		}
 	} else {
 		err = store.Invalid("rating", "Choose from 0 to 5 stars.")
 	}
@@ -185,4 +188,32 @@ func (s *Server) handleWallet(c echo.Context) error {
 		return err
 	}
 	return s.render(c, http.StatusOK, views.WalletPage(views.Wallet{Shell: s.shell(c, "Wallet", ""), BalanceCents: bal, Ledger: ledger}))
+}
+
+// purchase buys the image named in the path for the signed-in user, within
+// the per-account purchase limit, and counts the outcome.
+func (s *Server) purchase(c echo.Context, idemKey string) (store.PurchaseResult, error) {
+	u := currentUser(c)
+	if err := s.limits.purchase.check(strconv.FormatInt(u.ID, 10), "purchases from this account"); err != nil {
+		return store.PurchaseResult{}, err
+	}
+	res, err := s.store.Purchase(c.Request().Context(), u.ID, c.Param("id"), idemKey)
+	s.count(func(m *Metrics) {
+		switch {
+		case err != nil:
+			m.purchases.WithLabelValues("refused").Inc()
+		case res.PricePaidCents > 0 && !res.IdempotentReplay:
+			m.purchases.WithLabelValues("paid").Inc()
+		default:
+			m.purchases.WithLabelValues("owned").Inc()
+		}
+	})
+	return res, err
+}
+
+// count updates metrics when the server has them.
+func (s *Server) count(f func(*Metrics)) {
+	if s.metrics != nil {
+		f(s.metrics)
+	}
 }

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"fmt"
 	"sync"
 	"time"
 )
@@ -50,11 +51,13 @@ func (l *limiter) allow(key string) (bool, time.Duration) {
 	return true, 0
 }
 
-// limits are the per-address and per-account limits of a server.
+// limits are the per-address, per-account and per-token limits of a server.
 type limits struct {
 	loginIP      *limiter
 	loginAccount *limiter
 	signupIP     *limiter
+	token        *limiter // API calls per token owner
+	purchase     *limiter // purchases per account, pages and API together
 }
 
 func newLimits() limits {
@@ -62,5 +65,16 @@ func newLimits() limits {
 		loginIP:      newLimiter(30, 15*time.Minute),
 		loginAccount: newLimiter(10, 15*time.Minute),
 		signupIP:     newLimiter(10, time.Hour),
+		token:        newLimiter(1200, time.Minute),
+		purchase:     newLimiter(60, time.Minute),
 	}
+}
+
+// check applies a limiter and returns a 429 error when over it.
+func (l *limiter) check(key, what string) error {
+	if ok, wait := l.allow(key); !ok {
+		return &tooManyError{wait: wait, message: fmt.Sprintf(
+			"Too many %s. Wait %d seconds and try again.", what, int(wait.Seconds())+1)}
+	}
+	return nil
 }

@@ -3,6 +3,7 @@
 package web
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -26,6 +27,11 @@ type Options struct {
 	TrustProxy bool
 	// SessionKeys sign session cookies, newest first (32 or 64 bytes each).
 	SessionKeys [][]byte
+	// Metrics receives request and business counters; nil turns them off.
+	Metrics *Metrics
+	// MetricsOnMainAddr serves /metrics on the main listener (off when the
+	// operator gave metrics an address of their own).
+	MetricsOnMainAddr bool
 }
 
 // Server holds what the handlers need. It has no package-level state, so
@@ -38,13 +44,14 @@ type Server struct {
 	opts     Options
 	sessions *sessionStore
 	limits   limits
+	metrics  *Metrics
 	echo     *echo.Echo
 }
 
 // New wires the router. Every dependency is passed in explicitly.
 func New(db *store.DB, assets *static.Assets, md *docs.Markdown, logger *slog.Logger, opts Options) *Server {
 	s := &Server{store: db, assets: assets, markdown: md, logger: logger, opts: opts,
-		limits: newLimits(), echo: echo.New()}
+		limits: newLimits(), metrics: opts.Metrics, echo: echo.New()}
 	s.sessions = newSessionStore(db, opts.SessionKeys, s.isSecure)
 	e := s.echo
 	e.HideBanner, e.HidePort = true, true
@@ -52,8 +59,13 @@ func New(db *store.DB, assets *static.Assets, md *docs.Markdown, logger *slog.Lo
 	// spoofed and would defeat per-address limits.
 	e.IPExtractor = echo.ExtractIPDirect()
 	e.HTTPErrorHandler = s.handleError
+	// A request that cannot finish in time gives up instead of holding a
+	// connection; database calls see the deadline through the context. It
+	// wraps the logger, whose error handling must see the same context.
+	e.Use(middleware.ContextTimeout(15 * time.Second))
 	e.Use(s.logRequests)
 	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{DisableStackAll: true, DisablePrintStack: true}))
+	e.Use(s.securityHeaders)
 	e.Use(middleware.BodyLimit("1M"))
 	e.Use(s.csrf())
 	s.routes()
@@ -69,6 +81,10 @@ func (s *Server) routes() {
 	e.GET("/static/*", s.handleStatic)
 	e.GET("/favicon.svg", s.handleFavicon)
 	e.GET("/healthz", s.handleHealth)
+	e.GET("/readyz", s.handleReady)
+	if s.metrics != nil && s.opts.MetricsOnMainAddr {
+		e.GET("/metrics", echo.WrapHandler(s.metrics.Handler()))
+	}
 
 	// Pages know who is signed in; some need someone to be.
 	page := e.Group("", s.loadUser)
@@ -168,30 +184,18 @@ func (s *Server) shell(c echo.Context, title, description string) views.Shell {
 	return sh
 }
 
+// handleHealth is /healthz: the process is up.
 func (s *Server) handleHealth(c echo.Context) error {
 	return c.String(http.StatusOK, "ok\n")
 }
 
-// logRequests writes one structured line per request.
-func (s *Server) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		start := time.Now()
-		err := next(c)
-		if err != nil {
-			// Let the error handler write the response now so the status is known.
-			c.Error(err)
-		}
-		status := c.Response().Status
-		level := slog.LevelInfo
-		if status >= 500 {
-			level = slog.LevelError
-		}
-		s.logger.LogAttrs(c.Request().Context(), level, "request",
-			slog.String("method", c.Request().Method),
-			slog.String("path", c.Request().URL.Path),
-			slog.Int("status", status),
-			slog.Duration("duration", time.Since(start)),
-		)
-		return nil
+// handleReady is /readyz: the database answers.
+func (s *Server) handleReady(c echo.Context) error {
+	ctx, cancel := context.WithTimeout(c.Request().Context(), 2*time.Second)
+	defer cancel()
+	if err := s.store.Ping(ctx); err != nil {
+		s.logger.Error("readiness check failed", "err", err)
+		return c.String(http.StatusServiceUnavailable, "database unavailable\n")
 	}
+	return c.String(http.StatusOK, "ready\n")
 }

@@ -22,6 +22,9 @@ import (
 	"github.com/berth/berth/web"
 )
 
+// version is stamped at build time: go build -ldflags "-X main.version=v1.2.3".
+var version = "dev"
+
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr)
@@ -58,6 +61,7 @@ Commands:
   catalog export                write the catalog as JSON to stdout
   backup FILE                   write a consistent copy of the database to FILE
   check                         verify the database's invariants; exits 1 on a violation
+  version                       print the version
 
 Every command takes --db PATH (default ./berth.db, or $BERTH_DB) and creates
 and migrates the database when needed.
@@ -115,6 +119,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return cmdDemo(ctx, args, getenv, stdout, stderr)
 	case "check":
 		return cmdCheck(ctx, args, getenv, stdout, stderr)
+	case "version":
+		fmt.Fprintln(stdout, "berth", version)
+		return nil
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
@@ -166,13 +173,23 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 	signup := f.fs.Bool("signup", envOr(getenv, "BERTH_SIGNUP", "true") == "true", "let visitors create accounts (env BERTH_SIGNUP)")
 	trustProxy := f.fs.Bool("trust-proxy", getenv("BERTH_TRUST_PROXY") == "true", "believe X-Forwarded-Proto from a TLS-ending proxy (env BERTH_TRUST_PROXY)")
 	demo := f.fs.Bool("demo", false, "add demo users, ratings and a funded demo account before serving")
+	logFormat := f.fs.String("log-format", envOr(getenv, "BERTH_LOG_FORMAT", "text"), "log format: text or json (env BERTH_LOG_FORMAT)")
+	metricsAddr := f.fs.String("metrics-addr", getenv("BERTH_METRICS_ADDR"), "serve /metrics on this address instead of the main one (env BERTH_METRICS_ADDR)")
 	if err := f.parse(args); err != nil {
 		return err
 	}
 	if len(f.pos) > 0 {
 		return usageError{fmt.Sprintf("serve takes no arguments, got %q", f.pos)}
 	}
-	logger := slog.New(slog.NewTextHandler(stderr, nil))
+	var logger *slog.Logger
+	switch *logFormat {
+	case "text":
+		logger = slog.New(slog.NewTextHandler(stderr, nil))
+	case "json":
+		logger = slog.New(slog.NewJSONHandler(stderr, nil))
+	default:
+		return usageError{fmt.Sprintf("--log-format %q: use text or json", *logFormat)}
+	}
 
 	db, err := store.Open(ctx, *f.db)
 	if err != nil {
@@ -200,9 +217,21 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 	if !assets.Has("js/htmx.min.js") {
 		logger.Warn("htmx is missing (run `make assets`); pages work without it but lose in-place updates")
 	}
+	metrics := web.NewMetrics()
+	if *metricsAddr != "" {
+		mln, err := net.Listen("tcp", *metricsAddr)
+		if err != nil {
+			return fmt.Errorf("listen for metrics on %s: %w", *metricsAddr, err)
+		}
+		msrv := &http.Server{Handler: metrics.Handler(), ReadHeaderTimeout: 5 * time.Second}
+		go msrv.Serve(mln)
+		defer msrv.Close()
+		logger.Info("metrics are served separately", "addr", mln.Addr().String())
+	}
 	srv := &http.Server{
 		Handler: web.New(db, assets, docs.NewMarkdown(), logger, web.Options{
 			SignupOpen: *signup, TrustProxy: *trustProxy, SessionKeys: keys,
+			Metrics: metrics, MetricsOnMainAddr: *metricsAddr == "",
 		}).Handler(),
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       15 * time.Second,
@@ -215,7 +244,7 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", *addr, err)
 	}
-	logger.Info("berth is serving", "addr", ln.Addr().String(), "db", *f.db)
+	logger.Info("berth is serving", "addr", ln.Addr().String(), "db", *f.db, "version", version)
 	fmt.Fprintf(stdout, "Berth is running on http://%s\n", displayAddr(ln.Addr()))
 
 	errc := make(chan error, 1)

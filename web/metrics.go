@@ -1,0 +1,66 @@
+package web
+
+import (
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Metrics are a server's Prometheus collectors, in a registry of their own
+// rather than the library's global one, so servers in tests stay apart.
+type Metrics struct {
+	registry  *prometheus.Registry
+	requests  *prometheus.CounterVec
+	latency   *prometheus.HistogramVec
+	purchases *prometheus.CounterVec
+	imports   prometheus.Counter
+	ratings   prometheus.Counter
+	cache     *prometheus.CounterVec
+}
+
+// NewMetrics registers Berth's collectors with Go runtime and process ones.
+func NewMetrics() *Metrics {
+	m := &Metrics{
+		registry: prometheus.NewRegistry(),
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "berth_http_requests_total", Help: "HTTP requests by route, method and status.",
+		}, []string{"route", "method", "status"}),
+		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "berth_http_request_duration_seconds", Help: "HTTP request latency by route.",
+			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
+		}, []string{"route", "method"}),
+		purchases: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "berth_purchases_total", Help: "Purchases by outcome: paid, owned (charged nothing), refused.",
+		}, []string{"outcome"}),
+		imports: prometheus.NewCounter(prometheus.CounterOpts{Name: "berth_imports_total", Help: "Successful imports of free images."}),
+		ratings: prometheus.NewCounter(prometheus.CounterOpts{Name: "berth_ratings_total", Help: "Ratings saved."}),
+		cache: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "berth_cache_requests_total", Help: "Catalog cache lookups by result: hit or miss.",
+		}, []string{"result"}),
+	}
+	m.registry.MustRegister(m.requests, m.latency, m.purchases, m.imports, m.ratings, m.cache,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
+
+// Handler serves the metrics in the Prometheus text format.
+func (m *Metrics) Handler() http.Handler {
+	return promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{})
+}
+
+// observe records one finished request under its route pattern, never the
+// raw path, so ids do not explode the number of series.
+func (m *Metrics) observe(c echo.Context, took time.Duration) {
+	route := c.Path()
+	if route == "" {
+		route = "unmatched"
+	}
+	method := c.Request().Method
+	m.requests.WithLabelValues(route, method, strconv.Itoa(c.Response().Status)).Inc()
+	m.latency.WithLabelValues(route, method).Observe(took.Seconds())
+}
