@@ -5,7 +5,7 @@ GO ?= go
 HTMX := static/js/htmx.min.js
 PKG := ./...
 
-.PHONY: all run build test test-short generate check-generate assets fuzz vet fmt clean
+.PHONY: all run build test generate check-generate assets fuzz release fmt clean
 
 all: build
 
@@ -15,7 +15,7 @@ run: assets
 
 ## build: build the berth binary with everything embedded
 build: assets
-	$(GO) build -trimpath -o berth ./cmd/berth
+	$(GO) build -trimpath -ldflags "-X main.version=$(VERSION)" -o berth ./cmd/berth
 
 ## assets: copy the pinned htmx from npm into the embedded static tree
 assets: $(HTMX)
@@ -38,9 +38,22 @@ test: assets
 	$(GO) vet $(PKG)
 	$(GO) test -race -count=1 $(PKG)
 
-## fuzz: a short coverage-guided run of every fuzz target
+## fuzz: a short coverage-guided run of every fuzz target (FUZZTIME each)
+FUZZTIME ?= 20s
 fuzz:
-	$(GO) test ./store -run '^$$' -fuzz FuzzParseFilter -fuzztime 30s
+	$(GO) test ./store -run '^$$' -fuzz '^FuzzParseFilter$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./store -run '^$$' -fuzz '^FuzzParseCatalog$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./web -run '^$$' -fuzz '^FuzzRatingBody$$' -fuzztime $(FUZZTIME)
+
+## release: static binaries for linux/amd64 and linux/arm64 in dist/, version stamped
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+release: assets
+	mkdir -p dist
+	for arch in amd64 arm64; do \
+		CGO_ENABLED=0 GOOS=linux GOARCH=$$arch $(GO) build -trimpath \
+			-ldflags "-s -w -X main.version=$(VERSION)" -o dist/berth-linux-$$arch ./cmd/berth || exit 1; \
+	done
+	ls -l dist
 
 fmt:
 	gofmt -w $$(git ls-files '*.go')

@@ -12,7 +12,6 @@ import (
 	"net/url"
 	"runtime"
 	"sort"
-	"strings"
 	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver (pure Go)
@@ -49,13 +48,14 @@ func dsn(path string, readOnly bool) string {
 	} else {
 		q.Set("_txlock", "immediate")
 	}
-	return "file:" + path + "?" + q.Encode()
+	// Escape the path so that '?', '#' and '%' in a file name stay part of it.
+	return "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode()
 }
 
 // Open opens (creating if needed) the database at path and applies any
 // migrations it lacks.
 func Open(ctx context.Context, path string) (*DB, error) {
-	if path == "" || strings.ContainsAny(path, "?#") {
+	if path == "" {
 		return nil, fmt.Errorf("open database: invalid path %q", path)
 	}
 	w, err := sql.Open("sqlite", dsn(path, false))

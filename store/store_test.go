@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/url"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -449,5 +450,23 @@ func TestOpenMigratesOnce(t *testing.T) {
 			t.Error("read pool accepted a write")
 		}
 		db.Close()
+	}
+}
+
+// TestOpenOddPath keeps characters that mean something in a URI, such as
+// '#' and '?', part of the file name.
+func TestOpenOddPath(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "a #b?c %20 d")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "x#y.db")
+	db, err := Open(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	if _, err := os.Stat(path); err != nil {
+		t.Errorf("database not at %s: %v", path, err)
 	}
 }
