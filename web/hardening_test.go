@@ -214,4 +214,3 @@ func TestAuthorizationMatrix(t *testing.T) {
 		t.Errorf("invariants: %v", problems)
 	}
 }
-
