@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode"
 )
 
 // ImagePage is one page of a catalog listing and the size of the whole result.
@@ -56,7 +57,9 @@ func orderBy(sortBy, order string) string {
 
 // FindImages returns the page of images that match f, and the total count.
 func (db *DB) FindImages(ctx context.Context, f Filter) (ImagePage, error) {
-	where, args := f.where()
+	from, fromArgs := f.from()
+	where, whereArgs := f.where()
+	args := append(fromArgs, whereArgs...)
 	page := ImagePage{Page: f.PageNumber(), Limit: f.PageLimit()}
 
 	tx, err := db.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
@@ -65,16 +68,48 @@ func (db *DB) FindImages(ctx context.Context, f Filter) (ImagePage, error) {
 	}
 	defer tx.Rollback()
 
-	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM images`+where, args...).Scan(&page.Total); err != nil {
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM `+from+where, args...).Scan(&page.Total); err != nil {
 		return page, fmt.Errorf("count images: %w", err)
 	}
-	q := `SELECT ` + imageColumns + ` FROM images` + where +
-		` ORDER BY ` + orderBy(f.Sort(), f.Order()) + ` LIMIT ? OFFSET ?`
+	order := orderBy(f.Sort(), f.Order())
+	if f.ranked() {
+		order = "m.fts_rank, image_name, id"
+	}
+	q := `SELECT ` + imageColumns + ` FROM ` + from + where + ` ORDER BY ` + order + ` LIMIT ? OFFSET ?`
 	page.Images, err = queryImages(ctx, tx, q, append(args, page.Limit, f.Offset())...)
 	if err != nil {
 		return page, fmt.Errorf("find images: %w", err)
 	}
 	return page, nil
+}
+
+// from is the FROM clause: the images, joined with the full-text matches
+// when there are search words, so results can be ranked by relevance.
+func (f Filter) from() (string, []any) {
+	if q := ftsQuery(f.Search); q != "" {
+		return `images JOIN (SELECT rowid AS fts_seq, rank AS fts_rank FROM images_fts
+			WHERE images_fts MATCH ?) m ON m.fts_seq = images.seq`, []any{q}
+	}
+	return "images", nil
+}
+
+// ranked reports whether results go by relevance: a search with no sort
+// asked for.
+func (f Filter) ranked() bool { return f.SortBy == "" && ftsQuery(f.Search) != "" }
+
+// ftsQuery turns search words into an FTS5 query in which every word must
+// match, as a prefix ("postgres" finds "postgresql"). Each word is quoted,
+// so FTS operators and punctuation typed by people are just text; words
+// with no letters or digits are dropped.
+func ftsQuery(search string) string {
+	var terms []string
+	for _, w := range strings.Fields(search) {
+		if !strings.ContainsFunc(w, func(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }) {
+			continue
+		}
+		terms = append(terms, `"`+strings.ReplaceAll(w, `"`, `""`)+`"*`)
+	}
+	return strings.Join(terms, " ")
 }
 
 // where builds the WHERE clause for the filter's conditions. Values always
@@ -109,9 +144,6 @@ func (f Filter) where() (string, []any) {
 	}
 	if f.MinRating != nil {
 		add("rating_tenths >= ?", *f.MinRating*10)
-	}
-	for _, word := range strings.Fields(strings.ToLower(f.Search)) {
-		add("instr(search_text, ?) > 0", word)
 	}
 	if len(conds) == 0 {
 		return "", nil

@@ -59,6 +59,8 @@ Commands:
   demo                          add demo users, ratings and a funded demo account
   catalog import FILE           add or update images from a catalog file (- for stdin)
   catalog export                write the catalog as JSON to stdout
+  catalog generate --count N [--seed S]
+                                add N synthetic images for load tests
   backup FILE                   write a consistent copy of the database to FILE
   check                         verify the database's invariants; exits 1 on a violation
   version                       print the version
@@ -98,6 +100,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 			return cmdCatalogImport(ctx, args[1:], getenv, stdin, stdout, stderr)
 		case "export":
 			return cmdCatalogExport(ctx, args[1:], getenv, stdout, stderr)
+		case "generate":
+			return cmdCatalogGenerate(ctx, args[1:], getenv, stdout, stderr)
 		}
 		return usageError{fmt.Sprintf("unknown catalog subcommand %q: use import FILE or export", args[0])}
 	case "backup":
@@ -362,4 +366,22 @@ func cmdCheck(ctx context.Context, args []string, getenv func(string) string, st
 		fmt.Fprintln(stdout, "FAIL", p)
 	}
 	return fmt.Errorf("check: %d problem(s) in %s", len(problems), *f.db)
+}
+
+func cmdCatalogGenerate(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	f := newFlags("catalog generate", getenv, stderr)
+	count := f.fs.Int("count", 0, "how many images to add")
+	seed := f.fs.Uint64("seed", 1, "random seed; the same seed gives the same images")
+	db, err := openFor(ctx, f, args)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	start := time.Now()
+	n, err := db.GenerateCatalog(ctx, *count, *seed)
+	if err != nil {
+		return fmt.Errorf("catalog generate: %w", err)
+	}
+	fmt.Fprintf(stdout, "generated %d images in %s\n", n, time.Since(start).Round(time.Millisecond))
+	return nil
 }
