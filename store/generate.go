@@ -163,6 +163,10 @@ func (db *DB) GenerateCatalog(ctx context.Context, n int, seed uint64) (int, err
 	if _, err := tx.ExecContext(ctx, `INSERT INTO images_fts (images_fts) VALUES ('rebuild')`); err != nil {
 		return 0, fmt.Errorf("generate: rebuild search index: %w", err)
 	}
+	// The triggers that move the generation were off during the load.
+	if _, err := tx.ExecContext(ctx, `UPDATE catalog_generation SET generation = generation + 1 WHERE id = 1`); err != nil {
+		return 0, fmt.Errorf("generate: %w", err)
+	}
 	if err := tx.Commit(); err != nil {
 		return 0, fmt.Errorf("generate: %w", err)
 	}

@@ -315,3 +315,13 @@ func (db *DB) FindImageByAlias(ctx context.Context, alias, arch string) (*Image,
 	}
 	return imgs[0], nil
 }
+
+// Generation returns the catalog generation: a number that changes
+// whenever images or their ratings change, for keying caches.
+func (db *DB) Generation(ctx context.Context) (int64, error) {
+	var g int64
+	if err := db.read.QueryRowContext(ctx, `SELECT generation FROM catalog_generation WHERE id = 1`).Scan(&g); err != nil {
+		return 0, fmt.Errorf("catalog generation: %w", err)
+	}
+	return g, nil
+}

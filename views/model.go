@@ -59,6 +59,9 @@ type Catalog struct {
 	Problem string
 	Param   string
 	Raw     url.Values
+	// ResultsHTML is the results partial rendered already (from the cache);
+	// when set, the page embeds it instead of rendering Result.
+	ResultsHTML []byte
 }
 
 // ImageDetail is the model of an image's page.

@@ -1,6 +1,8 @@
 package web
 
 import (
+	"encoding/json"
+	"fmt"
 	"net/http"
 	"time"
 
@@ -31,7 +33,22 @@ func errorEnvelope(p problem) envelope {
 
 // ok answers 200 with data in the envelope.
 func ok(c echo.Context, message string, data any) error {
-	return c.JSON(http.StatusOK, envelope{StatusCode: http.StatusOK, Message: message, Data: data})
+	body, err := json.Marshal(envelope{StatusCode: http.StatusOK, Message: message, Data: data})
+	if err != nil {
+		return fmt.Errorf("encode %s: %w", c.Request().URL.Path, err)
+	}
+	return sendJSON(c, body)
+}
+
+// sendJSON writes an encoded 200 envelope. Catalog reads may be cached
+// by anyone (and revalidated); answers about an account never are.
+func sendJSON(c echo.Context, body []byte) error {
+	if currentUser(c) != nil {
+		c.Response().Header().Set("Cache-Control", "private, no-store")
+	} else {
+		c.Response().Header().Set("Cache-Control", "public, no-cache")
+	}
+	return send(c, http.StatusOK, echo.MIMEApplicationJSON, body)
 }
 
 // imageJSON is an image as the API shows it; field names follow the contract.
@@ -91,24 +108,36 @@ type imageListJSON struct {
 	Pagination paginationJSON `json:"pagination"`
 }
 
-// handleAPIListImages is GET /api/v1/images/public.
+// handleAPIListImages is GET /api/v1/images/public. Answers are cached by
+// canonical query until the catalog changes.
 func (s *Server) handleAPIListImages(c echo.Context) error {
+	ctx := c.Request().Context()
 	f, err := store.ParseFilter(c.QueryParams())
 	if err != nil {
 		return err
 	}
-	page, err := s.store.FindImages(c.Request().Context(), f)
+	gen, err := s.store.Generation(ctx)
 	if err != nil {
 		return err
 	}
-	out := imageListJSON{
-		Images:     make([]imageJSON, len(page.Images)),
-		Pagination: paginationJSON{Page: page.Page, Limit: page.Limit, Total: page.Total, Pages: page.Pages()},
+	body, err := s.cached("api|"+f.Query().Encode(), gen, func() ([]byte, error) {
+		page, err := s.store.FindImages(ctx, f)
+		if err != nil {
+			return nil, err
+		}
+		out := imageListJSON{
+			Images:     make([]imageJSON, len(page.Images)),
+			Pagination: paginationJSON{Page: page.Page, Limit: page.Limit, Total: page.Total, Pages: page.Pages()},
+		}
+		for i, img := range page.Images {
+			out.Images[i] = newImageJSON(img)
+		}
+		return json.Marshal(envelope{StatusCode: http.StatusOK, Data: out})
+	})
+	if err != nil {
+		return err
 	}
-	for i, img := range page.Images {
-		out.Images[i] = newImageJSON(img)
-	}
-	return ok(c, "", out)
+	return sendJSON(c, body)
 }
 
 // handleAPIGetImage is GET /api/v1/images/public/{id}; it adds the docs body.

@@ -1,6 +1,10 @@
 package web
 
 import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
 	"net/http"
 
 	"github.com/labstack/echo/v4"
@@ -14,7 +18,11 @@ import (
 // it. htmx requests get just the results and the canonical URL to show.
 func (s *Server) handleCatalog(c echo.Context) error {
 	ctx := c.Request().Context()
-	facets, err := s.store.FindFacets(ctx)
+	gen, err := s.store.Generation(ctx)
+	if err != nil {
+		return err
+	}
+	facets, err := s.facets(ctx, gen)
 	if err != nil {
 		return err
 	}
@@ -26,7 +34,21 @@ func (s *Server) handleCatalog(c echo.Context) error {
 	status := http.StatusOK
 	m.Filter, err = store.ParseFilter(c.QueryParams())
 	if err == nil {
-		m.Result, err = s.store.FindImages(ctx, m.Filter)
+		// The results are the same for everyone, so they are rendered once
+		// per query and catalog generation.
+		m.ResultsHTML, err = s.cached("results|"+m.Filter.Query().Encode(), gen, func() ([]byte, error) {
+			page, err := s.store.FindImages(ctx, m.Filter)
+			if err != nil {
+				return nil, err
+			}
+			r := m
+			r.Result = page
+			var buf bytes.Buffer
+			if err := views.CatalogResults(r).Render(ctx, &buf); err != nil {
+				return nil, fmt.Errorf("render results: %w", err)
+			}
+			return buf.Bytes(), nil
+		})
 	}
 	switch {
 	case store.ErrorCode(err) == store.EINVALID:
@@ -45,6 +67,10 @@ func (s *Server) handleCatalog(c echo.Context) error {
 			url += "?" + q
 		}
 		c.Response().Header().Set("HX-Push-Url", url)
+		if m.ResultsHTML != nil {
+			c.Response().Header().Add("Vary", "HX-Request")
+			return send(c, status, echo.MIMETextHTMLCharsetUTF8, m.ResultsHTML)
+		}
 		return s.render(c, status, views.CatalogResults(m))
 	}
 	return s.render(c, status, views.CatalogPage(m))
@@ -62,4 +88,20 @@ func (s *Server) handleImageByAlias(c echo.Context) error {
 		return err
 	}
 	return c.Redirect(http.StatusSeeOther, views.ImageURL(img))
+}
+
+// facets returns the filter choices, cached per catalog generation.
+func (s *Server) facets(ctx context.Context, gen int64) (store.Facets, error) {
+	var f store.Facets
+	b, err := s.cached("facets", gen, func() ([]byte, error) {
+		f, err := s.store.FindFacets(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return json.Marshal(f)
+	})
+	if err != nil {
+		return f, err
+	}
+	return f, json.Unmarshal(b, &f)
 }

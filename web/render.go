@@ -3,6 +3,10 @@ package web
 import (
 	"bytes"
 	"fmt"
+	"hash/fnv"
+	"net/http"
+	"strconv"
+	"strings"
 
 	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
@@ -17,7 +21,40 @@ func (s *Server) render(c echo.Context, status int, comp templ.Component) error 
 	}
 	// The same URL answers with a fragment or a page depending on HX-Request.
 	c.Response().Header().Add("Vary", "HX-Request")
-	return c.HTMLBlob(status, buf.Bytes())
+	if c.Response().Header().Get("Cache-Control") == "" {
+		// Pages may be personal: the browser may keep them but must ask again.
+		c.Response().Header().Set("Cache-Control", "private, no-cache")
+	}
+	return send(c, status, echo.MIMETextHTMLCharsetUTF8, buf.Bytes())
+}
+
+// send writes a body with a validator: a successful GET carries a weak
+// ETag over the bytes, and a client that has them already gets 304 and no
+// body. Weak, because compression may change the bytes on the wire.
+func send(c echo.Context, status int, contentType string, body []byte) error {
+	req := c.Request()
+	if status == http.StatusOK && (req.Method == http.MethodGet || req.Method == http.MethodHead) {
+		h := fnv.New64a()
+		h.Write(body)
+		etag := `W/"` + strconv.FormatUint(h.Sum64(), 36) + `"`
+		c.Response().Header().Set("ETag", etag)
+		if match := req.Header.Get("If-None-Match"); match != "" && etagMatches(match, etag) {
+			return c.NoContent(http.StatusNotModified)
+		}
+	}
+	return c.Blob(status, contentType, body)
+}
+
+// etagMatches compares an If-None-Match list with an ETag, weakly.
+func etagMatches(header, etag string) bool {
+	want := strings.TrimPrefix(etag, "W/")
+	for _, part := range strings.Split(header, ",") {
+		part = strings.TrimSpace(part)
+		if part == "*" || strings.TrimPrefix(part, "W/") == want {
+			return true
+		}
+	}
+	return false
 }
 
 // wantsFragment reports whether htmx asked for a partial: an htmx request

@@ -45,13 +45,14 @@ type Server struct {
 	sessions *sessionStore
 	limits   limits
 	metrics  *Metrics
+	cache    *resultCache
 	echo     *echo.Echo
 }
 
 // New wires the router. Every dependency is passed in explicitly.
 func New(db *store.DB, assets *static.Assets, md *docs.Markdown, logger *slog.Logger, opts Options) *Server {
 	s := &Server{store: db, assets: assets, markdown: md, logger: logger, opts: opts,
-		limits: newLimits(), metrics: opts.Metrics, echo: echo.New()}
+		limits: newLimits(), metrics: opts.Metrics, cache: newResultCache(2048), echo: echo.New()}
 	s.sessions = newSessionStore(db, opts.SessionKeys, s.isSecure)
 	e := s.echo
 	e.HideBanner, e.HidePort = true, true
@@ -67,6 +68,7 @@ func New(db *store.DB, assets *static.Assets, md *docs.Markdown, logger *slog.Lo
 	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{DisableStackAll: true, DisablePrintStack: true}))
 	e.Use(s.securityHeaders)
 	e.Use(middleware.BodyLimit("1M"))
+	e.Use(middleware.GzipWithConfig(middleware.GzipConfig{MinLength: 1024}))
 	e.Use(s.csrf())
 	s.routes()
 	return s

@@ -1,0 +1,79 @@
+package web
+
+import (
+	"container/list"
+	"sync"
+)
+
+// resultCache keeps rendered catalog results (HTML fragments and API
+// bodies) keyed by the canonical query. Each entry remembers the catalog
+// generation it was made from and is ignored once the catalog moved on, so
+// nothing needs to be invalidated by hand. Only parts of pages that are the
+// same for everyone go in: never the header, balances or forms with tokens.
+type resultCache struct {
+	mu      sync.Mutex
+	max     int
+	entries map[string]*list.Element
+	lru     *list.List // front: most recently used
+}
+
+type cacheEntry struct {
+	key  string
+	gen  int64
+	body []byte
+}
+
+func newResultCache(max int) *resultCache {
+	return &resultCache{max: max, entries: map[string]*list.Element{}, lru: list.New()}
+}
+
+// get returns the body cached for key at generation gen.
+func (c *resultCache) get(key string, gen int64) ([]byte, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	el, ok := c.entries[key]
+	if !ok {
+		return nil, false
+	}
+	e := el.Value.(*cacheEntry)
+	if e.gen != gen {
+		c.lru.Remove(el)
+		delete(c.entries, key)
+		return nil, false
+	}
+	c.lru.MoveToFront(el)
+	return e.body, true
+}
+
+// put stores a body, evicting the least recently used entry when full.
+func (c *resultCache) put(key string, gen int64, body []byte) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if el, ok := c.entries[key]; ok {
+		el.Value = &cacheEntry{key: key, gen: gen, body: body}
+		c.lru.MoveToFront(el)
+		return
+	}
+	c.entries[key] = c.lru.PushFront(&cacheEntry{key: key, gen: gen, body: body})
+	for c.lru.Len() > c.max {
+		old := c.lru.Back()
+		c.lru.Remove(old)
+		delete(c.entries, old.Value.(*cacheEntry).key)
+	}
+}
+
+// cached returns the body for key at the current generation, making and
+// storing it with make on a miss.
+func (s *Server) cached(key string, gen int64, make func() ([]byte, error)) ([]byte, error) {
+	if b, ok := s.cache.get(key, gen); ok {
+		s.count(func(m *Metrics) { m.cache.WithLabelValues("hit").Inc() })
+		return b, nil
+	}
+	s.count(func(m *Metrics) { m.cache.WithLabelValues("miss").Inc() })
+	b, err := make()
+	if err != nil {
+		return nil, err
+	}
+	s.cache.put(key, gen, b)
+	return b, nil
+}

@@ -1,0 +1,78 @@
+package web
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"testing"
+)
+
+func TestCatalogCacheFollowsTheCatalog(t *testing.T) {
+	s, db := newTestServer(t)
+	ctx := context.Background()
+	q := "/api/v1/images/public?alias=debian/13&architecture=amd64"
+	first := do(t, s, "GET", q, nil).Body.String()
+	if again := do(t, s, "GET", q, nil).Body.String(); again != first {
+		t.Fatal("a cached answer differs")
+	}
+	page := do(t, s, "GET", "/?alias=debian/13&architecture=amd64", nil).Body.String()
+	if !strings.Contains(page, "Not rated yet") {
+		t.Fatal("fixture image is rated already")
+	}
+	// A rating changes the catalog generation: both caches see it at once.
+	u, _ := member(t, db, "ada@example.com", 0)
+	if err := db.Import(ctx, u.ID, freeImage); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Rate(ctx, u.ID, freeImage, 5); err != nil {
+		t.Fatal(err)
+	}
+	if after := do(t, s, "GET", q, nil).Body.String(); !strings.Contains(after, `"rating_count":1`) {
+		t.Errorf("API still serves the old rating: %.200s", after)
+	}
+	if after := do(t, s, "GET", "/?alias=debian/13&architecture=amd64", nil).Body.String(); !strings.Contains(after, "Rated 5.0 out of 5 by 1 person") {
+		t.Error("catalog page still shows the old rating")
+	}
+	// The signed-in header is never cached across people.
+	b := newBrowserClient(t, s)
+	b.signUp("bob@example.com")
+	_, doc := b.get("/?alias=debian/13")
+	if !strings.Contains(doc.Find("header.site").Text(), "Wallet") {
+		t.Error("signed-in header missing on a cached catalog page")
+	}
+	if anon := do(t, s, "GET", "/?alias=debian/13", nil).Body.String(); strings.Contains(anon, "bob@example.com") || strings.Contains(anon, "nav-balance") {
+		t.Error("another person's header leaked into an anonymous page")
+	}
+}
+
+func TestETagsAndCompression(t *testing.T) {
+	s, _ := newTestServer(t)
+	for _, path := range []string{"/", "/?os=ubuntu", "/api/v1/images/public?os=debian", "/api/v1/images/public/" + freeImage, "/images/" + freeImage} {
+		rec := do(t, s, "GET", path, nil)
+		etag := rec.Header().Get("ETag")
+		if rec.Code != 200 || etag == "" {
+			t.Fatalf("%s: %d, ETag %q", path, rec.Code, etag)
+		}
+		// A browser sends back its cookies, so its CSRF token, and with it
+		// the page, stays the same.
+		var cookies []string
+		for _, c := range rec.Result().Cookies() {
+			cookies = append(cookies, c.Name+"="+c.Value)
+		}
+		if len(cookies) > 0 {
+			rec = do(t, s, "GET", path, http.Header{"Cookie": {strings.Join(cookies, "; ")}})
+			etag = rec.Header().Get("ETag")
+		}
+		again := do(t, s, "GET", path, http.Header{"If-None-Match": {etag}, "Cookie": {strings.Join(cookies, "; ")}})
+		if again.Code != http.StatusNotModified || again.Body.Len() != 0 {
+			t.Errorf("%s with its ETag = %d (%d bytes)", path, again.Code, again.Body.Len())
+		}
+		if other := do(t, s, "GET", path, http.Header{"If-None-Match": {`W/"other"`}}); other.Code != 200 {
+			t.Errorf("%s with a stale ETag = %d", path, other.Code)
+		}
+		gz := do(t, s, "GET", path, http.Header{"Accept-Encoding": {"gzip"}})
+		if gz.Header().Get("Content-Encoding") != "gzip" || gz.Body.Len() >= rec.Body.Len() {
+			t.Errorf("%s: not compressed (%q, %d vs %d bytes)", path, gz.Header().Get("Content-Encoding"), gz.Body.Len(), rec.Body.Len())
+		}
+	}
+}
