@@ -41,6 +41,7 @@ test: assets
 ## fuzz: a short coverage-guided run of every fuzz target
 fuzz:
 	$(GO) test ./store -run '^$$' -fuzz FuzzParseFilter -fuzztime 30s
+	$(GO) test ./docs -run '^$$' -fuzz FuzzMarkdown -fuzztime 30s
 
 fmt:
 	gofmt -w $$(git ls-files '*.go')

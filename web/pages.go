@@ -62,7 +62,7 @@ func (s *Server) handleImage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	docsHTML, err := s.markdown.Render(img.Docs)
+	docsHTML, err := s.docs.Render(img.Docs)
 	if err != nil {
 		return fmt.Errorf("image %s: %w", img.ID, err)
 	}

@@ -19,16 +19,18 @@ import (
 // Server holds what the handlers need. It has no package-level state, so
 // tests can run several servers side by side.
 type Server struct {
-	store    *store.DB
-	assets   *static.Assets
-	markdown *docs.Markdown
-	logger   *slog.Logger
-	echo     *echo.Echo
+	store  *store.DB
+	assets *static.Assets
+	docs   *docs.Site
+	logger *slog.Logger
+	echo   *echo.Echo
 }
 
-// New wires the router. Every dependency is passed in explicitly.
-func New(db *store.DB, assets *static.Assets, md *docs.Markdown, logger *slog.Logger) *Server {
-	s := &Server{store: db, assets: assets, markdown: md, logger: logger, echo: echo.New()}
+// New wires the router. Every dependency is passed in explicitly: site is
+// the documentation, loaded once at start, which also renders the images'
+// Markdown docs.
+func New(db *store.DB, assets *static.Assets, site *docs.Site, logger *slog.Logger) *Server {
+	s := &Server{store: db, assets: assets, docs: site, logger: logger, echo: echo.New()}
 	e := s.echo
 	e.HideBanner, e.HidePort = true, true
 	// The client address is the peer's: a forwarded header is trivially

@@ -35,8 +35,12 @@ func newTestServer(t testing.TB) (*Server, *store.DB) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	site, err := docs.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	return New(db, assets, docs.NewMarkdown(), logger), db
+	return New(db, assets, site, logger), db
 }
 
 // do sends one request through the router.

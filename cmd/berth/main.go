@@ -162,8 +162,12 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 	if !assets.Has("js/htmx.min.js") {
 		logger.Warn("htmx is missing (run `make assets`); pages work without it but lose in-place updates")
 	}
+	site, err := docs.Load()
+	if err != nil {
+		return err
+	}
 	srv := &http.Server{
-		Handler:           web.New(db, assets, docs.NewMarkdown(), logger).Handler(),
+		Handler:           web.New(db, assets, site, logger).Handler(),
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       15 * time.Second,
 		WriteTimeout:      30 * time.Second,
