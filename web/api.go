@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -16,15 +17,17 @@ type envelope struct {
 	Data       any    `json:"data"`
 }
 
-// errorData tells a client which parameter to fix.
+// errorData tells a client which parameter to fix and, for an alias, the
+// closest aliases that exist.
 type errorData struct {
-	Param string `json:"param"`
+	Param       string   `json:"param"`
+	Suggestions []string `json:"suggestions,omitempty"`
 }
 
 func errorEnvelope(p problem) envelope {
 	env := envelope{StatusCode: p.status, Message: p.message}
 	if p.param != "" {
-		env.Data = errorData{Param: p.param}
+		env.Data = errorData{Param: p.param, Suggestions: p.suggestions}
 	}
 	return env
 }
@@ -91,15 +94,30 @@ type imageListJSON struct {
 	Pagination paginationJSON `json:"pagination"`
 }
 
-// handleAPIListImages is GET /api/v1/images/public.
+// handleAPIListImages is GET /api/v1/images/public. A malformed alias is a
+// 400 whose message names the format and the closest aliases; an alias that
+// names nothing gives an empty list with a message saying so.
 func (s *Server) handleAPIListImages(c echo.Context) error {
+	ctx := c.Request().Context()
 	f, err := store.ParseFilter(c.QueryParams())
+	if store.ErrorParam(err) == "alias" {
+		err = s.store.ExplainAlias(ctx, strings.ToLower(strings.TrimSpace(c.QueryParam("alias"))), "")
+	}
 	if err != nil {
 		return err
 	}
-	page, err := s.store.FindImages(c.Request().Context(), f)
+	page, err := s.store.FindImages(ctx, f)
 	if err != nil {
 		return err
+	}
+	message := ""
+	if f.Alias != "" && page.Total == 0 {
+		switch err := s.store.ExplainAlias(ctx, f.Alias, f.Architecture); store.ErrorCode(err) {
+		case store.EINTERNAL:
+			return err
+		case store.ENOTFOUND:
+			message = store.ErrorMessage(err)
+		}
 	}
 	out := imageListJSON{
 		Images:     make([]imageJSON, len(page.Images)),
@@ -108,7 +126,7 @@ func (s *Server) handleAPIListImages(c echo.Context) error {
 	for i, img := range page.Images {
 		out.Images[i] = newImageJSON(img)
 	}
-	return ok(c, "", out)
+	return ok(c, message, out)
 }
 
 // handleAPIGetImage is GET /api/v1/images/public/{id}; it adds the docs body.

@@ -210,6 +210,8 @@ func TestImageByAlias(t *testing.T) {
 		{"/images/by-alias/headjack/base", 303, "/images/" + store.ImageID("headjack/base", "amd64")},
 		{"/images/by-alias/ubuntu/24.04-desktop?architecture=arm64", 404, ""},
 		{"/images/by-alias/ubuntu:24.04", 404, ""},
+		{"/images/by-alias/Ubuntu/24.04-Minimal?architecture=arm64", 303, "/images/" + store.ImageID("ubuntu/24.04-minimal", "arm64")},
+		{"/images/by-alias/", 404, ""},
 		{"/images/by-alias/ubuntu/24.04?architecture=sparc", 400, ""},
 	}
 	for _, tt := range tests {
