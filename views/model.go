@@ -11,6 +11,7 @@ import (
 
 	"github.com/a-h/templ"
 
+	"github.com/berth/berth/docs"
 	"github.com/berth/berth/store"
 )
 
@@ -43,12 +44,15 @@ type Catalog struct {
 	Raw     url.Values
 }
 
-// ImageDetail is the model of an image's page.
+// ImageDetail is the model of an image's page. Its variant chooser,
+// comparison and lineage are worked out from these fields in variants.go.
 type ImageDetail struct {
 	Shell
 	Image    *store.Image
-	Siblings []*store.Image // same os and release: variants and architectures
-	DocsHTML string         // the image's docs body, rendered from Markdown and sanitised
+	Siblings []*store.Image     // same os and release: variants and architectures
+	Lineage  *store.LineageNode // the based_on hierarchy around Image, nil when it has none
+	Guidance *docs.Guidance     // when to use Image's variant, from the docs; nil when they say nothing
+	DocsHTML string             // the image's docs body, rendered from Markdown and sanitised
 }
 
 // ErrorPage is the model of a page that reports a failed request.

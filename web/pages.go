@@ -53,7 +53,9 @@ func (s *Server) handleCatalog(c echo.Context) error {
 	return s.render(c, status, views.CatalogPage(m))
 }
 
-// handleImage is GET /images/{id}: one image in full.
+// handleImage is GET /images/{id}: one image in full, with the chooser for
+// its variants and architectures. The chooser's htmx requests get just the
+// detail article and the URL to push, so switching happens in place.
 func (s *Server) handleImage(c echo.Context) error {
 	ctx := c.Request().Context()
 	img, err := s.store.FindImage(ctx, c.Param("id"))
@@ -64,17 +66,30 @@ func (s *Server) handleImage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	lineage, err := s.store.FindLineage(ctx, img)
+	if err != nil {
+		return err
+	}
 	docsHTML, err := s.docs.Render(img.Docs)
 	if err != nil {
 		return fmt.Errorf("image %s: %w", img.ID, err)
 	}
 	title := fmt.Sprintf("%s (%s)", img.Alias, img.Architecture)
-	return s.render(c, http.StatusOK, views.ImagePage(views.ImageDetail{
+	d := views.ImageDetail{
 		Shell:    s.shell(c, title, img.Description),
 		Image:    img,
 		Siblings: siblings,
+		Lineage:  lineage,
 		DocsHTML: docsHTML,
-	}))
+	}
+	if g, ok := s.docs.Guidance(img.VariantLabel()); ok {
+		d.Guidance = &g
+	}
+	if wantsFragment(c) {
+		c.Response().Header().Set("HX-Push-Url", views.ImageURL(img))
+		return s.render(c, http.StatusOK, views.ImageDetailFragment(d))
+	}
+	return s.render(c, http.StatusOK, views.ImagePage(d))
 }
 
 // handleImageByAlias is GET /images/by-alias/{alias}?architecture=: a stable

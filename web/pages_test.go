@@ -149,7 +149,7 @@ func TestImagePage(t *testing.T) {
 			t.Errorf("property %s not shown", term)
 		}
 	}
-	if doc.Find(`.siblings a[href^="/images/"]`).Length() == 0 {
+	if doc.Find(`#chooser a[href^="/images/"]`).Length() == 0 {
 		t.Error("no links to the other variants")
 	}
 
