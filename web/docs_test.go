@@ -78,6 +78,13 @@ func TestDocsPage(t *testing.T) {
 					t.Errorf("TOC link %s has no heading", href)
 				}
 			})
+			// Nothing in the rendered Markdown can run script.
+			if n := doc.Find(".doc-body script, .doc-body iframe, .doc-body [onerror], .doc-body [onclick], .doc-body [style]").Length(); n != 0 {
+				t.Errorf("%d unsafe elements in the body", n)
+			}
+			if n := doc.Find("script").Length(); n != 2 {
+				t.Errorf("%d script elements, want the layout's two", n)
+			}
 			// Front matter is metadata, not content.
 			if strings.Contains(doc.Find(".doc-body").Text(), "order: ") {
 				t.Error("front matter shown in the body")

@@ -142,6 +142,9 @@ func TestImagePage(t *testing.T) {
 	if doc.Find(".docs-body h2").Length() == 0 {
 		t.Error("docs body not rendered from Markdown")
 	}
+	if doc.Find(".docs-body pre.chroma span.s2").Length() == 0 {
+		t.Error("code in the docs body is not highlighted")
+	}
 	for _, term := range []string{"ID", "Image name", "OS", "Release", "Variant", "Architecture", "Serial", "Size", "Price", "Added", "Prespawn"} {
 		found := false
 		doc.Find(".props dt").Each(func(_ int, dt *goquery.Selection) { found = found || dt.Text() == term })
