@@ -44,6 +44,7 @@ fuzz:
 	$(GO) test ./store -run '^$$' -fuzz '^FuzzParseFilter$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./store -run '^$$' -fuzz '^FuzzParseCatalog$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./web -run '^$$' -fuzz '^FuzzRatingBody$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./docs -run '^$$' -fuzz '^FuzzMarkdown$$' -fuzztime $(FUZZTIME)
 
 ## release: static binaries for linux/amd64 and linux/arm64 in dist/, version stamped
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)

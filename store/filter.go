@@ -128,8 +128,8 @@ func ParseFilter(q url.Values) (Filter, error) {
 		f.Variant = v
 	}
 	if a := strings.ToLower(get("alias")); a != "" {
-		if !aliasPattern.MatchString(a) {
-			return f, Invalid("alias", "alias must look like os/release or os/release-variant, for example ubuntu/24.04")
+		if err := CheckAlias(a); err != nil {
+			return f, err
 		}
 		f.Alias = a
 	}

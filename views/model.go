@@ -12,6 +12,7 @@ import (
 
 	"github.com/a-h/templ"
 
+	"github.com/berth/berth/docs"
 	"github.com/berth/berth/store"
 )
 
@@ -64,12 +65,15 @@ type Catalog struct {
 	ResultsHTML []byte
 }
 
-// ImageDetail is the model of an image's page.
+// ImageDetail is the model of an image's page. Its variant chooser,
+// comparison and lineage are worked out from these fields in variants.go.
 type ImageDetail struct {
 	Shell
 	Image     *store.Image
-	Siblings  []*store.Image // same os and release: variants and architectures
-	DocsHTML  string         // the image's docs body, rendered from Markdown and sanitised
+	Siblings  []*store.Image     // same os and release: variants and architectures
+	Lineage   *store.LineageNode // the based_on hierarchy around Image, nil when it has none
+	Guidance  *docs.Guidance     // when to use Image's variant, from the docs; nil when they say nothing
+	DocsHTML  string             // the image's docs body, rendered from Markdown and sanitised
 	Viewer    Viewer
 	Histogram [store.MaxRating + 1]int64
 	Problem   string // why the last rating was refused

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -18,15 +19,17 @@ type envelope struct {
 	Data       any    `json:"data"`
 }
 
-// errorData tells a client which parameter to fix.
+// errorData tells a client which parameter to fix and, for an alias, the
+// closest aliases that exist.
 type errorData struct {
-	Param string `json:"param"`
+	Param       string   `json:"param"`
+	Suggestions []string `json:"suggestions,omitempty"`
 }
 
 func errorEnvelope(p problem) envelope {
 	env := envelope{StatusCode: p.status, Message: p.message}
 	if p.param != "" {
-		env.Data = errorData{Param: p.param}
+		env.Data = errorData{Param: p.param, Suggestions: p.suggestions}
 	}
 	return env
 }
@@ -109,10 +112,15 @@ type imageListJSON struct {
 }
 
 // handleAPIListImages is GET /api/v1/images/public. Answers are cached by
-// canonical query until the catalog changes.
+// canonical query until the catalog changes. A malformed alias is a 400
+// whose message names the format and the closest aliases; an alias that
+// names nothing gives an empty list with a message saying so.
 func (s *Server) handleAPIListImages(c echo.Context) error {
 	ctx := c.Request().Context()
 	f, err := store.ParseFilter(c.QueryParams())
+	if store.ErrorParam(err) == "alias" {
+		err = s.store.ExplainAlias(ctx, strings.ToLower(strings.TrimSpace(c.QueryParam("alias"))), "")
+	}
 	if err != nil {
 		return err
 	}
@@ -125,6 +133,15 @@ func (s *Server) handleAPIListImages(c echo.Context) error {
 		if err != nil {
 			return nil, err
 		}
+		message := ""
+		if f.Alias != "" && page.Total == 0 {
+			switch err := s.store.ExplainAlias(ctx, f.Alias, f.Architecture); store.ErrorCode(err) {
+			case store.EINTERNAL:
+				return nil, err
+			case store.ENOTFOUND:
+				message = store.ErrorMessage(err)
+			}
+		}
 		out := imageListJSON{
 			Images:     make([]imageJSON, len(page.Images)),
 			Pagination: paginationJSON{Page: page.Page, Limit: page.Limit, Total: page.Total, Pages: page.Pages()},
@@ -132,7 +149,7 @@ func (s *Server) handleAPIListImages(c echo.Context) error {
 		for i, img := range page.Images {
 			out.Images[i] = newImageJSON(img)
 		}
-		return json.Marshal(envelope{StatusCode: http.StatusOK, Data: out})
+		return json.Marshal(envelope{StatusCode: http.StatusOK, Message: message, Data: out})
 	})
 	if err != nil {
 		return err

@@ -377,3 +377,115 @@ func TestBrowserAccountJourney(t *testing.T) {
 		t.Errorf("flash after log-out %q", got)
 	}
 }
+
+// h1 reads the detail heading as it is now.
+func h1(t *testing.T, ctx context.Context) string {
+	t.Helper()
+	return run(t, ctx, chromedp.Evaluate[string](`(document.querySelector(".image-detail h1") || {textContent: ""}).textContent.replace(/\s+/g, " ").trim()`))
+}
+
+// waitH1 waits until the detail heading is exactly want.
+func waitH1(t *testing.T, ctx context.Context, want string) {
+	t.Helper()
+	waitJS(t, ctx, `(document.querySelector(".image-detail h1") || {textContent: ""}).textContent.replace(/\s+/g, " ").trim() === `+quoteJS(want))
+	if got := h1(t, ctx); got != want {
+		t.Fatalf("heading %q, want %q", got, want)
+	}
+}
+
+func back(t *testing.T, ctx context.Context) {
+	t.Helper()
+	must(t, chromedp.Do(ctx, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		_, err := chromedp.Evaluate[chromedp.Void](`history.back()`)(ctx, tg)
+		return err
+	})))
+}
+
+func TestBrowserVariantChooser(t *testing.T) {
+	base := startServer(t)
+	ctx := newTab(t)
+	standard := "/images/" + store.ImageID("ubuntu/24.04", "amd64")
+	minimal := "/images/" + store.ImageID("ubuntu/24.04-minimal", "amd64")
+	minimalArm := "/images/" + store.ImageID("ubuntu/24.04-minimal", "arm64")
+
+	must(t, chromedp.Do(ctx,
+		chromedp.Navigate(base+standard),
+		chromedp.WaitVisible(chromedp.CSS("#chooser")),
+	))
+	waitH1(t, ctx, "ubuntu/24.04 amd64")
+	must(t, chromedp.Do(ctx, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		_, err := chromedp.Evaluate[chromedp.Void](`window.__stay = true`)(ctx, tg)
+		return err
+	})))
+
+	// Switch to minimal: the URL, the heading, the title and the chooser follow.
+	must(t, chromedp.Do(ctx, chromedp.Click(fresh("#choose-variant-minimal"))))
+	waitURL(t, ctx, minimal)
+	waitH1(t, ctx, "ubuntu/24.04-minimal amd64")
+	must(t, chromedp.Do(ctx, htmxIdle))
+	if title := run(t, ctx, chromedp.Evaluate[string](`document.title`)); title != "ubuntu/24.04-minimal (amd64) · Berth" {
+		t.Errorf("title %q", title)
+	}
+	if cur := run(t, ctx, chromedp.Evaluate[string](`document.querySelector("#chooser-variants [aria-current=page]").textContent`)); cur != "minimal" {
+		t.Errorf("current variant %q", cur)
+	}
+	if g := run(t, ctx, chromedp.Evaluate[string](`document.querySelector("#guidance h3").textContent`)); !strings.Contains(g, "minimal") {
+		t.Errorf("guidance %q", g)
+	}
+
+	// Then to arm64.
+	must(t, chromedp.Do(ctx, chromedp.Click(fresh("#choose-arch-arm64"))))
+	waitURL(t, ctx, minimalArm)
+	waitH1(t, ctx, "ubuntu/24.04-minimal arm64")
+	must(t, chromedp.Do(ctx, htmxIdle))
+	if desk := run(t, ctx, chromedp.Evaluate[string](`document.querySelector("#choose-variant-desktop").tagName`)); desk == "A" {
+		t.Error("desktop is a link on arm64")
+	}
+	if stayed := run(t, ctx, chromedp.Evaluate[bool](`window.__stay === true`)); !stayed {
+		t.Error("the page reloaded; the chooser should swap the detail in place")
+	}
+
+	// Back twice: minimal on amd64, then the standard image.
+	back(t, ctx)
+	if loc := waitURL(t, ctx, minimal); !strings.HasSuffix(loc, minimal) {
+		t.Errorf("back at %s", loc)
+	}
+	waitH1(t, ctx, "ubuntu/24.04-minimal amd64")
+	back(t, ctx)
+	if loc := waitURL(t, ctx, standard); !strings.HasSuffix(loc, standard) {
+		t.Errorf("back at %s", loc)
+	}
+	waitH1(t, ctx, "ubuntu/24.04 amd64")
+
+	// From the detail page to the docs it quotes.
+	must(t, chromedp.Do(ctx, htmxIdle, chromedp.Click(fresh("#guidance .more a"))))
+	waitURL(t, ctx, "/docs/variants-and-families")
+	waitJS(t, ctx, `document.querySelector("h1") && document.querySelector("h1").textContent === "Variants and families"`)
+	if loc := run(t, ctx, chromedp.Location()); !strings.HasSuffix(loc, "/docs/variants-and-families#standard") {
+		t.Errorf("docs link went to %s", loc)
+	}
+	if n := run(t, ctx, chromedp.Evaluate[int](`document.querySelectorAll(".toc a").length`)); n == 0 {
+		t.Error("the docs page has no table of contents")
+	}
+}
+
+func TestBrowserVariantChooserWithoutJavaScript(t *testing.T) {
+	base := startServer(t)
+	ctx := newTab(t)
+	must(t, chromedp.Do(ctx, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		_, err := cdp.Call(ctx, tg, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: true})
+		return err
+	})))
+	must(t, chromedp.Do(ctx,
+		chromedp.Navigate(base+"/images/"+store.ImageID("ubuntu/24.04", "amd64")),
+		chromedp.WaitVisible(chromedp.CSS("#chooser")),
+		chromedp.Click(chromedp.CSS("#choose-variant-cloud")),
+	))
+	waitURL(t, ctx, "/images/"+store.ImageID("ubuntu/24.04-cloud", "amd64"))
+	must(t, chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS("#choose-arch-arm64"))))
+	waitH1(t, ctx, "ubuntu/24.04-cloud amd64")
+	must(t, chromedp.Do(ctx, chromedp.Click(chromedp.CSS("#choose-arch-arm64"))))
+	waitURL(t, ctx, "/images/"+store.ImageID("ubuntu/24.04-cloud", "arm64"))
+	must(t, chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS("#chooser"))))
+	waitH1(t, ctx, "ubuntu/24.04-cloud arm64")
+}

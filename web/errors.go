@@ -27,9 +27,10 @@ var statusOf = map[string]int{
 
 // problem is an error as a response shows it.
 type problem struct {
-	status  int
-	message string
-	param   string
+	status      int
+	message     string
+	param       string
+	suggestions []string // closest aliases, for a failed alias lookup
 }
 
 // tooManyError is a refused request over a rate limit.
@@ -72,7 +73,12 @@ func classify(err error) problem {
 	if !ok {
 		status = http.StatusInternalServerError
 	}
-	return problem{status: status, message: store.ErrorMessage(err), param: store.ErrorParam(err)}
+	p := problem{status: status, message: store.ErrorMessage(err), param: store.ErrorParam(err)}
+	var ae *store.AliasError
+	if errors.As(err, &ae) {
+		p.suggestions = ae.Suggestions
+	}
+	return p
 }
 
 func isAPI(c echo.Context) bool {

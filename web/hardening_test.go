@@ -69,7 +69,7 @@ func TestHealthAndReady(t *testing.T) {
 func TestMetrics(t *testing.T) {
 	s, db := newTestServer(t)
 	m := NewMetrics()
-	s = New(s.store, s.assets, s.markdown, s.logger, Options{SessionKeys: s.opts.SessionKeys, Metrics: m, MetricsOnMainAddr: true})
+	s = New(s.store, s.assets, s.docs, s.logger, Options{SessionKeys: s.opts.SessionKeys, Metrics: m, MetricsOnMainAddr: true})
 	_, token := member(t, db, "ada@example.com", 2000)
 	do(t, s, "GET", "/images/"+freeImage, nil)
 	do(t, s, "GET", "/images/"+paidImage, nil)

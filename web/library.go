@@ -23,7 +23,11 @@ func (s *Server) imageDetail(c echo.Context, id string) (views.ImageDetail, erro
 	if err != nil {
 		return d, err
 	}
-	docsHTML, err := s.markdown.Render(img.Docs)
+	lineage, err := s.store.FindLineage(ctx, img)
+	if err != nil {
+		return d, err
+	}
+	docsHTML, err := s.docs.Render(img.Docs)
 	if err != nil {
 		return d, fmt.Errorf("image %s: %w", img.ID, err)
 	}
@@ -35,8 +39,12 @@ func (s *Server) imageDetail(c echo.Context, id string) (views.ImageDetail, erro
 		Shell:     s.shell(c, fmt.Sprintf("%s (%s)", img.Alias, img.Architecture), img.Description),
 		Image:     img,
 		Siblings:  siblings,
+		Lineage:   lineage,
 		DocsHTML:  docsHTML,
 		Histogram: hist,
+	}
+	if g, ok := s.docs.Guidance(img.VariantLabel()); ok {
+		d.Guidance = &g
 	}
 	if u := currentUser(c); u != nil {
 		d.Viewer.SignedIn = true
@@ -53,11 +61,17 @@ func (s *Server) imageDetail(c echo.Context, id string) (views.ImageDetail, erro
 	return d, nil
 }
 
-// handleImage is GET /images/{id}: one image in full.
+// handleImage is GET /images/{id}: one image in full, with the chooser for
+// its variants and architectures. The chooser's htmx requests get just the
+// detail article and the URL to push, so switching happens in place.
 func (s *Server) handleImage(c echo.Context) error {
 	d, err := s.imageDetail(c, c.Param("id"))
 	if err != nil {
 		return err
+	}
+	if wantsFragment(c) {
+		c.Response().Header().Set("HX-Push-Url", views.ImageURL(d.Image))
+		return s.render(c, http.StatusOK, views.ImageDetailFragment(d))
 	}
 	return s.render(c, http.StatusOK, views.ImagePage(d))
 }

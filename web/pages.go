@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 
 	"github.com/labstack/echo/v4"
 
@@ -77,13 +79,34 @@ func (s *Server) handleCatalog(c echo.Context) error {
 }
 
 // handleImageByAlias is GET /images/by-alias/{alias}?architecture=: a stable
-// link to an image by the name people use, redirected to its page.
+// link to an image by the name people use, redirected to its page. An alias
+// that names nothing gets a 404 page that says why, with the closest aliases.
 func (s *Server) handleImageByAlias(c echo.Context) error {
 	arch := c.QueryParam("architecture")
 	if arch != "" && !store.ValidArchitecture(arch) {
 		return store.Invalid("architecture", "architecture must be one of amd64, arm64, armhf")
 	}
-	img, err := s.store.FindImageByAlias(c.Request().Context(), c.Param("*"), arch)
+	alias := c.Param("*")
+	if unescaped, err := url.PathUnescape(alias); err == nil {
+		alias = unescaped
+	}
+	img, err := s.store.ResolveAlias(c.Request().Context(), alias, arch)
+	var ae *store.AliasError
+	if errors.As(err, &ae) {
+		title := "No image by that alias"
+		if ae.WrongFormat() {
+			title = "That is not an alias"
+		}
+		return s.render(c, http.StatusNotFound, views.AliasMissingPage(views.AliasMissing{
+			Shell:         s.shell(c, title, ""),
+			Alias:         ae.Alias,
+			Architecture:  arch,
+			Reason:        ae.Reason,
+			WrongFormat:   ae.WrongFormat(),
+			Suggestions:   ae.Suggestions,
+			Architectures: ae.Architectures,
+		}))
+	}
 	if err != nil {
 		return err
 	}

@@ -142,6 +142,9 @@ func TestImagePage(t *testing.T) {
 	if doc.Find(".docs-body h2").Length() == 0 {
 		t.Error("docs body not rendered from Markdown")
 	}
+	if doc.Find(".docs-body pre.chroma span.s2").Length() == 0 {
+		t.Error("code in the docs body is not highlighted")
+	}
 	for _, term := range []string{"ID", "Image name", "OS", "Release", "Variant", "Architecture", "Serial", "Size", "Price", "Added", "Prespawn"} {
 		found := false
 		doc.Find(".props dt").Each(func(_ int, dt *goquery.Selection) { found = found || dt.Text() == term })
@@ -149,7 +152,7 @@ func TestImagePage(t *testing.T) {
 			t.Errorf("property %s not shown", term)
 		}
 	}
-	if doc.Find(`.siblings a[href^="/images/"]`).Length() == 0 {
+	if doc.Find(`#chooser a[href^="/images/"]`).Length() == 0 {
 		t.Error("no links to the other variants")
 	}
 
@@ -210,6 +213,8 @@ func TestImageByAlias(t *testing.T) {
 		{"/images/by-alias/headjack/base", 303, "/images/" + store.ImageID("headjack/base", "amd64")},
 		{"/images/by-alias/ubuntu/24.04-desktop?architecture=arm64", 404, ""},
 		{"/images/by-alias/ubuntu:24.04", 404, ""},
+		{"/images/by-alias/Ubuntu/24.04-Minimal?architecture=arm64", 303, "/images/" + store.ImageID("ubuntu/24.04-minimal", "arm64")},
+		{"/images/by-alias/", 404, ""},
 		{"/images/by-alias/ubuntu/24.04?architecture=sparc", 400, ""},
 	}
 	for _, tt := range tests {

@@ -39,7 +39,7 @@ type Options struct {
 type Server struct {
 	store    *store.DB
 	assets   *static.Assets
-	markdown *docs.Markdown
+	docs     *docs.Site
 	logger   *slog.Logger
 	opts     Options
 	sessions *sessionStore
@@ -49,9 +49,11 @@ type Server struct {
 	echo     *echo.Echo
 }
 
-// New wires the router. Every dependency is passed in explicitly.
-func New(db *store.DB, assets *static.Assets, md *docs.Markdown, logger *slog.Logger, opts Options) *Server {
-	s := &Server{store: db, assets: assets, markdown: md, logger: logger, opts: opts,
+// New wires the router. Every dependency is passed in explicitly: site is
+// the documentation, loaded once at start, which also renders the images'
+// Markdown docs.
+func New(db *store.DB, assets *static.Assets, site *docs.Site, logger *slog.Logger, opts Options) *Server {
+	s := &Server{store: db, assets: assets, docs: site, logger: logger, opts: opts,
 		limits: newLimits(), metrics: opts.Metrics, cache: newResultCache(2048), echo: echo.New()}
 	s.sessions = newSessionStore(db, opts.SessionKeys, s.isSecure)
 	e := s.echo
@@ -93,6 +95,10 @@ func (s *Server) routes() {
 	page.GET("/", s.handleCatalog)
 	page.GET("/images/:id", s.handleImage)
 	page.GET("/images/by-alias/*", s.handleImageByAlias)
+	page.GET("/docs", s.handleDocsIndex)
+	page.GET("/docs/", func(c echo.Context) error { return c.Redirect(http.StatusMovedPermanently, "/docs") })
+	page.GET("/docs/search", s.handleDocsSearch)
+	page.GET("/docs/:slug", s.handleDocsPage)
 	page.GET("/signup", s.handleSignupForm)
 	page.POST("/signup", s.handleSignup)
 	page.GET("/login", s.handleLoginForm)

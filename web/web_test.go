@@ -36,9 +36,13 @@ func newTestServer(t testing.TB) (*Server, *store.DB) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	site, err := docs.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
 	db.PasswordCost = bcrypt.MinCost
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	return New(db, assets, docs.NewMarkdown(), logger, Options{
+	return New(db, assets, site, logger, Options{
 		SignupOpen:  true,
 		SessionKeys: [][]byte{[]byte("0123456789abcdef0123456789abcdef")},
 	}), db

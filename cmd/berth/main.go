@@ -232,8 +232,12 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 		defer msrv.Close()
 		logger.Info("metrics are served separately", "addr", mln.Addr().String())
 	}
+	site, err := docs.Load()
+	if err != nil {
+		return err
+	}
 	srv := &http.Server{
-		Handler: web.New(db, assets, docs.NewMarkdown(), logger, web.Options{
+		Handler: web.New(db, assets, site, logger, web.Options{
 			SignupOpen: *signup, TrustProxy: *trustProxy, SessionKeys: keys,
 			Metrics: metrics, MetricsOnMainAddr: *metricsAddr == "",
 		}).Handler(),
