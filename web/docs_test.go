@@ -227,7 +227,7 @@ func TestDocsSearch(t *testing.T) {
 // visitors to log in, token calls answer 401, and log-out takes only POST.
 var guardedPaths = map[string]int{
 	"/account": http.StatusSeeOther, "/wallet": http.StatusSeeOther, "/library": http.StatusSeeOther,
-	"/logout": http.StatusMethodNotAllowed,
+	"/logout":             http.StatusMethodNotAllowed,
 	"/api/v1/images/user": http.StatusUnauthorized, "/api/v1/wallet/balances": http.StatusUnauthorized,
 }
 
