@@ -5,7 +5,7 @@ GO ?= go
 HTMX := static/js/htmx.min.js
 PKG := ./...
 
-.PHONY: all run build test generate check-generate assets fuzz release fmt clean
+.PHONY: all run build test generate check-generate assets fuzz release bench fmt clean
 
 all: build
 
@@ -55,6 +55,10 @@ release: assets
 			-ldflags "-s -w -X main.version=$(VERSION)" -o dist/berth-linux-$$arch ./cmd/berth || exit 1; \
 	done
 	ls -l dist
+
+## bench: load benchmarks at 10k, 100k and 1M images on loopback; writes docs/benchmarks.md
+bench:
+	BERTH_BENCH=1 $(GO) test ./cmd/berth -run '^TestBenchTable$$' -v -count=1 -timeout 30m
 
 fmt:
 	gofmt -w $$(git ls-files '*.go')

@@ -428,3 +428,18 @@ func TestGenerateCatalog(t *testing.T) {
 	}
 	mustCheck(t, db)
 }
+
+func TestCountCap(t *testing.T) {
+	db := mustOpen(t)
+	db.PasswordCost = bcrypt.MinCost
+	if _, err := db.GenerateCatalog(context.Background(), CountCap+50, 3); err != nil {
+		t.Fatal(err)
+	}
+	p := find(t, db, "limit=100")
+	if !p.Capped || p.Total != CountCap || len(p.Images) != 100 {
+		t.Errorf("broad listing: total %d capped %v, %d images", p.Total, p.Capped, len(p.Images))
+	}
+	if p := find(t, db, "os=headjack"); p.Capped || p.Total == 0 || p.Total >= CountCap {
+		t.Errorf("narrow listing: total %d capped %v", p.Total, p.Capped)
+	}
+}

@@ -17,6 +17,9 @@ type ImagePage struct {
 	Page   int
 	Limit  int
 	Total  int
+	// Capped is set when there are more than CountCap matches; Total is
+	// then CountCap.
+	Capped bool
 }
 
 // Pages is the number of pages the result spans (0 when it is empty).
@@ -30,6 +33,17 @@ func (p ImagePage) Pages() int {
 const imageColumns = `id, alias, description, image_name, architecture, os, release, serial,
 	variant, size, price_cents, added_date, prespawn, tags, based_on, features, pull_ref,
 	security, docs, rating_sum, rating_count`
+
+// listColumns are imageColumns without the docs body, which listings never
+// show and which is the largest column.
+const listColumns = `id, alias, description, image_name, architecture, os, release, serial,
+	variant, size, price_cents, added_date, prespawn, tags, based_on, features, pull_ref,
+	security, '' AS docs, rating_sum, rating_count`
+
+// CountCap bounds how far a listing counts its matches: past it, the total
+// is reported as CountCap and marked inexact, so a broad filter over a
+// million images costs a bounded count rather than a full one.
+const CountCap = 10_000
 
 // orderBy returns the ORDER BY clause of a sort: the key in the requested
 // order, then ties broken by name and id, always ascending, so that equal
@@ -68,14 +82,18 @@ func (db *DB) FindImages(ctx context.Context, f Filter) (ImagePage, error) {
 	}
 	defer tx.Rollback()
 
-	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM `+from+where, args...).Scan(&page.Total); err != nil {
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM `+from+where+` LIMIT ?)`,
+		append(args, CountCap+1)...).Scan(&page.Total); err != nil {
 		return page, fmt.Errorf("count images: %w", err)
+	}
+	if page.Total > CountCap {
+		page.Total, page.Capped = CountCap, true
 	}
 	order := orderBy(f.Sort(), f.Order())
 	if f.ranked() {
 		order = "m.fts_rank, image_name, id"
 	}
-	q := `SELECT ` + imageColumns + ` FROM ` + from + where + ` ORDER BY ` + order + ` LIMIT ? OFFSET ?`
+	q := `SELECT ` + listColumns + ` FROM ` + from + where + ` ORDER BY ` + order + ` LIMIT ? OFFSET ?`
 	page.Images, err = queryImages(ctx, tx, q, append(args, page.Limit, f.Offset())...)
 	if err != nil {
 		return page, fmt.Errorf("find images: %w", err)

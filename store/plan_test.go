@@ -34,7 +34,7 @@ func TestQueryPlansUseIndexes(t *testing.T) {
 			order = "m.fts_rank, image_name, id"
 		}
 		for _, sql := range []string{
-			`SELECT COUNT(*) FROM ` + from + where,
+			`SELECT COUNT(*) FROM (SELECT 1 FROM ` + from + where + ` LIMIT 10001)`,
 			`SELECT ` + imageColumns + ` FROM ` + from + where + ` ORDER BY ` + order + ` LIMIT 20 OFFSET 0`,
 		} {
 			rows, err := db.read.QueryContext(ctx, `EXPLAIN QUERY PLAN `+sql, args...)

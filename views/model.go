@@ -158,6 +158,9 @@ func (c Catalog) RangeText() string {
 		return fmt.Sprintf("%d images", r.Total)
 	}
 	from := (r.Page-1)*r.Limit + 1
+	if r.Capped {
+		return fmt.Sprintf("%d–%d of over %d images", from, from+len(r.Images)-1, r.Total)
+	}
 	return fmt.Sprintf("%d–%d of %d images", from, from+len(r.Images)-1, r.Total)
 }
 

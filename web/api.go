@@ -104,6 +104,8 @@ type paginationJSON struct {
 	Limit int `json:"limit"`
 	Total int `json:"total"`
 	Pages int `json:"pages"`
+	// TotalCapped says total stopped counting at store.CountCap matches.
+	TotalCapped bool `json:"total_capped,omitempty"`
 }
 
 type imageListJSON struct {
@@ -144,7 +146,7 @@ func (s *Server) handleAPIListImages(c echo.Context) error {
 		}
 		out := imageListJSON{
 			Images:     make([]imageJSON, len(page.Images)),
-			Pagination: paginationJSON{Page: page.Page, Limit: page.Limit, Total: page.Total, Pages: page.Pages()},
+			Pagination: paginationJSON{Page: page.Page, Limit: page.Limit, Total: page.Total, Pages: page.Pages(), TotalCapped: page.Capped},
 		}
 		for i, img := range page.Images {
 			out.Images[i] = newImageJSON(img)

@@ -3,6 +3,7 @@
 package web
 
 import (
+	"compress/gzip"
 	"context"
 	"log/slog"
 	"net/http"
@@ -70,7 +71,8 @@ func New(db *store.DB, assets *static.Assets, site *docs.Site, logger *slog.Logg
 	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{DisableStackAll: true, DisablePrintStack: true}))
 	e.Use(s.securityHeaders)
 	e.Use(middleware.BodyLimit("1M"))
-	e.Use(middleware.GzipWithConfig(middleware.GzipConfig{MinLength: 1024}))
+	// Fastest gzip: most of the gain for a fraction of the CPU of level 6.
+	e.Use(middleware.GzipWithConfig(middleware.GzipConfig{MinLength: 1024, Level: gzip.BestSpeed}))
 	e.Use(s.csrf())
 	s.routes()
 	return s

@@ -1,0 +1,430 @@
+package main
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/berth/berth/store"
+)
+
+// TestBenchTable is `make bench`: it builds berth, fills catalogs of 10k,
+// 100k and 1M synthetic images, serves each from a real process on
+// 127.0.0.1 and loads it with 32 connections, then prints a table and
+// writes docs/benchmarks.md. It runs only when BERTH_BENCH=1; every load
+// phase is bounded in time.
+func TestBenchTable(t *testing.T) {
+	if os.Getenv("BERTH_BENCH") != "1" {
+		t.Skip("set BERTH_BENCH=1 (make bench) to run the load benchmarks")
+	}
+	sizes := []int{10_000, 100_000, 1_000_000}
+	if s := os.Getenv("BERTH_BENCH_SIZES"); s != "" {
+		sizes = nil
+		for _, f := range strings.Split(s, ",") {
+			n, _ := strconv.Atoi(f)
+			sizes = append(sizes, n)
+		}
+	}
+	phase := 3 * time.Second
+	dir := os.Getenv("BERTH_BENCH_DIR")
+	if dir == "" {
+		dir = filepath.Join(os.TempDir(), "berth-bench")
+	}
+	os.MkdirAll(dir, 0o755)
+	bin := filepath.Join(dir, "berth")
+	if out, err := exec.Command("go", "build", "-trimpath", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	binInfo, _ := os.Stat(bin)
+
+	var report strings.Builder
+	w := func(format string, args ...any) { fmt.Fprintf(&report, format, args...) }
+	w("| catalog | target | hot req/s | hot p50 | hot p99 | distinct req/s | distinct p50 | distinct p99 |\n")
+	w("|---|---|---|---|---|---|---|---|\n")
+	var extras []string
+	medians := map[int]float64{}
+
+	for _, n := range sizes {
+		db := filepath.Join(dir, fmt.Sprintf("catalog-%d.db", n))
+		genTook := ensureCatalog(t, bin, db, n)
+		if genTook > 0 {
+			extras = append(extras, fmt.Sprintf("`berth catalog generate --count %d`: %s", n, genTook.Round(100*time.Millisecond)))
+		}
+		addr := freeAddr(t)
+		start := time.Now()
+		cmd := exec.Command(bin, "serve", "--db", db, "--addr", addr)
+		cmd.Stdout, cmd.Stderr = io.Discard, io.Discard
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		base := "http://" + addr
+		waitReady(t, base)
+		startup := time.Since(start)
+
+		hotPage := base + "/?os=ubuntu&architecture=amd64"
+		hotAPI := base + "/api/v1/images/public?os=ubuntu&architecture=amd64"
+		queries := distinctQueries(n)
+		pageRes := load(base, phase, func(i int) string { return hotPage })
+		pageDis := load(base, phase, func(i int) string { return base + "/?" + queries[i%len(queries)] })
+		apiRes := load(base, phase, func(i int) string { return hotAPI })
+		apiDis := load(base, phase, func(i int) string { return base + "/api/v1/images/public?" + queries[(i+7919)%len(queries)] })
+		medians[n] = (pageDis.p50 + apiDis.p50) / 2
+
+		// The ceiling: a bare net/http handler serving the same page bytes.
+		body := fetch(t, hotPage)
+		ceilAddr := freeAddr(t)
+		ln, _ := net.Listen("tcp", ceilAddr)
+		bare := &http.Server{Handler: http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+			rw.Header().Set("Content-Type", "text/html; charset=UTF-8")
+			rw.Write(body)
+		})}
+		go bare.Serve(ln)
+		ceil := load("http://"+ceilAddr, phase, func(int) string { return "http://" + ceilAddr + "/" })
+		bare.Close()
+
+		w("| %s | catalog page | %.0f | %s | %s | %.0f | %s | %s |\n", short(n), pageRes.rps, ms(pageRes.p50), ms(pageRes.p99), pageDis.rps, ms(pageDis.p50), ms(pageDis.p99))
+		w("| %s | list API | %.0f | %s | %s | %.0f | %s | %s |\n", short(n), apiRes.rps, ms(apiRes.p50), ms(apiRes.p99), apiDis.rps, ms(apiDis.p50), ms(apiDis.p99))
+		w("| %s | bare net/http, same bytes | %.0f | %s | %s | | | |\n", short(n), ceil.rps, ms(ceil.p50), ms(ceil.p99))
+		extras = append(extras, fmt.Sprintf("%s: hot catalog page at %.0f%% of the bare-bytes ceiling; start-up to first answer %s",
+			short(n), 100*pageRes.rps/ceil.rps, startup.Round(time.Millisecond)))
+
+		if n == sizes[len(sizes)-1] {
+			extras = append(extras, firstLoad(t, base, hotPage))
+			extras = append(extras, purchases(t, bin, db, base, dir))
+		}
+		extras = append(extras, fmt.Sprintf("%s: peak RSS of the server %s", short(n), peakRSS(cmd.Process.Pid)))
+		cmd.Process.Signal(syscall.SIGTERM)
+		cmd.Wait()
+	}
+	if len(sizes) > 1 {
+		first, last := sizes[0], sizes[len(sizes)-1]
+		extras = append(extras, fmt.Sprintf("growth: median latency of distinct queries at %s is %.2f× that at %s",
+			short(last), medians[last]/medians[first], short(first)))
+	}
+	extras = append(extras, fmt.Sprintf("binary size: %.1f MB", float64(binInfo.Size())/1e6))
+
+	table := report.String()
+	for _, e := range extras {
+		table += "\n- " + e
+	}
+	fmt.Println(table)
+	page := fmt.Sprintf(`---
+title: Benchmarks
+description: How fast Berth answers at 10k, 100k and 1M images, measured by make bench.
+order: 90
+---
+
+The figures below come from `+"`make bench`"+` (cmd/berth/bench_test.go). It builds berth,
+fills synthetic catalogs with `+"`berth catalog generate`"+`, serves each from a real process
+on 127.0.0.1 and loads it with 32 concurrent connections for %s per phase. "Hot" repeats
+one query; "distinct" walks a stream of different searches, filters and pages. Latencies
+are medians (p50) and 99th percentiles (p99) of every request in the phase.
+
+Machine: %s, %d cores, %s, %s.
+
+%s
+`, phase, cpuModel(), runtime.NumCPU(), runtime.Version(), time.Now().UTC().Format("2 January 2006"), table)
+	if err := os.WriteFile(filepath.Join("..", "..", "docs", "benchmarks.md"), []byte(page), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// ensureCatalog generates a catalog of n images unless the file has one.
+func ensureCatalog(t *testing.T, bin, db string, n int) time.Duration {
+	t.Helper()
+	if st, err := store.Open(context.Background(), db); err == nil {
+		c, _ := st.CountImages(context.Background())
+		st.Close()
+		if c == n {
+			return 0
+		}
+	}
+	os.Remove(db)
+	start := time.Now()
+	if out, err := exec.Command(bin, "catalog", "generate", "--db", db, "--count", strconv.Itoa(n)).CombinedOutput(); err != nil {
+		t.Fatalf("generate %d: %v\n%s", n, err, out)
+	}
+	return time.Since(start)
+}
+
+// distinctQueries is a stream of different catalog queries: search words
+// from the catalog's vocabulary, filters, sorts and pages.
+func distinctQueries(n int) []string {
+	words := []string{"ubuntu", "debian", "alpine", "docker", "postgres", "nodejs", "python", "minimal", "cloud",
+		"desktop", "kubernetes", "nginx", "redis", "lts", "musl", "systemd", "agents", "gpu", "web", "database"}
+	oses := []string{"", "ubuntu", "debian", "alpine", "fedora", "centos", "rockylinux", "headjack"}
+	arches := []string{"", "amd64", "arm64", "armhf"}
+	sorts := []string{"", "name", "price", "rating", "size", "added_date", "popularity"}
+	rng := rand.New(rand.NewPCG(uint64(n), 42))
+	out := make([]string, 4000)
+	for i := range out {
+		q := []string{}
+		if rng.IntN(2) == 0 {
+			q = append(q, "search="+words[rng.IntN(len(words))])
+		}
+		if o := oses[rng.IntN(len(oses))]; o != "" {
+			q = append(q, "os="+o)
+		}
+		if a := arches[rng.IntN(len(arches))]; a != "" {
+			q = append(q, "architecture="+a)
+		}
+		if rng.IntN(4) == 0 {
+			q = append(q, "max_price="+strconv.Itoa(rng.IntN(3)*10))
+		}
+		if rng.IntN(5) == 0 {
+			q = append(q, "min_rating="+strconv.Itoa(1+rng.IntN(4)))
+		}
+		if s := sorts[rng.IntN(len(sorts))]; s != "" {
+			q = append(q, "sort_by="+s)
+		}
+		q = append(q, "page="+strconv.Itoa(1+rng.IntN(10)))
+		out[i] = strings.Join(q, "&")
+	}
+	return out
+}
+
+type loadResult struct {
+	rps, p50, p99 float64 // p50 and p99 in seconds
+}
+
+// load runs 32 connections against url(i) for d and reports throughput and
+// latency percentiles of the successful requests.
+func load(base string, d time.Duration, url func(i int) string) loadResult {
+	const conns = 32
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: conns, MaxConnsPerHost: conns}, Timeout: 10 * time.Second}
+	deadline := time.Now().Add(d)
+	var mu sync.Mutex
+	var lat []float64
+	var next int64
+	var wg sync.WaitGroup
+	for w := 0; w < conns; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var mine []float64
+			for time.Now().Before(deadline) {
+				mu.Lock()
+				i := int(next)
+				next++
+				mu.Unlock()
+				req, _ := http.NewRequest("GET", url(i), nil)
+				req.Header.Set("Accept-Encoding", "gzip")
+				start := time.Now()
+				resp, err := client.Do(req)
+				if err != nil {
+					continue
+				}
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode == 200 {
+					mine = append(mine, time.Since(start).Seconds())
+				}
+			}
+			mu.Lock()
+			lat = append(lat, mine...)
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	client.CloseIdleConnections()
+	if len(lat) == 0 {
+		return loadResult{}
+	}
+	slices.Sort(lat)
+	return loadResult{rps: float64(len(lat)) / d.Seconds(), p50: lat[len(lat)/2], p99: lat[len(lat)*99/100]}
+}
+
+func fetch(t *testing.T, url string) []byte {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return b
+}
+
+// firstLoad sums what a first visit to the catalog page downloads,
+// compressed: the HTML, its stylesheet and scripts, and the icons of the
+// first page of results.
+func firstLoad(t *testing.T, base, page string) string {
+	html := fetch(t, page)
+	urls := []string{page}
+	for _, m := range regexp.MustCompile(`(?:href|src)="(/(?:static|api/v1/images)/[^"]+)"`).FindAllSubmatch(html, -1) {
+		u := base + strings.ReplaceAll(string(m[1]), "&amp;", "&")
+		if !slices.Contains(urls, u) {
+			urls = append(urls, u)
+		}
+	}
+	total := 0
+	for _, u := range urls {
+		req, _ := http.NewRequest("GET", u, nil)
+		req.Header.Set("Accept-Encoding", "gzip")
+		resp, err := http.DefaultTransport.RoundTrip(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.Header.Get("Content-Encoding") != "gzip" {
+			b = gzipped(b) // what it would weigh compressed by any proxy
+		}
+		total += len(b)
+	}
+	return fmt.Sprintf("catalog page first load (HTML, CSS, JS, %d files in all, icons included), compressed: %.1f KB", len(urls), float64(total)/1024)
+}
+
+func gzipped(b []byte) []byte {
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	zw.Write(b)
+	zw.Close()
+	return buf.Bytes()
+}
+
+// purchases measures purchases per second through the API with full
+// durability, and bare SQLite transactions of the same shape for a ratio.
+func purchases(t *testing.T, bin, db, base, dir string) string {
+	const buyers = 32
+	tokens := make([]string, buyers)
+	for i := range tokens {
+		email := fmt.Sprintf("bench%d-%d@example.com", i, time.Now().UnixNano())
+		exec.Command(bin, "user", "create", "--db", db, "--email", email, "--password", "correct horse battery").Run()
+		exec.Command(bin, "wallet", "credit", "--db", db, "--email", email, "--amount", "1000000").Run()
+		out, _ := exec.Command(bin, "token", "create", "--db", db, "--email", email).Output()
+		tokens[i] = strings.TrimSpace(string(out))
+	}
+	var resp struct {
+		Data struct{ Images []struct{ ID string } }
+	}
+	json.Unmarshal(fetch(t, base+"/api/v1/images/public?min_price=1&limit=100&sort_by=name"), &resp)
+	var ids []string
+	for p := 1; p <= 40 && len(ids) < 4000; p++ {
+		json.Unmarshal(fetch(t, base+"/api/v1/images/public?min_price=1&limit=100&sort_by=name&page="+strconv.Itoa(p)), &resp)
+		for _, img := range resp.Data.Images {
+			ids = append(ids, img.ID)
+		}
+	}
+	d := 3 * time.Second
+	deadline := time.Now().Add(d)
+	var done int64
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: buyers}}
+	for b := 0; b < buyers; b++ {
+		wg.Add(1)
+		go func(b int) {
+			defer wg.Done()
+			for i := 0; time.Now().Before(deadline) && i < len(ids); i++ {
+				req, _ := http.NewRequest("POST", base+"/api/v1/images/purchase/"+ids[(i*buyers+b)%len(ids)], nil)
+				req.Header.Set("Authorization", "Bearer "+tokens[b])
+				r, err := client.Do(req)
+				if err != nil {
+					continue
+				}
+				io.Copy(io.Discard, r.Body)
+				r.Body.Close()
+				if r.StatusCode == 200 {
+					mu.Lock()
+					done++
+					mu.Unlock()
+				}
+			}
+		}(b)
+	}
+	wg.Wait()
+	apiRate := float64(done) / d.Seconds()
+
+	// Bare SQLite: the same writes (debit, ledger row, library row) in an
+	// immediate transaction with synchronous=FULL, from 32 goroutines.
+	bareDB := filepath.Join(dir, "bare.db")
+	os.Remove(bareDB)
+	sqldb, _ := sql.Open("sqlite", "file:"+bareDB+"?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_txlock=immediate")
+	sqldb.SetMaxOpenConns(1)
+	sqldb.Exec(`CREATE TABLE wallets (user_id INTEGER PRIMARY KEY, balance INTEGER CHECK (balance >= 0));
+		CREATE TABLE ledger (id INTEGER PRIMARY KEY, user_id INTEGER, amount INTEGER, image_id TEXT, created_at TEXT);
+		CREATE TABLE library (user_id INTEGER, image_id TEXT, price INTEGER, acquired_at TEXT, PRIMARY KEY (user_id, image_id));`)
+	for b := 0; b < buyers; b++ {
+		sqldb.Exec(`INSERT INTO wallets VALUES (?, 100000000)`, b)
+	}
+	var bare int64
+	deadline = time.Now().Add(d)
+	for b := 0; b < buyers; b++ {
+		wg.Add(1)
+		go func(b int) {
+			defer wg.Done()
+			for i := 0; time.Now().Before(deadline); i++ {
+				tx, err := sqldb.Begin()
+				if err != nil {
+					continue
+				}
+				tx.Exec(`UPDATE wallets SET balance = balance - 500 WHERE user_id = ? AND balance >= 500`, b)
+				tx.Exec(`INSERT INTO ledger (user_id, amount, image_id, created_at) VALUES (?, -500, ?, ?)`, b, strconv.Itoa(i), time.Now().String())
+				tx.Exec(`INSERT INTO library VALUES (?, ?, 500, ?)`, b, strconv.Itoa(i), time.Now().String())
+				if tx.Commit() == nil {
+					mu.Lock()
+					bare++
+					mu.Unlock()
+				}
+			}
+		}(b)
+	}
+	wg.Wait()
+	sqldb.Close()
+	bareRate := float64(bare) / d.Seconds()
+	return fmt.Sprintf("purchases through the API (synchronous=FULL): %.0f/s; bare SQLite transactions of the same shape: %.0f/s; ratio %.2f",
+		apiRate, bareRate, apiRate/bareRate)
+}
+
+func peakRSS(pid int) string {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return "unknown"
+	}
+	m := regexp.MustCompile(`VmHWM:\s+(\d+) kB`).FindSubmatch(b)
+	if m == nil {
+		return "unknown"
+	}
+	kb, _ := strconv.Atoi(string(m[1]))
+	return fmt.Sprintf("%.0f MB", float64(kb)/1024)
+}
+
+func cpuModel() string {
+	b, _ := os.ReadFile("/proc/cpuinfo")
+	if m := regexp.MustCompile(`model name\s*:\s*(.+)`).FindSubmatch(b); m != nil {
+		return strings.TrimSpace(string(m[1]))
+	}
+	return runtime.GOARCH
+}
+
+func short(n int) string {
+	switch {
+	case n >= 1_000_000:
+		return strconv.Itoa(n/1_000_000) + "M"
+	case n >= 1000:
+		return strconv.Itoa(n/1000) + "k"
+	}
+	return strconv.Itoa(n)
+}
+
+func ms(s float64) string { return strconv.FormatFloat(s*1000, 'f', 2, 64) + " ms" }
