@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sync"
 	"testing"
+	"time"
 
 	"golang.org/x/crypto/bcrypt"
 )
@@ -441,5 +442,32 @@ func TestCountCap(t *testing.T) {
 	}
 	if p := find(t, db, "os=headjack"); p.Capped || p.Total == 0 || p.Total >= CountCap {
 		t.Errorf("narrow listing: total %d capped %v", p.Total, p.Capped)
+	}
+}
+
+func TestIdempotencyKeysExpire(t *testing.T) {
+	db := mustOpenCatalog(t)
+	ctx := context.Background()
+	u := mustUser(t, db, "ada@example.com", 5000)
+	if _, err := db.Purchase(ctx, u.ID, lampID, "k"); err != nil {
+		t.Fatal(err)
+	}
+	db.Now = func() time.Time { return time.Now().UTC().Add(25 * time.Hour) }
+	res, err := db.Purchase(ctx, u.ID, postgresID, "k")
+	if err != nil || res.IdempotentReplay || res.PricePaidCents != 1500 {
+		t.Errorf("a day-old key = %+v, %v; want it forgotten", res, err)
+	}
+}
+
+func TestGenerateTwiceWithOneSeed(t *testing.T) {
+	db := mustOpen(t)
+	db.PasswordCost = bcrypt.MinCost
+	for i := 0; i < 2; i++ {
+		if _, err := db.GenerateCatalog(context.Background(), 300, 5); err != nil {
+			t.Fatalf("run %d: %v", i+1, err)
+		}
+	}
+	if n, _ := db.CountImages(context.Background()); n != 600 {
+		t.Errorf("%d images", n)
 	}
 }

@@ -175,6 +175,9 @@ func (db *DB) ImportCatalog(ctx context.Context, r io.Reader) (ImportResult, err
 	if err := tx.Commit(); err != nil {
 		return res, fmt.Errorf("import catalog: %w", err)
 	}
+	if res.Added+res.Updated > 0 {
+		return res, db.analyze(ctx)
+	}
 	return res, nil
 }
 

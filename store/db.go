@@ -69,6 +69,12 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		w.Close()
 		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}
+	// Let SQLite refresh planner statistics where they are missing or
+	// stale, sampling so start-up stays quick on a large catalog.
+	if _, err := w.ExecContext(ctx, `PRAGMA analysis_limit = 400; PRAGMA optimize = 0x10002`); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("open database %s: optimize: %w", path, err)
+	}
 	r, err := sql.Open("sqlite", dsn(path, true))
 	if err != nil {
 		w.Close()

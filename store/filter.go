@@ -248,7 +248,9 @@ func (f Filter) Query() url.Values {
 	if f.MinRating != nil {
 		set("min_rating", strconv.FormatFloat(*f.MinRating, 'f', -1, 64))
 	}
-	if f.SortBy != "" && f.SortBy != SortPopularity {
+	// Popularity is the default order only without search words; with
+	// them the default is relevance, so an explicit popularity stays.
+	if f.SortBy != "" && (f.SortBy != SortPopularity || ftsQuery(f.Search) != "") {
 		set("sort_by", f.SortBy)
 	}
 	if f.SortOrder != "" && f.SortOrder != DefaultOrder(f.Sort()) {

@@ -85,7 +85,13 @@ func (db *DB) GenerateCatalog(ctx context.Context, n int, seed uint64) (int, err
 	if err != nil {
 		return 0, err
 	}
-	written, build := 0, 0
+	// Builds are numbered after the images already there, so running again
+	// with the same seed adds new images instead of colliding.
+	var build int
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM images`).Scan(&build); err != nil {
+		return 0, err
+	}
+	written := 0
 	{
 		ins, err := tx.PrepareContext(ctx, `INSERT INTO images (id, alias, description, image_name, architecture,
 			os, release, serial, variant, size, price_cents, added_date, prespawn, tags, based_on, features,
@@ -170,7 +176,16 @@ func (db *DB) GenerateCatalog(ctx context.Context, n int, seed uint64) (int, err
 	if err := tx.Commit(); err != nil {
 		return 0, fmt.Errorf("generate: %w", err)
 	}
-	return written, nil
+	return written, db.analyze(ctx)
+}
+
+// analyze refreshes the statistics the query planner uses to choose between
+// indexes (a filter's or a sort's), sampling so it stays quick at scale.
+func (db *DB) analyze(ctx context.Context) error {
+	if _, err := db.write.ExecContext(ctx, `PRAGMA analysis_limit = 1000; ANALYZE`); err != nil {
+		return fmt.Errorf("analyze: %w", err)
+	}
+	return nil
 }
 
 // dropImageIndexes drops the images table's own indexes and triggers and

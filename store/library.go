@@ -99,6 +99,12 @@ func (db *DB) Purchase(ctx context.Context, userID int64, imageID, idemKey strin
 	defer tx.Rollback()
 
 	if idemKey != "" {
+		// Keys are kept for a day, which covers any sensible retry; older
+		// ones are forgotten before the lookup, so they never answer.
+		if _, err := tx.ExecContext(ctx, `DELETE FROM idempotency_keys WHERE created_at < ?`,
+			tx.now.Add(-24*time.Hour).Format(time.RFC3339)); err != nil {
+			return res, fmt.Errorf("purchase: sweep idempotency keys: %w", err)
+		}
 		var reqHash, saved string
 		err := tx.QueryRowContext(ctx, `SELECT request_hash, response FROM idempotency_keys WHERE user_id = ? AND key = ?`,
 			userID, idemKey).Scan(&reqHash, &saved)
@@ -126,11 +132,6 @@ func (db *DB) Purchase(ctx context.Context, userID int64, imageID, idemKey strin
 		if _, err := tx.ExecContext(ctx, `INSERT INTO idempotency_keys (user_id, key, request_hash, response, created_at)
 			VALUES (?, ?, ?, ?, ?)`, userID, idemKey, HashSecret("purchase "+imageID), string(saved), tx.now.Format(time.RFC3339)); err != nil {
 			return res, fmt.Errorf("purchase %s: idempotency key: %w", imageID, err)
-		}
-		// Keys are kept for a day, which covers any sensible retry.
-		if _, err := tx.ExecContext(ctx, `DELETE FROM idempotency_keys WHERE created_at < ?`,
-			tx.now.Add(-24*time.Hour).Format(time.RFC3339)); err != nil {
-			return res, fmt.Errorf("purchase: sweep idempotency keys: %w", err)
 		}
 	}
 	return res, tx.Commit()

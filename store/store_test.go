@@ -420,7 +420,14 @@ func TestDefaultCatalog(t *testing.T) {
 	for _, img := range p.Images {
 		aliases[img.Alias] = true
 	}
-	for _, img := range p.Images {
+	for _, listed := range p.Images {
+		if listed.Docs != "" {
+			t.Errorf("%s: listings should leave the docs body out", listed.Alias)
+		}
+		img, err := db.FindImage(ctx, listed.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
 		if len(img.Tags) == 0 || img.Docs == "" || img.Serial == "" {
 			t.Errorf("%s (%s) lacks tags, docs or serial", img.Alias, img.Architecture)
 		}

@@ -2,6 +2,7 @@ package web
 
 import (
 	"container/list"
+	"strconv"
 	"sync"
 )
 
@@ -11,10 +12,19 @@ import (
 // nothing needs to be invalidated by hand. Only parts of pages that are the
 // same for everyone go in: never the header, balances or forms with tokens.
 type resultCache struct {
-	mu      sync.Mutex
-	max     int
-	entries map[string]*list.Element
-	lru     *list.List // front: most recently used
+	mu       sync.Mutex
+	max      int
+	entries  map[string]*list.Element
+	lru      *list.List // front: most recently used
+	inflight map[string]*call
+}
+
+// call is one computation of a missing entry that concurrent requests for
+// the same key wait for, instead of all running the same query at once.
+type call struct {
+	done chan struct{}
+	body []byte
+	err  error
 }
 
 type cacheEntry struct {
@@ -24,7 +34,7 @@ type cacheEntry struct {
 }
 
 func newResultCache(max int) *resultCache {
-	return &resultCache{max: max, entries: map[string]*list.Element{}, lru: list.New()}
+	return &resultCache{max: max, entries: map[string]*list.Element{}, lru: list.New(), inflight: map[string]*call{}}
 }
 
 // get returns the body cached for key at generation gen.
@@ -62,18 +72,37 @@ func (c *resultCache) put(key string, gen int64, body []byte) {
 	}
 }
 
-// cached returns the body for key at the current generation, making and
-// storing it with make on a miss.
-func (s *Server) cached(key string, gen int64, make func() ([]byte, error)) ([]byte, error) {
+// cached returns the body for key at the current generation, computing and
+// storing it on a miss.
+func (s *Server) cached(key string, gen int64, compute func() ([]byte, error)) ([]byte, error) {
 	if b, ok := s.cache.get(key, gen); ok {
 		s.count(func(m *Metrics) { m.cache.WithLabelValues("hit").Inc() })
 		return b, nil
 	}
 	s.count(func(m *Metrics) { m.cache.WithLabelValues("miss").Inc() })
-	b, err := make()
-	if err != nil {
-		return nil, err
+	return s.cache.fill(key, gen, compute)
+}
+
+// fill runs compute for a missing key once, however many requests want it.
+func (c *resultCache) fill(key string, gen int64, compute func() ([]byte, error)) ([]byte, error) {
+	flightKey := key + "\x00" + strconv.FormatInt(gen, 10)
+	c.mu.Lock()
+	if cl, ok := c.inflight[flightKey]; ok {
+		c.mu.Unlock()
+		<-cl.done
+		return cl.body, cl.err
 	}
-	s.cache.put(key, gen, b)
-	return b, nil
+	cl := &call{done: make(chan struct{})}
+	c.inflight[flightKey] = cl
+	c.mu.Unlock()
+
+	cl.body, cl.err = compute()
+	if cl.err == nil {
+		c.put(key, gen, cl.body)
+	}
+	c.mu.Lock()
+	delete(c.inflight, flightKey)
+	c.mu.Unlock()
+	close(cl.done)
+	return cl.body, cl.err
 }

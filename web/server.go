@@ -60,8 +60,12 @@ func New(db *store.DB, assets *static.Assets, site *docs.Site, logger *slog.Logg
 	e := s.echo
 	e.HideBanner, e.HidePort = true, true
 	// The client address is the peer's: a forwarded header is trivially
-	// spoofed and would defeat per-address limits.
+	// spoofed and would defeat per-address limits. Behind a trusted proxy
+	// (on loopback or a private network) its X-Forwarded-For is believed.
 	e.IPExtractor = echo.ExtractIPDirect()
+	if opts.TrustProxy {
+		e.IPExtractor = echo.ExtractIPFromXFFHeader()
+	}
 	e.HTTPErrorHandler = s.handleError
 	// A request that cannot finish in time gives up instead of holding a
 	// connection; database calls see the deadline through the context. It
@@ -107,29 +111,31 @@ func (s *Server) routes() {
 	page.POST("/login", s.handleLogin)
 	page.POST("/logout", s.handleLogout)
 
-	member := page.Group("", s.requireUser)
-	member.POST("/images/:id/import", s.handleImport)
-	member.GET("/images/:id/buy", s.handleBuyForm)
-	member.POST("/images/:id/purchase", s.handlePurchase)
-	member.POST("/images/:id/rate", s.handleRate)
-	member.GET("/library", s.handleLibrary)
-	member.GET("/wallet", s.handleWallet)
-	member.GET("/account", s.handleAccount)
-	member.POST("/account/tokens", s.handleCreateToken)
-	member.POST("/account/tokens/:token/revoke", s.handleRevokeToken)
-	member.POST("/account/sessions/end-others", s.handleEndOtherSessions)
+	// Route middleware, not a group's: a group's middleware would also
+	// wrap the group's catch-all, turning every unknown path into a log-in.
+	signedIn := s.requireUser
+	page.POST("/images/:id/import", s.handleImport, signedIn)
+	page.GET("/images/:id/buy", s.handleBuyForm, signedIn)
+	page.POST("/images/:id/purchase", s.handlePurchase, signedIn)
+	page.POST("/images/:id/rate", s.handleRate, signedIn)
+	page.GET("/library", s.handleLibrary, signedIn)
+	page.GET("/wallet", s.handleWallet, signedIn)
+	page.GET("/account", s.handleAccount, signedIn)
+	page.POST("/account/tokens", s.handleCreateToken, signedIn)
+	page.POST("/account/tokens/:token/revoke", s.handleRevokeToken, signedIn)
+	page.POST("/account/sessions/end-others", s.handleEndOtherSessions, signedIn)
 
 	api := e.Group("/api/v1")
 	api.GET("/images/public", s.handleAPIListImages)
 	api.GET("/images/public/:id", s.handleAPIGetImage)
 	api.GET("/images/:id/icon", s.handleIcon)
 
-	user := api.Group("", s.requireToken)
-	user.GET("/images/user", s.handleAPILibrary)
-	user.POST("/images/import/:id", s.handleAPIImport)
-	user.POST("/images/purchase/:id", s.handleAPIPurchase)
-	user.POST("/images/rate/:id", s.handleAPIRate)
-	user.GET("/wallet/balances", s.handleAPIBalances)
+	token := s.requireToken
+	api.GET("/images/user", s.handleAPILibrary, token)
+	api.POST("/images/import/:id", s.handleAPIImport, token)
+	api.POST("/images/purchase/:id", s.handleAPIPurchase, token)
+	api.POST("/images/rate/:id", s.handleAPIRate, token)
+	api.GET("/wallet/balances", s.handleAPIBalances, token)
 
 	// Unknown API paths answer with the envelope, not an HTML page.
 	api.Any("/*", func(c echo.Context) error { return echo.ErrNotFound })

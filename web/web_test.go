@@ -84,3 +84,5 @@ func mustDoc(t testing.TB, rec *httptest.ResponseRecorder) *goquery.Document {
 	}
 	return doc
 }
+
+func newRecorder() *httptest.ResponseRecorder { return httptest.NewRecorder() }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -43,5 +44,15 @@ func TestAccountCommands(t *testing.T) {
 	}
 	if out, err := berth(t, "check", "--db", db); err != nil {
 		t.Errorf("check after demo = %q, %v", out, err)
+	}
+}
+
+func TestCheckRefusesAMissingDatabase(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "typo.db")
+	if _, err := berth(t, "check", "--db", missing); err == nil {
+		t.Error("check of a missing file passed")
+	}
+	if _, err := os.Stat(missing); err == nil {
+		t.Error("check created the database it was asked to check")
 	}
 }

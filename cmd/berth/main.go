@@ -353,7 +353,14 @@ func cmdBackup(ctx context.Context, args []string, getenv func(string) string, s
 // ledger, rating aggregates against their rows, purchases against libraries.
 func cmdCheck(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	f := newFlags("check", getenv, stderr)
-	db, err := openFor(ctx, f, args)
+	if err := f.parse(args); err != nil {
+		return err
+	}
+	// Checking must not create: a mistyped path is an error, not a pass.
+	if _, err := os.Stat(*f.db); err != nil {
+		return fmt.Errorf("check: %w", err)
+	}
+	db, err := openFor(ctx, f, nil)
 	if err != nil {
 		return err
 	}
