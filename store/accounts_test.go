@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"net/url"
 	"sync"
 	"testing"
 	"time"
@@ -469,5 +470,39 @@ func TestGenerateTwiceWithOneSeed(t *testing.T) {
 	}
 	if n, _ := db.CountImages(context.Background()); n != 600 {
 		t.Errorf("%d images", n)
+	}
+}
+
+// TestBroadMatchesWalkTheSortIndex checks that the index walk used for
+// broad matches returns exactly the page that sorting every match would.
+func TestBroadMatchesWalkTheSortIndex(t *testing.T) {
+	db := mustOpen(t)
+	db.PasswordCost = bcrypt.MinCost
+	ctx := context.Background()
+	if _, err := db.GenerateCatalog(ctx, 9000, 11); err != nil {
+		t.Fatal(err)
+	}
+	for _, raw := range []string{"sort_by=name", "architecture=amd64&sort_by=price&page=3", "max_price=0&sort_by=size&sort_order=desc",
+		"prespawn=false&sort_by=added_date&page=2", "search=ubuntu&sort_by=name", "min_rating=0&sort_by=rating&page=4", "sort_by=popularity&page=7"} {
+		p := find(t, db, raw)
+		if p.Total <= broadMatch {
+			t.Fatalf("%s matches only %d: not a broad match", raw, p.Total)
+		}
+		v, _ := url.ParseQuery(raw)
+		f, _ := ParseFilter(v)
+		from, fa := f.from()
+		where, wa := f.where()
+		want, err := queryStrings(ctx, db.read, `SELECT id FROM `+from+where+` ORDER BY `+orderBy(f.Sort(), f.Order())+
+			` LIMIT ? OFFSET ?`, append(append(fa, wa...), f.PageLimit(), f.Offset())...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, img := range p.Images {
+			got = append(got, img.ID)
+		}
+		if !equal(got, want) {
+			t.Errorf("%s: walked page differs from the sorted one", raw)
+		}
 	}
 }

@@ -89,11 +89,25 @@ func (db *DB) FindImages(ctx context.Context, f Filter) (ImagePage, error) {
 	if page.Total > CountCap {
 		page.Total, page.Capped = CountCap, true
 	}
-	order := orderBy(f.Sort(), f.Order())
-	if f.ranked() {
-		order = "m.fts_rank, image_name, id"
+	if page.Total == 0 {
+		page.Images = []*Image{}
+		return page, nil
 	}
-	q := `SELECT ` + listColumns + ` FROM ` + from + where + ` ORDER BY ` + order + ` LIMIT ? OFFSET ?`
+	var q string
+	if page.Total > broadMatch {
+		// Many matches: walk the sort's index and keep the rows that pass,
+		// which reaches a page after a few rows per result instead of
+		// collecting and sorting every match.
+		walk, walkArgs := f.walkWhere()
+		q = `SELECT ` + listColumns + ` FROM images` + walk + ` ORDER BY ` + orderBy(f.Sort(), f.Order()) + ` LIMIT ? OFFSET ?`
+		args = walkArgs
+	} else {
+		order := orderBy(f.Sort(), f.Order())
+		if f.ranked() {
+			order = "m.fts_rank, image_name, id"
+		}
+		q = `SELECT ` + listColumns + ` FROM ` + from + where + ` ORDER BY ` + order + ` LIMIT ? OFFSET ?`
+	}
 	page.Images, err = queryImages(ctx, tx, q, append(args, page.Limit, f.Offset())...)
 	if err != nil {
 		return page, fmt.Errorf("find images: %w", err)
@@ -128,6 +142,37 @@ func ftsQuery(search string) string {
 		terms = append(terms, `"`+strings.ReplaceAll(w, `"`, `""`)+`"*`)
 	}
 	return strings.Join(terms, " ")
+}
+
+// broadMatch is the number of matches above which FindImages reads a page
+// by walking the sort's index (see walkWhere). Below it, sorting the matches
+// is cheap, and searches are ranked by relevance; above it, searches without
+// a sort go by popularity, since ranking every match would cost more than
+// the answer is worth.
+const broadMatch = 2000
+
+// walkWhere is where() for walking a sort index: the filter columns are
+// written as +col, which keeps SQLite from using their indexes, so it reads
+// the sort's index in order and stops after one page; search words become a
+// full-text lookup per row. An alias stays indexed: it names a handful of
+// rows, never a broad match.
+func (f Filter) walkWhere() (string, []any) {
+	g := f
+	g.Search = ""
+	where, args := g.where()
+	for _, col := range []string{"os", "architecture", "variant", "prespawn", "price_cents", "rating_tenths"} {
+		where = strings.ReplaceAll(where, col+" ", "+"+col+" ")
+	}
+	if q := ftsQuery(f.Search); q != "" {
+		cond := `+seq IN (SELECT rowid FROM images_fts WHERE images_fts MATCH ?)`
+		if where == "" {
+			where = " WHERE " + cond
+		} else {
+			where += " AND " + cond
+		}
+		args = append(args, q)
+	}
+	return where, args
 }
 
 // where builds the WHERE clause for the filter's conditions. Values always
