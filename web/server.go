@@ -33,6 +33,9 @@ type Options struct {
 	// MetricsOnMainAddr serves /metrics on the main listener (off when the
 	// operator gave metrics an address of their own).
 	MetricsOnMainAddr bool
+	// APIRate and PurchaseRate are per-minute limits per account of token
+	// calls and of purchases; 0 means the default, below 0 no limit.
+	APIRate, PurchaseRate int
 }
 
 // Server holds what the handlers need. It has no package-level state, so
@@ -55,7 +58,7 @@ type Server struct {
 // Markdown docs.
 func New(db *store.DB, assets *static.Assets, site *docs.Site, logger *slog.Logger, opts Options) *Server {
 	s := &Server{store: db, assets: assets, docs: site, logger: logger, opts: opts,
-		limits: newLimits(), metrics: opts.Metrics, cache: newResultCache(2048), echo: echo.New()}
+		limits: newLimits(opts.APIRate, opts.PurchaseRate), metrics: opts.Metrics, cache: newResultCache(2048), echo: echo.New()}
 	s.sessions = newSessionStore(db, opts.SessionKeys, s.isSecure)
 	e := s.echo
 	e.HideBanner, e.HidePort = true, true

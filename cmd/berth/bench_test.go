@@ -71,7 +71,8 @@ func TestBenchTable(t *testing.T) {
 		}
 		addr := freeAddr(t)
 		start := time.Now()
-		cmd := exec.Command(bin, "serve", "--db", db, "--addr", addr)
+		// No per-account limits: the load would measure them, not Berth.
+		cmd := exec.Command(bin, "serve", "--db", db, "--addr", addr, "--api-rate", "-1", "--purchase-rate", "-1")
 		cmd.Stdout, cmd.Stderr = io.Discard, io.Discard
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)

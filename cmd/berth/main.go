@@ -178,6 +178,8 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 	trustProxy := f.fs.Bool("trust-proxy", getenv("BERTH_TRUST_PROXY") == "true", "believe X-Forwarded-Proto from a TLS-ending proxy (env BERTH_TRUST_PROXY)")
 	demo := f.fs.Bool("demo", false, "add demo users, ratings and a funded demo account before serving")
 	logFormat := f.fs.String("log-format", envOr(getenv, "BERTH_LOG_FORMAT", "text"), "log format: text or json (env BERTH_LOG_FORMAT)")
+	apiRate := f.fs.Int("api-rate", web.DefaultAPIRate, "API calls per minute per account's tokens; -1 for no limit")
+	purchaseRate := f.fs.Int("purchase-rate", web.DefaultPurchaseRate, "purchases per minute per account; -1 for no limit")
 	metricsAddr := f.fs.String("metrics-addr", getenv("BERTH_METRICS_ADDR"), "serve /metrics on this address instead of the main one (env BERTH_METRICS_ADDR)")
 	if err := f.parse(args); err != nil {
 		return err
@@ -240,6 +242,7 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 		Handler: web.New(db, assets, site, logger, web.Options{
 			SignupOpen: *signup, TrustProxy: *trustProxy, SessionKeys: keys,
 			Metrics: metrics, MetricsOnMainAddr: *metricsAddr == "",
+			APIRate: *apiRate, PurchaseRate: *purchaseRate,
 		}).Handler(),
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       15 * time.Second,
