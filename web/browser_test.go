@@ -77,6 +77,18 @@ func newTab(t *testing.T) context.Context {
 	return tab
 }
 
+// newTabWithoutJavaScript opens a tab whose pages run no script at all, to
+// check that every page works as plain HTML.
+func newTabWithoutJavaScript(t *testing.T) context.Context {
+	t.Helper()
+	ctx := newTab(t)
+	must(t, chromedp.Do(ctx, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		_, err := cdp.Call(ctx, tg, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: true})
+		return err
+	})))
+	return ctx
+}
+
 // startServer serves the real router on loopback for the browser.
 func startServer(t *testing.T) string {
 	t.Helper()
@@ -251,11 +263,7 @@ func TestBrowserFilterAndOpenImage(t *testing.T) {
 
 func TestBrowserFilterWithoutJavaScript(t *testing.T) {
 	base := startServer(t)
-	ctx := newTab(t)
-	must(t, chromedp.Do(ctx, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
-		_, err := cdp.Call(ctx, tg, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: true})
-		return err
-	})))
+	ctx := newTabWithoutJavaScript(t)
 	must(t, chromedp.Do(ctx,
 		chromedp.Navigate(base+"/"),
 		chromedp.WaitVisible(chromedp.CSS("#results .card")),
@@ -471,11 +479,7 @@ func TestBrowserVariantChooser(t *testing.T) {
 
 func TestBrowserVariantChooserWithoutJavaScript(t *testing.T) {
 	base := startServer(t)
-	ctx := newTab(t)
-	must(t, chromedp.Do(ctx, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
-		_, err := cdp.Call(ctx, tg, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: true})
-		return err
-	})))
+	ctx := newTabWithoutJavaScript(t)
 	must(t, chromedp.Do(ctx,
 		chromedp.Navigate(base+"/images/"+store.ImageID("ubuntu/24.04", "amd64")),
 		chromedp.WaitVisible(chromedp.CSS("#chooser")),
