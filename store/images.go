@@ -153,14 +153,16 @@ const broadMatch = 2000
 
 // walkWhere is where() for walking a sort index: the filter columns are
 // written as +col, which keeps SQLite from using their indexes, so it reads
-// the sort's index in order and stops after one page; search words become a
+// the sort's index (the one led by os when the filter names an OS) in order
+// and stops after one page; search words become a
 // full-text lookup per row. An alias stays indexed: it names a handful of
 // rows, never a broad match.
 func (f Filter) walkWhere() (string, []any) {
 	g := f
 	g.Search = ""
 	where, args := g.where()
-	for _, col := range []string{"os", "architecture", "variant", "prespawn", "price_cents", "rating_tenths"} {
+	// os stays indexed: every sort has an index led by it.
+	for _, col := range []string{"architecture", "variant", "prespawn", "price_cents", "rating_tenths"} {
 		where = strings.ReplaceAll(where, col+" ", "+"+col+" ")
 	}
 	if q := ftsQuery(f.Search); q != "" {
