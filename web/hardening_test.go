@@ -214,3 +214,82 @@ func TestAuthorizationMatrix(t *testing.T) {
 		t.Errorf("invariants: %v", problems)
 	}
 }
+
+// TestEveryRouteForEveryone sends every registered route, with its
+// parameters filled in, as nobody, as a signed-in person, with a good and
+// a revoked token and with an expired session. Whatever the answer, it is
+// never a server error, and routes that need someone never answer 200 to
+// nobody.
+func TestEveryRouteForEveryone(t *testing.T) {
+	s, db := newTestServer(t)
+	ctx := context.Background()
+	ada, token := member(t, db, "ada@example.com", 5000)
+	revokedSecret, revoked, _ := db.CreateToken(ctx, ada.ID, "old")
+	db.RevokeToken(ctx, ada.ID, revoked.ID)
+
+	signedIn := newBrowserClient(t, s)
+	signedIn.signUp("bob@example.com")
+	expired := newBrowserClient(t, s)
+	expired.signUp("cy@example.com")
+	fill := strings.NewReplacer(":id", freeImage, ":slug", "overview", ":token", strconv.FormatInt(revoked.ID, 10), "*", "ubuntu/24.04")
+
+	protected := func(path string) bool {
+		for _, p := range []string{"/library", "/wallet", "/account", "/buy", "/import", "/purchase", "/rate", "/images/user", "/wallet/balances"} {
+			if strings.Contains(path, p) && path != "/images/:id/icon" {
+				return true
+			}
+		}
+		return false
+	}
+	routes := 0
+	for _, r := range s.echo.Routes() {
+		if r.Method == "echo_route_any" || strings.HasSuffix(r.Path, "/*") && r.Path != "/images/by-alias/*" && r.Path != "/static/*" {
+			continue
+		}
+		path := fill.Replace(r.Path)
+		if r.Path == "/static/*" {
+			path = s.assets.URL("css/berth.css")
+		}
+		routes++
+		for _, who := range []string{"anonymous", "token", "revoked", "signed-in", "expired"} {
+			req, _ := http.NewRequest(r.Method, path, strings.NewReader(`{"rating":3}`))
+			switch who {
+			case "token":
+				req.Header.Set("Authorization", "Bearer "+token)
+			case "revoked":
+				req.Header.Set("Authorization", "Bearer "+revokedSecret)
+			}
+			req.Header.Set("Sec-Fetch-Site", "same-origin") // past CSRF, to reach the handler
+			var status int
+			switch who {
+			case "signed-in", "expired":
+				b := signedIn
+				if who == "expired" {
+					b = expired
+					db.Now = func() time.Time { return time.Now().Add(sessionMaxAge + time.Hour) }
+				}
+				req.URL, _ = url.Parse(b.base + path)
+				resp, err := b.http.Do(req)
+				db.Now = func() time.Time { return time.Now().UTC() }
+				if err != nil {
+					t.Fatal(err)
+				}
+				resp.Body.Close()
+				status = resp.StatusCode
+			default:
+				rec := newRecorder()
+				s.Handler().ServeHTTP(rec, req)
+				status = rec.Code
+			}
+			if status >= 500 {
+				t.Errorf("%s %s as %s = %d", r.Method, path, who, status)
+			}
+			if protected(r.Path) && (who == "anonymous" || who == "revoked" || who == "expired") && status < 300 {
+				t.Errorf("%s %s as %s = %d, but it needs someone", r.Method, path, who, status)
+			}
+		}
+	}
+	if routes < 30 {
+		t.Errorf("only %d routes walked", routes)
+	}
+}
