@@ -45,13 +45,16 @@ func ok(c echo.Context, message string, data any) error {
 
 // sendJSON writes an encoded 200 envelope. Catalog reads may be cached
 // by anyone (and revalidated); answers about an account never are.
-func sendJSON(c echo.Context, body []byte) error {
+func sendJSON(c echo.Context, body []byte) error { return sendJSONEncoded(c, body, nil) }
+
+// sendJSONEncoded is sendJSON with the gzip form made already.
+func sendJSONEncoded(c echo.Context, body, gz []byte) error {
 	if currentUser(c) != nil {
 		c.Response().Header().Set("Cache-Control", "private, no-store")
 	} else {
 		c.Response().Header().Set("Cache-Control", "public, no-cache")
 	}
-	return send(c, http.StatusOK, echo.MIMEApplicationJSON, body)
+	return sendEncoded(c, http.StatusOK, echo.MIMEApplicationJSON, body, gz)
 }
 
 // imageJSON is an image as the API shows it; field names follow the contract.
@@ -156,7 +159,11 @@ func (s *Server) handleAPIListImages(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return sendJSON(c, body)
+	gz, err := s.cachedGzip("api|"+f.Query().Encode(), gen, body)
+	if err != nil {
+		return err
+	}
+	return sendJSONEncoded(c, body, gz)
 }
 
 // handleAPIGetImage is GET /api/v1/images/public/{id}; it adds the docs body.

@@ -106,3 +106,8 @@ func (c *resultCache) fill(key string, gen int64, compute func() ([]byte, error)
 	close(cl.done)
 	return cl.body, cl.err
 }
+
+// cachedGzip returns the gzip form of a cached body, compressed once.
+func (s *Server) cachedGzip(key string, gen int64, body []byte) ([]byte, error) {
+	return s.cached(key+"|gzip", gen, func() ([]byte, error) { return gzipBytes(body), nil })
+}

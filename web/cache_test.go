@@ -76,3 +76,20 @@ func TestETagsAndCompression(t *testing.T) {
 		}
 	}
 }
+
+// The anonymous catalog page is cached whole and carries no CSRF token;
+// a signed-in person's page is made for them, token included.
+func TestAnonymousCatalogPageIsShared(t *testing.T) {
+	s, _ := newTestServer(t)
+	a := do(t, s, "GET", "/?os=alpine", nil).Body.String()
+	b := do(t, s, "GET", "/?os=alpine", nil).Body.String()
+	if a != b || !strings.Contains(a, `hx-headers="{&#34;X-CSRF-Token&#34;:&#34;&#34;}"`) {
+		t.Errorf("anonymous pages differ or carry a token: %.300s", a)
+	}
+	u := newBrowserClient(t, s)
+	u.signUp("ada@example.com")
+	_, doc := u.get("/?os=alpine")
+	if h, _ := doc.Find("body").Attr("hx-headers"); strings.Contains(h, `"X-CSRF-Token":""`) || !strings.Contains(h, "X-CSRF-Token") {
+		t.Errorf("signed-in page hx-headers %q", h)
+	}
+}

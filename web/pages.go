@@ -70,10 +70,38 @@ func (s *Server) handleCatalog(c echo.Context) error {
 		}
 		c.Response().Header().Set("HX-Push-Url", url)
 		if m.ResultsHTML != nil {
+			gz, err := s.cachedGzip("results|"+m.Filter.Query().Encode(), gen, m.ResultsHTML)
+			if err != nil {
+				return err
+			}
 			c.Response().Header().Add("Vary", "HX-Request")
-			return send(c, status, echo.MIMETextHTMLCharsetUTF8, m.ResultsHTML)
+			return sendEncoded(c, status, echo.MIMETextHTMLCharsetUTF8, m.ResultsHTML, gz)
 		}
 		return s.render(c, status, views.CatalogResults(m))
+	}
+	if status == http.StatusOK && m.User == nil && m.Flash == "" {
+		// Nobody signed in, nothing personal: the whole page is the same for
+		// every visitor, so it is rendered and compressed once. It carries no
+		// CSRF token; the catalog has no form that changes anything.
+		m.CSRF = ""
+		key := "page|" + m.Filter.Query().Encode()
+		page, err := s.cached(key, gen, func() ([]byte, error) {
+			var buf bytes.Buffer
+			if err := views.CatalogPage(m).Render(ctx, &buf); err != nil {
+				return nil, fmt.Errorf("render catalog: %w", err)
+			}
+			return buf.Bytes(), nil
+		})
+		if err != nil {
+			return err
+		}
+		gz, err := s.cachedGzip(key, gen, page)
+		if err != nil {
+			return err
+		}
+		c.Response().Header().Add("Vary", "HX-Request")
+		c.Response().Header().Set("Cache-Control", "private, no-cache")
+		return sendEncoded(c, status, echo.MIMETextHTMLCharsetUTF8, page, gz)
 	}
 	return s.render(c, status, views.CatalogPage(m))
 }

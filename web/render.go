@@ -32,7 +32,14 @@ func (s *Server) render(c echo.Context, status int, comp templ.Component) error 
 // ETag over the bytes, and a client that has them already gets 304 and no
 // body. Weak, because compression may change the bytes on the wire.
 func send(c echo.Context, status int, contentType string, body []byte) error {
+	return sendEncoded(c, status, contentType, body, nil)
+}
+
+// sendEncoded is send with the gzip form of body made already, as the
+// cache keeps it; nil means compress here when the client takes gzip.
+func sendEncoded(c echo.Context, status int, contentType string, body, gz []byte) error {
 	req := c.Request()
+	c.Response().Header().Add("Vary", "Accept-Encoding")
 	if status == http.StatusOK && (req.Method == http.MethodGet || req.Method == http.MethodHead) {
 		h := fnv.New64a()
 		h.Write(body)
@@ -41,6 +48,13 @@ func send(c echo.Context, status int, contentType string, body []byte) error {
 		if match := req.Header.Get("If-None-Match"); match != "" && etagMatches(match, etag) {
 			return c.NoContent(http.StatusNotModified)
 		}
+	}
+	if len(body) >= minCompress && acceptsGzip(c) {
+		if gz == nil {
+			gz = gzipBytes(body)
+		}
+		c.Response().Header().Set(echo.HeaderContentEncoding, "gzip")
+		return c.Blob(status, contentType, gz)
 	}
 	return c.Blob(status, contentType, body)
 }

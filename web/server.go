@@ -78,8 +78,11 @@ func New(db *store.DB, assets *static.Assets, site *docs.Site, logger *slog.Logg
 	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{DisableStackAll: true, DisablePrintStack: true}))
 	e.Use(s.securityHeaders)
 	e.Use(middleware.BodyLimit("1M"))
-	// Fastest gzip: most of the gain for a fraction of the CPU of level 6.
-	e.Use(middleware.GzipWithConfig(middleware.GzipConfig{MinLength: 1024, Level: gzip.BestSpeed}))
+	// Pages and API answers are compressed where they are written (see
+	// sendEncoded), so cached ones are compressed once; this middleware
+	// covers the static files.
+	e.Use(middleware.GzipWithConfig(middleware.GzipConfig{MinLength: minCompress, Level: gzip.BestSpeed,
+		Skipper: func(c echo.Context) bool { return !strings.HasPrefix(c.Request().URL.Path, "/static/") }}))
 	e.Use(s.csrf())
 	s.routes()
 	return s
