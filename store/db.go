@@ -32,6 +32,7 @@ type DB struct {
 	// PasswordCost is the bcrypt cost of new password hashes; 0 means
 	// bcrypt's default. Tests lower it to stay fast.
 	PasswordCost int
+	gen          generation
 }
 
 // dsn builds the connection string. Pragmas go in the DSN so that every
@@ -153,6 +154,17 @@ func (db *DB) migrateFile(ctx context.Context, name string) error {
 type Tx struct {
 	*sql.Tx
 	now time.Time
+	db  *DB
+}
+
+// Commit commits and lets the memoised catalog generation be read afresh,
+// since the transaction may have changed images or ratings.
+func (tx *Tx) Commit() error {
+	if err := tx.Tx.Commit(); err != nil {
+		return err
+	}
+	tx.db.touched()
+	return nil
 }
 
 // begin starts an immediate write transaction on the single writer connection.
@@ -161,5 +173,5 @@ func (db *DB) begin(ctx context.Context) (*Tx, error) {
 	if err != nil {
 		return nil, fmt.Errorf("begin: %w", err)
 	}
-	return &Tx{Tx: tx, now: db.Now().UTC()}, nil
+	return &Tx{Tx: tx, now: db.Now().UTC(), db: db}, nil
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 )
@@ -386,12 +387,40 @@ func (db *DB) FindImageByAlias(ctx context.Context, alias, arch string) (*Image,
 	return imgs[0], nil
 }
 
+// generationTTL is how long a read of the catalog generation is reused.
+// Writes through this DB take effect at once (see touched); writes by
+// another process, such as `berth catalog import`, within this delay.
+const generationTTL = 100 * time.Millisecond
+
+// generation memoises the catalog generation briefly: it is read on every
+// catalog request, and a query per request would cost more than the
+// cached answer it guards.
+type generation struct {
+	mu    sync.Mutex
+	value int64
+	read  time.Time
+}
+
 // Generation returns the catalog generation: a number that changes
 // whenever images or their ratings change, for keying caches.
 func (db *DB) Generation(ctx context.Context) (int64, error) {
-	var g int64
-	if err := db.read.QueryRowContext(ctx, `SELECT generation FROM catalog_generation WHERE id = 1`).Scan(&g); err != nil {
+	g := &db.gen
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if !g.read.IsZero() && time.Since(g.read) < generationTTL {
+		return g.value, nil
+	}
+	if err := db.read.QueryRowContext(ctx, `SELECT generation FROM catalog_generation WHERE id = 1`).Scan(&g.value); err != nil {
 		return 0, fmt.Errorf("catalog generation: %w", err)
 	}
-	return g, nil
+	g.read = time.Now()
+	return g.value, nil
+}
+
+// touched forgets the memoised generation after this DB changed images or
+// ratings, so the next read sees the change.
+func (db *DB) touched() {
+	db.gen.mu.Lock()
+	db.gen.read = time.Time{}
+	db.gen.mu.Unlock()
 }

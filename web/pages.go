@@ -24,14 +24,9 @@ func (s *Server) handleCatalog(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	facets, err := s.facets(ctx, gen)
-	if err != nil {
-		return err
-	}
 	m := views.Catalog{
-		Shell:  s.shell(c, "Image catalog", "Browse and filter container and OS images by OS, architecture, price and rating."),
-		Facets: facets,
-		Raw:    c.QueryParams(),
+		Shell: s.shell(c, "Image catalog", "Browse and filter container and OS images by OS, architecture, price and rating."),
+		Raw:   c.QueryParams(),
 	}
 	status := http.StatusOK
 	m.Filter, err = store.ParseFilter(c.QueryParams())
@@ -86,6 +81,9 @@ func (s *Server) handleCatalog(c echo.Context) error {
 		m.CSRF = ""
 		key := "page|" + m.Filter.Query().Encode()
 		page, err := s.cached(key, gen, func() ([]byte, error) {
+			if m.Facets, err = s.facets(ctx, gen); err != nil {
+				return nil, err
+			}
 			var buf bytes.Buffer
 			if err := views.CatalogPage(m).Render(ctx, &buf); err != nil {
 				return nil, fmt.Errorf("render catalog: %w", err)
@@ -102,6 +100,9 @@ func (s *Server) handleCatalog(c echo.Context) error {
 		c.Response().Header().Add("Vary", "HX-Request")
 		c.Response().Header().Set("Cache-Control", "private, no-cache")
 		return sendEncoded(c, status, echo.MIMETextHTMLCharsetUTF8, page, gz)
+	}
+	if m.Facets, err = s.facets(ctx, gen); err != nil {
+		return err
 	}
 	return s.render(c, status, views.CatalogPage(m))
 }
