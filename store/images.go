@@ -152,64 +152,58 @@ func ftsQuery(search string) string {
 // the answer is worth.
 const broadMatch = 2000
 
+// where builds the WHERE clause for the filter's conditions; search words
+// are matched in from(). Values always travel as arguments; only fixed
+// column names enter the SQL text.
+func (f Filter) where() (string, []any) { return f.conditions(false) }
+
 // walkWhere is where() for walking a sort index: the filter columns are
 // written as +col, which keeps SQLite from using their indexes, so it reads
 // the sort's index (the one led by os when the filter names an OS) in order
-// and stops after one page; search words become a
-// full-text lookup per row. An alias stays indexed: it names a handful of
-// rows, never a broad match.
-func (f Filter) walkWhere() (string, []any) {
-	g := f
-	g.Search = ""
-	where, args := g.where()
-	// os stays indexed: every sort has an index led by it.
-	for _, col := range []string{"architecture", "variant", "prespawn", "price_cents", "rating_tenths"} {
-		where = strings.ReplaceAll(where, col+" ", "+"+col+" ")
-	}
-	if q := ftsQuery(f.Search); q != "" {
-		cond := `+seq IN (SELECT rowid FROM images_fts WHERE images_fts MATCH ?)`
-		if where == "" {
-			where = " WHERE " + cond
-		} else {
-			where += " AND " + cond
-		}
-		args = append(args, q)
-	}
-	return where, args
-}
+// and stops after one page; the rows that match the search words are looked
+// up once, as a set. os stays indexed, since every sort has an index led by
+// it, and so does alias: it names a handful of rows, never a broad match.
+func (f Filter) walkWhere() (string, []any) { return f.conditions(true) }
 
-// where builds the WHERE clause for the filter's conditions. Values always
-// travel as arguments; only fixed column names enter the SQL text.
-func (f Filter) where() (string, []any) {
+func (f Filter) conditions(walk bool) (string, []any) {
 	var conds []string
 	var args []any
 	add := func(cond string, a ...any) {
 		conds = append(conds, cond)
 		args = append(args, a...)
 	}
+	col := func(name string) string {
+		if walk {
+			return "+" + name
+		}
+		return name
+	}
 	if f.OS != "" {
 		add("os = ?", f.OS)
 	}
 	if f.Architecture != "" {
-		add("architecture = ?", f.Architecture)
+		add(col("architecture")+" = ?", f.Architecture)
 	}
 	if f.Variant != "" {
-		add("variant = ?", f.Variant)
+		add(col("variant")+" = ?", f.Variant)
 	}
 	if f.Alias != "" {
 		add("alias = ?", f.Alias)
 	}
 	if f.Prespawn != nil {
-		add("prespawn = ?", boolInt(*f.Prespawn))
+		add(col("prespawn")+" = ?", boolInt(*f.Prespawn))
 	}
 	if f.MinPrice != nil {
-		add("price_cents >= ?", *f.MinPrice)
+		add(col("price_cents")+" >= ?", *f.MinPrice)
 	}
 	if f.MaxPrice != nil {
-		add("price_cents <= ?", *f.MaxPrice)
+		add(col("price_cents")+" <= ?", *f.MaxPrice)
 	}
 	if f.MinRating != nil {
-		add("rating_tenths >= ?", *f.MinRating*10)
+		add(col("rating_tenths")+" >= ?", *f.MinRating*10)
+	}
+	if q := ftsQuery(f.Search); walk && q != "" {
+		add("+seq IN (SELECT rowid FROM images_fts WHERE images_fts MATCH ?)", q)
 	}
 	if len(conds) == 0 {
 		return "", nil
@@ -219,10 +213,15 @@ func (f Filter) where() (string, []any) {
 
 // FindImage returns the image with the given id.
 func (db *DB) FindImage(ctx context.Context, id string) (*Image, error) {
+	return findImage(ctx, db.read, id)
+}
+
+// findImage loads one image through the read pool or a transaction.
+func findImage(ctx context.Context, q querier, id string) (*Image, error) {
 	if !ValidID(id) {
 		return nil, Errorf(ENOTFOUND, "No image has the id %q.", id)
 	}
-	imgs, err := queryImages(ctx, db.read, `SELECT `+imageColumns+` FROM images WHERE id = ?`, id)
+	imgs, err := queryImages(ctx, q, `SELECT `+imageColumns+` FROM images WHERE id = ?`, id)
 	if err != nil {
 		return nil, fmt.Errorf("find image %s: %w", id, err)
 	}

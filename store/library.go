@@ -31,21 +31,6 @@ type PurchaseResult struct {
 	IdempotentReplay bool  `json:"-"`
 }
 
-// findImageTx loads one image inside a transaction.
-func findImageTx(ctx context.Context, tx *Tx, id string) (*Image, error) {
-	if !ValidID(id) {
-		return nil, Errorf(ENOTFOUND, "No image has the id %q.", id)
-	}
-	imgs, err := queryImages(ctx, tx, `SELECT `+imageColumns+` FROM images WHERE id = ?`, id)
-	if err != nil {
-		return nil, fmt.Errorf("find image %s: %w", id, err)
-	}
-	if len(imgs) == 0 {
-		return nil, Errorf(ENOTFOUND, "No image has the id %q.", id)
-	}
-	return imgs[0], nil
-}
-
 func ownsTx(ctx context.Context, tx *Tx, userID int64, imageID string) (bool, error) {
 	var n int
 	err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM library WHERE user_id = ? AND image_id = ?`, userID, imageID).Scan(&n)
@@ -67,7 +52,7 @@ func (db *DB) Import(ctx context.Context, userID int64, imageID string) error {
 }
 
 func importTx(ctx context.Context, tx *Tx, userID int64, imageID string) error {
-	img, err := findImageTx(ctx, tx, imageID)
+	img, err := findImage(ctx, tx, imageID)
 	if err != nil {
 		return err
 	}
@@ -141,7 +126,7 @@ func (db *DB) Purchase(ctx context.Context, userID int64, imageID, idemKey strin
 // the ledger row and the library row, inside the caller's transaction.
 func purchaseTx(ctx context.Context, tx *Tx, userID int64, imageID string) (PurchaseResult, error) {
 	var res PurchaseResult
-	img, err := findImageTx(ctx, tx, imageID)
+	img, err := findImage(ctx, tx, imageID)
 	if err != nil {
 		return res, err
 	}

@@ -50,7 +50,7 @@ func rateTx(ctx context.Context, tx *Tx, userID int64, imageID string, rating in
 	if rating < MinRating || rating > MaxRating {
 		return sum, Invalid("rating", "rating must be a whole number from 0 to 5")
 	}
-	img, err := findImageTx(ctx, tx, imageID)
+	img, err := findImage(ctx, tx, imageID)
 	if err != nil {
 		return sum, err
 	}

@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strconv"
 	"strings"
@@ -277,7 +278,7 @@ func TestEveryRouteForEveryone(t *testing.T) {
 				resp.Body.Close()
 				status = resp.StatusCode
 			default:
-				rec := newRecorder()
+				rec := httptest.NewRecorder()
 				s.Handler().ServeHTTP(rec, req)
 				status = rec.Code
 			}

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -40,11 +39,11 @@ func (s *Server) handleCatalog(c echo.Context) error {
 			}
 			r := m
 			r.Result = page
-			var buf bytes.Buffer
-			if err := views.CatalogResults(r).Render(ctx, &buf); err != nil {
+			b, err := renderBytes(ctx, views.CatalogResults(r))
+			if err != nil {
 				return nil, fmt.Errorf("render results: %w", err)
 			}
-			return buf.Bytes(), nil
+			return b, nil
 		})
 	}
 	switch {
@@ -84,11 +83,11 @@ func (s *Server) handleCatalog(c echo.Context) error {
 			if m.Facets, err = s.facets(ctx, gen); err != nil {
 				return nil, err
 			}
-			var buf bytes.Buffer
-			if err := views.CatalogPage(m).Render(ctx, &buf); err != nil {
+			b, err := renderBytes(ctx, views.CatalogPage(m))
+			if err != nil {
 				return nil, fmt.Errorf("render catalog: %w", err)
 			}
-			return buf.Bytes(), nil
+			return b, nil
 		})
 		if err != nil {
 			return err

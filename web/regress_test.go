@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -51,7 +52,7 @@ func TestLoginLimitPerClientBehindProxy(t *testing.T) {
 			r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 			r.Header.Set("X-Forwarded-For", ip)
 			r.Header.Set("Sec-Fetch-Site", "same-origin")
-			rec := newRecorder()
+			rec := httptest.NewRecorder()
 			s.Handler().ServeHTTP(rec, r)
 			statuses = append(statuses, rec.Code)
 		}

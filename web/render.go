@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"hash/crc32"
 	"net/http"
@@ -15,8 +16,8 @@ import (
 // render writes a component after rendering it into a buffer, so that a
 // failure half-way becomes a proper error response instead of a torn page.
 func (s *Server) render(c echo.Context, status int, comp templ.Component) error {
-	var buf bytes.Buffer
-	if err := comp.Render(c.Request().Context(), &buf); err != nil {
+	body, err := renderBytes(c.Request().Context(), comp)
+	if err != nil {
 		return fmt.Errorf("render %s: %w", c.Request().URL.Path, err)
 	}
 	// The same URL answers with a fragment or a page depending on HX-Request.
@@ -25,7 +26,16 @@ func (s *Server) render(c echo.Context, status int, comp templ.Component) error 
 		// Pages may be personal: the browser may keep them but must ask again.
 		c.Response().Header().Set("Cache-Control", "private, no-cache")
 	}
-	return send(c, status, echo.MIMETextHTMLCharsetUTF8, buf.Bytes())
+	return send(c, status, echo.MIMETextHTMLCharsetUTF8, body)
+}
+
+// renderBytes renders a component into memory, for writing or caching.
+func renderBytes(ctx context.Context, comp templ.Component) ([]byte, error) {
+	var buf bytes.Buffer
+	if err := comp.Render(ctx, &buf); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
 }
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)

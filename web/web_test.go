@@ -84,5 +84,3 @@ func mustDoc(t testing.TB, rec *httptest.ResponseRecorder) *goquery.Document {
 	}
 	return doc
 }
-
-func newRecorder() *httptest.ResponseRecorder { return httptest.NewRecorder() }

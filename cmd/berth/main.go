@@ -318,13 +318,7 @@ func cmdCatalogImport(ctx context.Context, args []string, getenv func(string) st
 
 func cmdCatalogExport(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	f := newFlags("catalog export", getenv, stderr)
-	if err := f.parse(args); err != nil {
-		return err
-	}
-	if len(f.pos) != 0 {
-		return usageError{"catalog export takes no arguments; it writes to standard output"}
-	}
-	db, err := store.Open(ctx, *f.db)
+	db, err := openFor(ctx, f, args)
 	if err != nil {
 		return err
 	}
