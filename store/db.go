@@ -33,6 +33,7 @@ type DB struct {
 	// bcrypt's default. Tests lower it to stay fast.
 	PasswordCost int
 	gen          generation
+	listings     listings
 }
 
 // dsn builds the connection string. Pragmas go in the DSN so that every
@@ -85,6 +86,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	r.SetMaxOpenConns(n)
 	r.SetMaxIdleConns(n)
 	db.read = r
+	db.listings.ctx, db.listings.stop = context.WithCancel(context.Background())
 	return db, nil
 }
 
@@ -93,6 +95,8 @@ func (db *DB) Path() string { return db.path }
 
 // Close closes both pools.
 func (db *DB) Close() error {
+	db.listings.stop()
+	db.listings.done.Wait()
 	return errors.Join(db.read.Close(), db.write.Close())
 }
 

@@ -71,7 +71,74 @@ func orderBy(sortBy, order string) string {
 }
 
 // FindImages returns the page of images that match f, and the total count.
+// Listings come from the in-memory listing index once it is built (see
+// listIndex), and from SQL before that and for lookups by alias; both give
+// the same pages, but SQL stops counting at CountCap.
 func (db *DB) FindImages(ctx context.Context, f Filter) (ImagePage, error) {
+	gen, err := db.Generation(ctx)
+	if err != nil {
+		return ImagePage{Page: f.PageNumber(), Limit: f.PageLimit()}, err
+	}
+	if x := db.listIndex(ctx, gen); x != nil {
+		return db.findImagesIndexed(ctx, x, f)
+	}
+	return db.findImagesSQL(ctx, f)
+}
+
+// findImagesIndexed answers a listing from the index and reads the page's
+// images by seq. Lookups by alias go to SQL: they are one index seek there,
+// and the index keeps no aliases.
+func (db *DB) findImagesIndexed(ctx context.Context, x *listIndex, f Filter) (ImagePage, error) {
+	if f.Alias != "" {
+		return db.findImagesSQL(ctx, f)
+	}
+	page := ImagePage{Page: f.PageNumber(), Limit: f.PageLimit(), Images: []*Image{}}
+	var match *textMatch
+	if q := ftsQuery(f.Search); q != "" {
+		var err error
+		if match, err = x.text.get(ctx, db.read, q, x.capacity); err != nil {
+			return page, fmt.Errorf("find images: %w", err)
+		}
+	}
+	seqs, total := x.find(f, match)
+	page.Total = total
+	if len(seqs) == 0 {
+		return page, nil
+	}
+	marks := strings.Repeat(",?", len(seqs))[1:]
+	args := make([]any, len(seqs))
+	for i, s := range seqs {
+		args[i] = s
+	}
+	rows, err := db.read.QueryContext(ctx, `SELECT `+listColumns+`, seq FROM images WHERE seq IN (`+marks+`)`, args...)
+	if err != nil {
+		return page, fmt.Errorf("find images: %w", err)
+	}
+	defer rows.Close()
+	bySeq := make(map[int64]*Image, len(seqs))
+	for rows.Next() {
+		var seq int64
+		img, err := scanImage(rows, &seq)
+		if err != nil {
+			return page, fmt.Errorf("find images: %w", err)
+		}
+		bySeq[seq] = img
+	}
+	if err := rows.Err(); err != nil {
+		return page, fmt.Errorf("find images: %w", err)
+	}
+	for _, s := range seqs {
+		// An image removed since the index's generation is left out; the
+		// next listing sees the change and the index rebuilds.
+		if img, ok := bySeq[s]; ok {
+			page.Images = append(page.Images, img)
+		}
+	}
+	return page, nil
+}
+
+// findImagesSQL answers a listing with SQL alone.
+func (db *DB) findImagesSQL(ctx context.Context, f Filter) (ImagePage, error) {
 	from, fromArgs := f.from()
 	where, whereArgs := f.where()
 	args := append(fromArgs, whereArgs...)
@@ -94,6 +161,16 @@ func (db *DB) FindImages(ctx context.Context, f Filter) (ImagePage, error) {
 		page.Images = []*Image{}
 		return page, nil
 	}
+	ranked := false
+	if q := ftsQuery(f.Search); f.ranked() {
+		// Relevance only when the words themselves are specific; see broadMatch.
+		var matches int
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM images_fts
+			WHERE images_fts MATCH ? LIMIT ?)`, q, broadMatch+1).Scan(&matches); err != nil {
+			return page, fmt.Errorf("find images: %w", err)
+		}
+		ranked = matches <= broadMatch
+	}
 	var q string
 	if page.Total > broadMatch {
 		// Many matches: walk the sort's index and keep the rows that pass,
@@ -104,7 +181,7 @@ func (db *DB) FindImages(ctx context.Context, f Filter) (ImagePage, error) {
 		args = walkArgs
 	} else {
 		order := orderBy(f.Sort(), f.Order())
-		if f.ranked() {
+		if ranked {
 			order = "m.fts_rank, image_name, id"
 		}
 		q = `SELECT ` + listColumns + ` FROM ` + from + where + ` ORDER BY ` + order + ` LIMIT ? OFFSET ?`
@@ -145,11 +222,12 @@ func ftsQuery(search string) string {
 	return strings.Join(terms, " ")
 }
 
-// broadMatch is the number of matches above which FindImages reads a page
-// by walking the sort's index (see walkWhere). Below it, sorting the matches
-// is cheap, and searches are ranked by relevance; above it, searches without
-// a sort go by popularity, since ranking every match would cost more than
-// the answer is worth.
+// broadMatch bounds relevance ranking: a search with no sort asked for goes
+// by relevance when at most this many images match its words, and by
+// popularity when more do (words that common say little about relevance,
+// and ranking every match would cost more than the answer is worth). In
+// SQL it is also the number of matches above which a page is read by
+// walking the sort's index (see walkWhere) rather than sorting the matches.
 const broadMatch = 2000
 
 // where builds the WHERE clause for the filter's conditions; search words

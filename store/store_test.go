@@ -85,6 +85,9 @@ func names(p ImagePage) []string {
 	return out
 }
 
+// find answers query through SQL and through a freshly built listing index,
+// fails unless both give the same page, and returns the SQL one. Every test
+// that lists images thereby checks the index against SQL.
 func find(t *testing.T, db *DB, query string) ImagePage {
 	t.Helper()
 	q, err := url.ParseQuery(query)
@@ -95,11 +98,41 @@ func find(t *testing.T, db *DB, query string) ImagePage {
 	if err != nil {
 		t.Fatalf("ParseFilter(%q): %v", query, err)
 	}
-	p, err := db.FindImages(context.Background(), f)
+	ctx := context.Background()
+	p, err := db.findImagesSQL(ctx, f)
 	if err != nil {
 		t.Fatalf("FindImages(%q): %v", query, err)
 	}
+	x, err := db.buildListIndexNow(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameListing(t, query, p, db, x, f)
 	return p
+}
+
+// sameListing fails unless the listing index x answers f with the page
+// want, which SQL gave.
+func sameListing(t *testing.T, query string, want ImagePage, db *DB, x *listIndex, f Filter) {
+	t.Helper()
+	got, err := db.findImagesIndexed(context.Background(), x, f)
+	if err != nil {
+		t.Fatalf("index: %q: %v", query, err)
+	}
+	if !equal(ids(got), ids(want)) {
+		t.Fatalf("%q: the index lists %v, SQL %v", query, names(got), names(want))
+	}
+	if got.Total != want.Total && !(want.Capped && got.Total > CountCap) {
+		t.Fatalf("%q: the index counts %d, SQL %d (capped %v)", query, got.Total, want.Total, want.Capped)
+	}
+}
+
+func ids(p ImagePage) []string {
+	out := make([]string, len(p.Images))
+	for i, img := range p.Images {
+		out[i] = img.ID
+	}
+	return out
 }
 
 func equal(a, b []string) bool {

@@ -212,6 +212,9 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 			return err
 		}
 	}
+	// Listings use SQL until the in-memory listing index is ready; start
+	// building it now rather than on the first listing.
+	db.PrepareListings()
 	keys, err := sessionKeys(getenv, *f.db)
 	if err != nil {
 		return err

@@ -1,0 +1,102 @@
+// Package bitset is a fixed-size set of small non-negative integers, one bit
+// each. Catalog listings combine their filters as sets of image rows: a
+// million rows fit in 125 KB, and intersecting or counting two such sets
+// takes microseconds.
+package bitset
+
+import "math/bits"
+
+// Set holds the integers 0 to Len()-1 that are members. The zero Set is
+// empty and holds nothing.
+type Set struct {
+	words []uint64
+}
+
+// New returns an empty set that can hold 0 to n-1.
+func New(n int) *Set { return &Set{words: make([]uint64, (n+63)/64)} }
+
+// FromWords returns a set over words, which it keeps (not a copy).
+func FromWords(words []uint64) *Set { return &Set{words: words} }
+
+// Len is the capacity of the set: one more than the largest possible member.
+func (s *Set) Len() int { return len(s.words) * 64 }
+
+// Add makes i a member; i must be below Len().
+func (s *Set) Add(i int) { s.words[i>>6] |= 1 << (uint(i) & 63) }
+
+// Remove makes i no longer a member.
+func (s *Set) Remove(i int) {
+	if i>>6 < len(s.words) {
+		s.words[i>>6] &^= 1 << (uint(i) & 63)
+	}
+}
+
+// Has reports whether i is a member; negative numbers and numbers past the
+// capacity are not.
+func (s *Set) Has(i int) bool {
+	w := uint(i) >> 6
+	return w < uint(len(s.words)) && s.words[w]&(1<<(uint(i)&63)) != 0
+}
+
+// Count returns the number of members.
+func (s *Set) Count() int {
+	n := 0
+	for _, w := range s.words {
+		n += bits.OnesCount64(w)
+	}
+	return n
+}
+
+// CopyFrom makes s hold exactly the members of t, reusing s's memory when
+// it is large enough.
+func (s *Set) CopyFrom(t *Set) {
+	if cap(s.words) < len(t.words) {
+		s.words = make([]uint64, len(t.words))
+	}
+	s.words = s.words[:len(t.words)]
+	copy(s.words, t.words)
+}
+
+// Clear removes every member.
+func (s *Set) Clear() { clear(s.words) }
+
+// Clone returns a copy of s.
+func (s *Set) Clone() *Set { return &Set{words: append([]uint64(nil), s.words...)} }
+
+// And keeps only the members also in t; members past t's capacity go.
+func (s *Set) And(t *Set) {
+	n := min(len(s.words), len(t.words))
+	for i := range n {
+		s.words[i] &= t.words[i]
+	}
+	clear(s.words[n:])
+}
+
+// AndNot removes every member of t.
+func (s *Set) AndNot(t *Set) {
+	n := min(len(s.words), len(t.words))
+	for i := range n {
+		s.words[i] &^= t.words[i]
+	}
+}
+
+// Or adds every member of t that fits in s.
+func (s *Set) Or(t *Set) {
+	n := min(len(s.words), len(t.words))
+	for i := range n {
+		s.words[i] |= t.words[i]
+	}
+}
+
+// Each calls fn with the members in increasing order until fn returns
+// false.
+func (s *Set) Each(fn func(i int) bool) {
+	for wi, w := range s.words {
+		for w != 0 {
+			if !fn(wi*64 + bits.TrailingZeros64(w)) {
+				return
+			}
+			w &= w - 1
+		}
+	}
+}

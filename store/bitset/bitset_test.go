@@ -1,0 +1,86 @@
+package bitset
+
+import (
+	"math/rand/v2"
+	"slices"
+	"testing"
+)
+
+// TestAgainstMap checks every operation against a map-backed set on random
+// members, including the edges of words and of the capacity.
+func TestAgainstMap(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for _, n := range []int{1, 63, 64, 65, 1000} {
+		a, b := New(n), New(n+70)
+		ma, mb := map[int]bool{}, map[int]bool{}
+		for range n / 2 {
+			i, j := rng.IntN(n), rng.IntN(n+70)
+			a.Add(i)
+			ma[i] = true
+			b.Add(j)
+			mb[j] = true
+		}
+		a.Remove(0)
+		delete(ma, 0)
+		a.Remove(10 * n) // past the capacity: nothing happens
+		if got := a.Count(); got != len(ma) {
+			t.Fatalf("n=%d: Count = %d, want %d", n, got, len(ma))
+		}
+		and, or := New(1), New(5000)
+		and.CopyFrom(a)
+		or.CopyFrom(a)
+		and.And(b)
+		or.Or(b)
+		andNot := a.Clone()
+		andNot.AndNot(b)
+		var gotAndNot, wantAndNot []int
+		andNot.Each(func(i int) bool { gotAndNot = append(gotAndNot, i); return true })
+		var gotAnd, wantAnd, gotOr, wantOr []int
+		and.Each(func(i int) bool { gotAnd = append(gotAnd, i); return true })
+		or.Each(func(i int) bool { gotOr = append(gotOr, i); return true })
+		for i := range or.Len() {
+			if ma[i] && mb[i] {
+				wantAnd = append(wantAnd, i)
+			}
+			if ma[i] && !mb[i] {
+				wantAndNot = append(wantAndNot, i)
+			}
+			if ma[i] || (mb[i] && i < or.Len()) {
+				wantOr = append(wantOr, i)
+			}
+			if a.Has(i) != ma[i] {
+				t.Fatalf("n=%d: Has(%d) = %v", n, i, a.Has(i))
+			}
+		}
+		if !slices.Equal(gotAndNot, wantAndNot) {
+			t.Fatalf("n=%d: and-not %v want %v", n, gotAndNot, wantAndNot)
+		}
+		if !slices.Equal(gotAnd, wantAnd) || !slices.Equal(gotOr, wantOr) {
+			t.Fatalf("n=%d: and %v want %v; or %v want %v", n, gotAnd, wantAnd, gotOr, wantOr)
+		}
+		if a.Has(-1) || a.Has(a.Len()+5) {
+			t.Fatalf("n=%d: Has outside the members", n)
+		}
+	}
+}
+
+func TestClear(t *testing.T) {
+	s := New(130)
+	s.Add(129)
+	s.Clear()
+	if s.Count() != 0 || s.Has(129) || s.Len() != 192 {
+		t.Fatalf("after Clear: count %d, len %d", s.Count(), s.Len())
+	}
+}
+
+func TestEachStops(t *testing.T) {
+	s := New(200)
+	for _, i := range []int{3, 64, 150, 199} {
+		s.Add(i)
+	}
+	var seen []int
+	s.Each(func(i int) bool { seen = append(seen, i); return len(seen) < 2 })
+	if !slices.Equal(seen, []int{3, 64}) {
+		t.Fatalf("Each visited %v, want [3 64]", seen)
+	}
+}

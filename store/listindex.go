@@ -1,0 +1,552 @@
+package store
+
+import (
+	"cmp"
+	"context"
+	"database/sql"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"iter"
+	"maps"
+	"math"
+	"slices"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/berth/berth/store/bitset"
+)
+
+// listIndex answers catalog listings from memory. SQLite can walk one index
+// per query, so a listing that filters on a few columns, searches words and
+// sorts by a third thing reads far more rows than it shows once the catalog
+// is large; here every filter is a set of rows, a listing intersects the
+// sets and counts the result exactly, then walks the sort order until the
+// page is full. Rows are named by images.seq. The page's images themselves
+// are still read from SQLite, by seq.
+//
+// The index reflects one catalog generation. After a rating it catches up
+// by re-reading the rated images (see catchUp); any other change to the
+// catalog means a rebuild, and listings go through SQL meanwhile.
+type listIndex struct {
+	gen      int64
+	capacity int // largest seq + 1: the size of every set
+
+	// Fixed for the life of the index.
+	all       *bitset.Set
+	os        map[string]*bitset.Set
+	arch      map[string]*bitset.Set
+	variant   map[string]*bitset.Set
+	prespawn  *bitset.Set
+	price     []int64 // cents, by seq
+	priceSets map[int64]*bitset.Set
+	nameRank  []int32 // position in name order (image_name, id), by seq
+	text      textCache
+	scratch   sync.Pool // *bitset.Set of capacity
+
+	// Moved by ratings, under mu.
+	mu           sync.RWMutex
+	ratingSum    []int32
+	ratingCount  []int32
+	tenths       []uint8                       // average rating in tenths, as rating_tenths
+	ratedAtLeast [MaxRating*10 + 1]*bitset.Set // [t]: rows whose tenths >= t
+	orders       map[sortOrder][]int32         // seqs in each listing order
+}
+
+type sortOrder struct{ key, order string }
+
+// maxValueSets bounds the sets kept per distinct price: a price filter then
+// joins the sets of the prices in its range. Catalogs have a handful of
+// prices; with more than this, a price range checks each candidate row.
+const maxValueSets = 256
+
+// buildListIndex reads the catalog in one read transaction, so every part
+// of the index sees the same snapshot, the generation included.
+func buildListIndex(ctx context.Context, pool *sql.DB) (*listIndex, error) {
+	tx, err := pool.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return nil, fmt.Errorf("build listing index: %w", err)
+	}
+	defer tx.Rollback()
+	x := &listIndex{os: map[string]*bitset.Set{}, arch: map[string]*bitset.Set{}, variant: map[string]*bitset.Set{},
+		priceSets: map[int64]*bitset.Set{}, orders: map[sortOrder][]int32{}}
+	var maxSeq int64
+	if err := tx.QueryRowContext(ctx, `SELECT (SELECT generation FROM catalog_generation WHERE id = 1),
+		(SELECT COALESCE(MAX(seq), 0) FROM images)`).Scan(&x.gen, &maxSeq); err != nil {
+		return nil, fmt.Errorf("build listing index: %w", err)
+	}
+	if maxSeq >= 1<<31-1 {
+		return nil, fmt.Errorf("build listing index: row numbers up to %d do not fit", maxSeq)
+	}
+	n := int(maxSeq) + 1
+	x.capacity = n
+	x.all, x.prespawn = bitset.New(n), bitset.New(n)
+	x.price, x.nameRank = make([]int64, n), make([]int32, n)
+	x.ratingSum, x.ratingCount, x.tenths = make([]int32, n), make([]int32, n), make([]uint8, n)
+	for i := range x.ratedAtLeast {
+		x.ratedAtLeast[i] = bitset.New(n)
+	}
+	x.scratch.New = func() any { return bitset.New(n) }
+
+	// The sets come grouped from SQLite's indexes, each built in one
+	// aggregate (berth_rowset) rather than a Go round trip per row.
+	for _, eq := range []struct {
+		column string
+		sets   map[string]*bitset.Set
+	}{{"os", x.os}, {"architecture", x.arch}, {"variant", x.variant}} {
+		if err := readSets(ctx, tx, eq.column, n, func(value string, s *bitset.Set) { eq.sets[value] = s }); err != nil {
+			return nil, fmt.Errorf("build listing index: %w", err)
+		}
+	}
+	for _, s := range x.os {
+		x.all.Or(s)
+	}
+	if err := readSets(ctx, tx, "prespawn", n, func(value string, s *bitset.Set) {
+		if value == "1" {
+			x.prespawn = s
+		}
+	}); err != nil {
+		return nil, fmt.Errorf("build listing index: %w", err)
+	}
+	var prices int
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(DISTINCT price_cents) FROM images`).Scan(&prices); err != nil {
+		return nil, fmt.Errorf("build listing index: %w", err)
+	}
+	if prices <= maxValueSets {
+		err = readSets(ctx, tx, "price_cents", n, func(value string, s *bitset.Set) {
+			cents, _ := strconv.ParseInt(value, 10, 64)
+			x.priceSets[cents] = s
+			s.Each(func(i int) bool { x.price[i] = cents; return true })
+		})
+	} else {
+		x.priceSets = nil
+		err = scanInts(ctx, tx, `SELECT seq, price_cents FROM images`, func(v []int64) { x.price[v[0]] = v[1] })
+	}
+	if err != nil {
+		return nil, fmt.Errorf("build listing index: prices: %w", err)
+	}
+	x.ratedAtLeast[0].CopyFrom(x.all)
+	if err := scanInts(ctx, tx, `SELECT seq, rating_sum, rating_count FROM images WHERE rating_count > 0`,
+		func(v []int64) { x.setRating(int(v[0]), v[1], v[2]) }); err != nil {
+		return nil, fmt.Errorf("build listing index: ratings: %w", err)
+	}
+
+	// Each order is read from SQLite, which keeps an index for every sort:
+	// the order is then defined once, by orderBy. Names descending are
+	// names ascending read backwards (ties go by id in the same direction).
+	for _, key := range SortKeys {
+		for _, order := range []string{"asc", "desc"} {
+			if key == SortName && order == "desc" {
+				continue
+			}
+			var blob []byte
+			if err := tx.QueryRowContext(ctx, `SELECT berth_seqlist(seq) FROM (SELECT seq FROM images ORDER BY `+
+				orderBy(key, order)+`)`).Scan(&blob); err != nil {
+				return nil, fmt.Errorf("build listing index: %s %s: %w", key, order, err)
+			}
+			seqs := make([]int32, len(blob)/4)
+			for i := range seqs {
+				seqs[i] = int32(binary.LittleEndian.Uint32(blob[4*i:]))
+			}
+			x.orders[sortOrder{key, order}] = seqs
+		}
+	}
+	for i, s := range x.orders[sortOrder{SortName, "asc"}] {
+		x.nameRank[s] = int32(i)
+	}
+	return x, nil
+}
+
+// readSets reads the set of rows holding each value of column.
+func readSets(ctx context.Context, tx *sql.Tx, column string, capacity int, got func(value string, s *bitset.Set)) error {
+	rows, err := tx.QueryContext(ctx, `SELECT `+column+`, berth_rowset(seq) FROM images GROUP BY `+column)
+	if err != nil {
+		return fmt.Errorf("%s: %w", column, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var value string
+		var blob []byte
+		if err := rows.Scan(&value, &blob); err != nil {
+			return fmt.Errorf("%s: %w", column, err)
+		}
+		got(value, setFromBlob(blob, capacity))
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("%s: %w", column, err)
+	}
+	return nil
+}
+
+// scanInts calls fn with the integer columns of each row of query.
+func scanInts(ctx context.Context, tx *sql.Tx, query string, fn func(v []int64)) error {
+	rows, err := tx.QueryContext(ctx, query)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	cols, err := rows.Columns()
+	if err != nil {
+		return err
+	}
+	v := make([]int64, len(cols))
+	dest := make([]any, len(cols))
+	for i := range v {
+		dest[i] = &v[i]
+	}
+	for rows.Next() {
+		if err := rows.Scan(dest...); err != nil {
+			return err
+		}
+		fn(v)
+	}
+	return rows.Err()
+}
+
+// setRating records an image's rating aggregates and the average in tenths,
+// computed as the rating_tenths column does. Callers hold mu or own x.
+func (x *listIndex) setRating(seq int, sum, count int64) {
+	var tenths int64
+	if count > 0 {
+		tenths = (sum*20 + count) / (count * 2)
+	}
+	for t := int64(x.tenths[seq]) + 1; t <= tenths; t++ {
+		x.ratedAtLeast[t].Add(seq)
+	}
+	for t := tenths + 1; t <= int64(x.tenths[seq]); t++ {
+		x.ratedAtLeast[t].Remove(seq)
+	}
+	x.ratingSum[seq], x.ratingCount[seq], x.tenths[seq] = int32(sum), int32(count), uint8(tenths)
+}
+
+// ratingLess orders two images by a rating-derived sort key, as orderBy
+// does in SQL: the key in the asked order, ties by name and id ascending.
+func (x *listIndex) ratingLess(key, order string, a, b int32) int {
+	var c int
+	switch key {
+	case SortRating:
+		c = cmp.Compare(x.tenths[a], x.tenths[b])
+		if c == 0 {
+			c = cmp.Compare(x.ratingCount[a], x.ratingCount[b])
+		}
+	default: // SortPopularity, as the generated column computes it
+		pa := (float64(x.ratingSum[a]) + 30.0) / float64(x.ratingCount[a]+10)
+		pb := (float64(x.ratingSum[b]) + 30.0) / float64(x.ratingCount[b]+10)
+		c = cmp.Compare(pa, pb)
+	}
+	if order == "desc" {
+		c = -c
+	}
+	if c == 0 {
+		c = cmp.Compare(x.nameRank[a], x.nameRank[b])
+	}
+	return c
+}
+
+// rerate moves an image whose ratings changed to its new place in the
+// orders that depend on them. Callers hold mu for writing.
+func (x *listIndex) rerate(seq int, sum, count int64) {
+	type placed struct {
+		so  sortOrder
+		at  int
+		ord []int32
+	}
+	s := int32(seq)
+	var moves []placed
+	for _, key := range []string{SortRating, SortPopularity} {
+		for _, order := range []string{"asc", "desc"} {
+			so := sortOrder{key, order}
+			ord := x.orders[so]
+			at, found := slices.BinarySearchFunc(ord, s, func(e, t int32) int { return x.ratingLess(key, order, e, t) })
+			if !found || ord[at] != s {
+				// The order and the aggregates disagree, which would be a
+				// bug; fall back to a scan so the index stays right.
+				at = slices.Index(ord, s)
+			}
+			moves = append(moves, placed{so, at, ord})
+		}
+	}
+	x.setRating(seq, sum, count)
+	for _, m := range moves {
+		ord := slices.Delete(m.ord, m.at, m.at+1)
+		at, _ := slices.BinarySearchFunc(ord, s, func(e, t int32) int { return x.ratingLess(m.so.key, m.so.order, e, t) })
+		x.orders[m.so] = slices.Insert(ord, at, s)
+	}
+}
+
+// errReshaped means the catalog changed in a way only a rebuild follows.
+var errReshaped = errors.New("catalog reshaped")
+
+// catchUp brings the index to the catalog's current generation when only
+// ratings moved since it was built, re-reading the rated images; otherwise
+// it returns errReshaped.
+func (x *listIndex) catchUp(ctx context.Context, pool *sql.DB) error {
+	tx, err := pool.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	var gen int64
+	if err := tx.QueryRowContext(ctx, `SELECT generation FROM catalog_generation WHERE id = 1`).Scan(&gen); err != nil {
+		return err
+	}
+	if gen == x.gen {
+		return nil
+	}
+	if gen < x.gen || gen-x.gen > 1000 {
+		return errReshaped
+	}
+	// Every generation since the index's must be in the log, one row each,
+	// and none may have reshaped the catalog.
+	var logged, reshaped int64
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*), COALESCE(MAX(reshaped), 0) FROM image_changes
+		WHERE generation > ? AND generation <= ?`, x.gen, gen).Scan(&logged, &reshaped); err != nil {
+		return err
+	}
+	if logged != gen-x.gen || reshaped != 0 {
+		return errReshaped
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT seq, rating_sum, rating_count FROM images
+		WHERE seq IN (SELECT seq FROM image_changes WHERE generation > ? AND generation <= ?)`, x.gen, gen)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	type rated struct{ seq, sum, count int64 }
+	var changed []rated
+	for rows.Next() {
+		var r rated
+		if err := rows.Scan(&r.seq, &r.sum, &r.count); err != nil {
+			return err
+		}
+		if r.seq < 0 || r.seq >= int64(x.capacity) || !x.all.Has(int(r.seq)) {
+			return errReshaped
+		}
+		changed = append(changed, r)
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	for _, r := range changed {
+		if int64(x.ratingSum[r.seq]) != r.sum || int64(x.ratingCount[r.seq]) != r.count {
+			x.rerate(int(r.seq), r.sum, r.count)
+		}
+	}
+	x.gen = gen
+	return nil
+}
+
+// keep removes from set the rows whose value is not in range. When set is
+// large it joins the sets of the values in range and intersects; when it
+// is small, or there are no value sets, it checks each row's value.
+func (x *listIndex) keep(set *bitset.Set, sets iter.Seq2[int64, *bitset.Set], in func(int64) bool, value func(int) int64) {
+	if sets != nil && set.Count() >= x.capacity/64 {
+		union := x.scratch.Get().(*bitset.Set)
+		defer x.scratch.Put(union)
+		union.Clear()
+		for v, s := range sets {
+			if in(v) {
+				union.Or(s)
+			}
+		}
+		set.And(union)
+		return
+	}
+	set.Each(func(i int) bool {
+		if !in(value(i)) {
+			set.Remove(i)
+		}
+		return true
+	})
+}
+
+// find returns the seqs of the images on f's page, in order, and how many
+// images match f. match holds the rows that match f's search words, or is
+// nil when f has none. f.Alias is not handled here (see findImagesIndexed).
+func (x *listIndex) find(f Filter, match *textMatch) (seqs []int64, total int) {
+	set := x.scratch.Get().(*bitset.Set)
+	defer x.scratch.Put(set)
+	set.CopyFrom(x.all)
+	for _, eq := range []struct {
+		value string
+		sets  map[string]*bitset.Set
+	}{{f.OS, x.os}, {f.Architecture, x.arch}, {f.Variant, x.variant}} {
+		if eq.value == "" {
+			continue
+		}
+		s, ok := eq.sets[eq.value]
+		if !ok {
+			return nil, 0
+		}
+		set.And(s)
+	}
+	if f.Prespawn != nil {
+		if *f.Prespawn {
+			set.And(x.prespawn)
+		} else {
+			set.AndNot(x.prespawn)
+		}
+	}
+	if match != nil {
+		set.And(match.rows)
+	}
+	if f.MinPrice != nil || f.MaxPrice != nil {
+		lo, hi := int64(0), int64(math.MaxInt64)
+		if f.MinPrice != nil {
+			lo = *f.MinPrice
+		}
+		if f.MaxPrice != nil {
+			hi = *f.MaxPrice
+		}
+		in := func(v int64) bool { return v >= lo && v <= hi }
+		var sets iter.Seq2[int64, *bitset.Set]
+		if x.priceSets != nil {
+			sets = maps.All(x.priceSets)
+		}
+		x.keep(set, sets, in, func(i int) int64 { return x.price[i] })
+	}
+
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	if f.MinRating != nil {
+		// The least t with t >= min_rating * 10, compared as SQL does.
+		least := *f.MinRating * 10
+		t := 0
+		for t < len(x.ratedAtLeast) && float64(t) < least {
+			t++
+		}
+		if t == len(x.ratedAtLeast) {
+			set.Clear()
+		} else {
+			set.And(x.ratedAtLeast[t])
+		}
+	}
+	total = set.Count()
+	offset, limit := f.Offset(), f.PageLimit()
+	if total == 0 || offset >= total {
+		return []int64{}, total
+	}
+	seqs = make([]int64, 0, min(limit, total-offset))
+	if f.ranked() && match.ranks != nil {
+		// Relevance: the matches are few (see textMatch), so sort them all.
+		hits := make([]int32, 0, total)
+		set.Each(func(i int) bool { hits = append(hits, int32(i)); return true })
+		slices.SortFunc(hits, func(a, b int32) int {
+			if c := cmp.Compare(match.ranks[a], match.ranks[b]); c != 0 {
+				return c
+			}
+			return cmp.Compare(x.nameRank[a], x.nameRank[b])
+		})
+		for _, s := range hits[offset:min(total, offset+limit)] {
+			seqs = append(seqs, int64(s))
+		}
+		return seqs, total
+	}
+	ord, backwards := x.orders[sortOrder{f.Sort(), f.Order()}], false
+	if f.Sort() == SortName && f.Order() == "desc" {
+		ord, backwards = x.orders[sortOrder{SortName, "asc"}], true
+	}
+	skip := offset
+	take := func(s int32) bool {
+		if !set.Has(int(s)) {
+			return true
+		}
+		if skip > 0 {
+			skip--
+			return true
+		}
+		seqs = append(seqs, int64(s))
+		return len(seqs) < limit
+	}
+	if backwards {
+		for i := len(ord) - 1; i >= 0 && take(ord[i]); i-- {
+		}
+	} else {
+		for i := 0; i < len(ord) && take(ord[i]); i++ {
+		}
+	}
+	return seqs, total
+}
+
+// listings holds the database's listing index and builds it in the
+// background: at start, and again after the catalog changes other than by
+// ratings. Until it is ready, listings go through SQL.
+type listings struct {
+	mu       sync.Mutex
+	idx      *listIndex
+	building bool
+	failedAt time.Time // of the last failed build; retried a little later
+	stop     context.CancelFunc
+	done     sync.WaitGroup
+	ctx      context.Context
+}
+
+// retryBuild is how long after a failed build the next one starts.
+const retryBuild = 5 * time.Second
+
+// PrepareListings starts building the listing index in the background, so
+// the first listings after start-up already use it.
+func (db *DB) PrepareListings() {
+	db.listings.mu.Lock()
+	defer db.listings.mu.Unlock()
+	db.startBuild()
+}
+
+// startBuild starts a build unless one runs. Callers hold listings.mu.
+func (db *DB) startBuild() {
+	l := &db.listings
+	if l.building || l.ctx == nil || l.ctx.Err() != nil || time.Since(l.failedAt) < retryBuild {
+		return
+	}
+	l.building = true
+	l.done.Add(1)
+	go func() {
+		defer l.done.Done()
+		x, err := buildListIndex(l.ctx, db.read)
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		l.building = false
+		if err != nil {
+			l.failedAt = time.Now()
+			return
+		}
+		l.idx = x
+	}()
+}
+
+// listIndex returns the listing index brought up to generation gen, or nil
+// when there is none yet (one is then being built).
+func (db *DB) listIndex(ctx context.Context, gen int64) *listIndex {
+	l := &db.listings
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.idx != nil && l.idx.gen < gen {
+		if err := l.idx.catchUp(ctx, db.read); err != nil {
+			if ctx.Err() != nil {
+				return nil // the caller left; the index itself is fine
+			}
+			l.idx = nil // reshaped or unreadable: rebuild
+		}
+	}
+	if l.idx == nil {
+		db.startBuild()
+		return nil
+	}
+	return l.idx
+}
+
+// buildListIndexNow builds the listing index and puts it in use at once,
+// for tests.
+func (db *DB) buildListIndexNow(ctx context.Context) (*listIndex, error) {
+	x, err := buildListIndex(ctx, db.read)
+	if err != nil {
+		return nil, err
+	}
+	db.listings.mu.Lock()
+	db.listings.idx = x
+	db.listings.mu.Unlock()
+	return x, nil
+}

@@ -1,0 +1,217 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+)
+
+// randomListings returns n listing queries over a generated catalog: every
+// filter, search words common and rare, every sort and order, deep pages.
+func randomListings(rng *rand.Rand, n int) []string {
+	pick := func(xs ...string) string { return xs[rng.IntN(len(xs))] }
+	out := make([]string, n)
+	for i := range out {
+		q := url.Values{}
+		if rng.IntN(2) == 0 {
+			q.Set("search", pick("ubuntu", "debian", "minimal", "postgres", "gpu", "lts", "alp", "ubuntu minimal",
+				"lamp web", "nosuchword", "24.04", "DOCKER"))
+		}
+		if rng.IntN(2) == 0 {
+			q.Set("os", pick("ubuntu", "debian", "alpine", "fedora", "centos", "rockylinux", "headjack", "plan9"))
+		}
+		if rng.IntN(3) == 0 {
+			q.Set("architecture", pick("amd64", "arm64", "armhf"))
+		}
+		if rng.IntN(4) == 0 {
+			q.Set("variant", pick("standard", "minimal", "cloud", "desktop", "dind"))
+		}
+		if rng.IntN(5) == 0 {
+			q.Set("prespawn", pick("true", "false"))
+		}
+		if rng.IntN(4) == 0 {
+			q.Set("max_price", pick("0", "4.99", "5", "10", "25"))
+		}
+		if rng.IntN(5) == 0 {
+			q.Set("min_price", pick("0.01", "5", "15"))
+			if mx, mn := q.Get("max_price"), q.Get("min_price"); mx != "" && parsePriceCents(mx) < parsePriceCents(mn) {
+				q.Del("min_price")
+			}
+		}
+		if rng.IntN(4) == 0 {
+			q.Set("min_rating", pick("0", "0.7", "2.5", "3", "4.2", "5"))
+		}
+		if s := pick("", "", "name", "price", "rating", "size", "added_date", "popularity"); s != "" {
+			q.Set("sort_by", s)
+			if rng.IntN(2) == 0 {
+				q.Set("sort_order", pick("asc", "desc"))
+			}
+		}
+		q.Set("page", fmt.Sprint(1+rng.IntN(4)*rng.IntN(4)))
+		q.Set("limit", pick("5", "24", "100"))
+		out[i] = q.Encode()
+	}
+	return out
+}
+
+func parsePriceCents(s string) int64 {
+	p, _ := parsePrice(s, "price")
+	return *p
+}
+
+func parse(t *testing.T, raw string) Filter {
+	t.Helper()
+	q, _ := url.ParseQuery(raw)
+	f, err := ParseFilter(q)
+	if err != nil {
+		t.Fatalf("ParseFilter(%q): %v", raw, err)
+	}
+	return f
+}
+
+// TestListIndexAgreesWithSQL lists a generated catalog through the index
+// and through SQL with a few hundred random queries, after building, after
+// ratings (which the index follows in place) and after an import (which
+// makes it rebuild).
+func TestListIndexAgreesWithSQL(t *testing.T) {
+	db := mustOpen(t)
+	db.PasswordCost = bcrypt.MinCost
+	ctx := context.Background()
+	if _, err := db.LoadDefaultCatalog(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.GenerateCatalog(ctx, 4000, 21); err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(5, 6))
+	agree := func(stage string, x *listIndex, queries []string) {
+		t.Helper()
+		broad, ranked := 0, 0
+		for _, raw := range queries {
+			f := parse(t, raw)
+			want, err := db.findImagesSQL(ctx, f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want.Total > broadMatch {
+				broad++
+			}
+			if f.ranked() && want.Total > 1 && want.Total <= broadMatch {
+				ranked++
+			}
+			sameListing(t, stage+": "+raw, want, db, x, f)
+		}
+		if broad == 0 || ranked == 0 {
+			t.Fatalf("%s: %d broad and %d ranked listings: the queries miss a path", stage, broad, ranked)
+		}
+	}
+
+	x, err := db.buildListIndexNow(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	agree("built", x, randomListings(rng, 300))
+
+	// Ratings: the index catches up in place.
+	p, err := db.findImagesSQL(ctx, parse(t, "max_price=0&sort_by=name&limit=40"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, img := range p.Images {
+		u := mustUser(t, db, fmt.Sprintf("rater%d@example.com", i), 0)
+		if err := db.Import(ctx, u.ID, img.ID); err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range []int{i % 6, 5 - i%6} {
+			if _, err := db.Rate(ctx, u.ID, img.ID, r); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	gen, err := db.Generation(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := db.listIndex(ctx, gen); got != x || x.gen != gen {
+		t.Fatalf("after ratings: index %p at generation %d, want %p at %d", got, x.gen, x, gen)
+	}
+	queries := randomListings(rng, 150)
+	for _, q := range []string{"sort_by=rating", "sort_by=rating&sort_order=asc&page=2", "sort_by=popularity&limit=100",
+		"sort_by=popularity&sort_order=asc", "min_rating=3&sort_by=name"} {
+		queries = append(queries, q)
+	}
+	agree("rated", x, queries)
+
+	// An import changes names and prices: the index is dropped and rebuilt.
+	var buf bytes.Buffer
+	if err := db.ExportCatalog(ctx, &buf); err != nil {
+		t.Fatal(err)
+	}
+	var cf CatalogFile
+	if err := json.Unmarshal(buf.Bytes(), &cf); err != nil {
+		t.Fatal(err)
+	}
+	cf.Images = cf.Images[:3]
+	for i := range cf.Images {
+		cf.Images[i].Description += " Renamed."
+		cf.Images[i].Price = 12.5
+	}
+	mustImport(t, db, cf)
+	gen, _ = db.Generation(ctx)
+	if got := db.listIndex(ctx, gen); got != nil {
+		t.Fatal("after an import the old index is still in use")
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for x = db.listIndex(ctx, gen); x == nil; x = db.listIndex(ctx, gen) {
+		if time.Now().After(deadline) {
+			t.Fatal("the index was not rebuilt within 20s")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	queries = append(randomListings(rng, 100), "search=renamed", "max_price=12.5&min_price=12.5")
+	agree("imported", x, queries)
+	if p, _ := db.FindImages(ctx, parse(t, "search=renamed")); p.Total != 3 {
+		t.Errorf("search for the new words finds %d images, want 3", p.Total)
+	}
+}
+
+// TestListIndexFollowsOtherWriters checks that writes by another process
+// (here another DB on the same file, as `berth catalog import` would be)
+// reach listings once the generation memo expires.
+func TestListIndexFollowsOtherWriters(t *testing.T) {
+	db := mustOpenCatalog(t)
+	ctx := context.Background()
+	if _, err := db.buildListIndexNow(ctx); err != nil {
+		t.Fatal(err)
+	}
+	other, err := Open(ctx, db.Path())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	f := fixture()
+	f.Images[0].Description = "Now with zebras."
+	mustImport(t, other, f)
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		p, err := db.FindImages(ctx, parse(t, "search=zebras"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.Total == 1 && strings.Contains(p.Images[0].Description, "zebras") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the other writer's change never showed: %d found", p.Total)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}

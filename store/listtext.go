@@ -1,0 +1,213 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"encoding/binary"
+	"fmt"
+	"sync"
+
+	"modernc.org/sqlite"
+
+	"github.com/berth/berth/store/bitset"
+)
+
+// textMatch is what the listing index needs from a full-text query: the
+// rows that match it and, when there are few enough to rank (broadMatch),
+// each one's FTS5 rank, lower meaning more relevant.
+type textMatch struct {
+	rows  *bitset.Set
+	ranks map[int32]float64 // nil when more than broadMatch rows match
+}
+
+// maxTextBytes bounds the memory the matches of recent searches take: at a
+// million images one search's rows take 125 KB, so this keeps the last
+// hundred or so; small catalogs keep up to maxTextEntries.
+const (
+	maxTextBytes   = 16 << 20
+	maxTextEntries = 512
+)
+
+// textCache keeps the matches of recent full-text queries for one listing
+// index, so a popular word costs one read of the full-text index rather
+// than one per listing. The matches only change when the catalog's text
+// does, which rebuilds the index and drops its cache with it.
+type textCache struct {
+	mu      sync.Mutex
+	entries map[string]*textEntry
+	clock   int64
+}
+
+type textEntry struct {
+	ready chan struct{} // closed once match or err is set
+	match *textMatch
+	err   error
+	used  int64
+}
+
+// get returns the matches of query (an FTS5 query from ftsQuery) over rows
+// below capacity; concurrent calls for a missing query share one read.
+func (c *textCache) get(ctx context.Context, pool *sql.DB, query string, capacity int) (*textMatch, error) {
+	c.mu.Lock()
+	if c.entries == nil {
+		c.entries = map[string]*textEntry{}
+	}
+	c.clock++
+	e, ok := c.entries[query]
+	if ok {
+		e.used = c.clock
+		c.mu.Unlock()
+		select {
+		case <-e.ready:
+			return e.match, e.err
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	e = &textEntry{ready: make(chan struct{}), used: c.clock}
+	c.entries[query] = e
+	c.evict(min(maxTextEntries, max(8, maxTextBytes/(capacity/8+1))))
+	c.mu.Unlock()
+
+	// The read finishes even if this caller goes away: others may wait on it.
+	e.match, e.err = readTextMatch(context.WithoutCancel(ctx), pool, query, capacity)
+	close(e.ready)
+	if e.err != nil {
+		c.mu.Lock()
+		if c.entries[query] == e {
+			delete(c.entries, query)
+		}
+		c.mu.Unlock()
+	}
+	return e.match, e.err
+}
+
+// evict drops the least recently used entries beyond keep. Callers hold mu.
+func (c *textCache) evict(keep int) {
+	for len(c.entries) > keep {
+		var oldest string
+		var used int64 = -1
+		for q, e := range c.entries {
+			if used < 0 || e.used < used {
+				oldest, used = q, e.used
+			}
+		}
+		delete(c.entries, oldest)
+	}
+}
+
+// readTextMatch reads a query's matching rows from the full-text index in
+// one aggregate (berth_rowset), not one Go round trip per row.
+func readTextMatch(ctx context.Context, pool *sql.DB, query string, capacity int) (*textMatch, error) {
+	var blob []byte
+	if err := pool.QueryRowContext(ctx, `SELECT berth_rowset(rowid) FROM images_fts WHERE images_fts MATCH ?`,
+		query).Scan(&blob); err != nil {
+		return nil, fmt.Errorf("search %q: %w", query, err)
+	}
+	m := &textMatch{rows: setFromBlob(blob, capacity)}
+	if m.rows.Count() > broadMatch {
+		return m, nil
+	}
+	rows, err := pool.QueryContext(ctx, `SELECT rowid, rank FROM images_fts WHERE images_fts MATCH ?`, query)
+	if err != nil {
+		return nil, fmt.Errorf("search %q: %w", query, err)
+	}
+	defer rows.Close()
+	m.ranks = map[int32]float64{}
+	for rows.Next() {
+		var seq int64
+		var rank float64
+		if err := rows.Scan(&seq, &rank); err != nil {
+			return nil, fmt.Errorf("search %q: %w", query, err)
+		}
+		if seq >= 0 && seq < int64(capacity) {
+			m.ranks[int32(seq)] = rank
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("search %q: %w", query, err)
+	}
+	return m, nil
+}
+
+// setFromBlob decodes a berth_rowset blob into a set of the given capacity,
+// leaving out rows past it.
+func setFromBlob(blob []byte, capacity int) *bitset.Set {
+	words := make([]uint64, (capacity+63)/64)
+	for i := range words {
+		if 8*i+8 > len(blob) {
+			break
+		}
+		words[i] = binary.LittleEndian.Uint64(blob[8*i:])
+	}
+	if len(words) > 0 && capacity%64 != 0 {
+		words[len(words)-1] &= 1<<(capacity%64) - 1
+	}
+	return bitset.FromWords(words)
+}
+
+// rowSet is the berth_rowset(rowid) aggregate: it collects row numbers
+// into a bit set and returns its words as a little-endian blob.
+type rowSet struct{ words []uint64 }
+
+// seqList is the berth_seqlist(seq) aggregate: it returns the row numbers
+// in the order it receives them, as little-endian 32-bit integers.
+type seqList struct{ b []byte }
+
+func init() {
+	sqlite.MustRegisterFunction("berth_rowset", &sqlite.FunctionImpl{
+		NArgs:         1,
+		Deterministic: true,
+		MakeAggregate: func(sqlite.FunctionContext) (sqlite.AggregateFunction, error) { return &rowSet{}, nil },
+	})
+	sqlite.MustRegisterFunction("berth_seqlist", &sqlite.FunctionImpl{
+		NArgs:         1,
+		Deterministic: true,
+		MakeAggregate: func(sqlite.FunctionContext) (sqlite.AggregateFunction, error) { return &seqList{}, nil },
+	})
+}
+
+func (l *seqList) Step(_ *sqlite.FunctionContext, args []driver.Value) error {
+	v, ok := args[0].(int64)
+	if !ok || v < 0 || v >= 1<<31 {
+		return fmt.Errorf("berth_seqlist: %v is not a row number", args[0])
+	}
+	l.b = binary.LittleEndian.AppendUint32(l.b, uint32(v))
+	return nil
+}
+
+func (l *seqList) WindowInverse(*sqlite.FunctionContext, []driver.Value) error {
+	return fmt.Errorf("berth_seqlist cannot be used as a window function")
+}
+
+func (l *seqList) WindowValue(*sqlite.FunctionContext) (driver.Value, error) { return l.b, nil }
+
+func (l *seqList) Final(*sqlite.FunctionContext) {}
+
+func (r *rowSet) Step(_ *sqlite.FunctionContext, args []driver.Value) error {
+	v, ok := args[0].(int64)
+	if !ok || v < 0 || v >= 1<<31 {
+		return fmt.Errorf("berth_rowset: %v is not a row number", args[0])
+	}
+	w := int(v >> 6)
+	if w >= len(r.words) {
+		r.words = append(r.words, make([]uint64, w+1-len(r.words))...)
+	}
+	r.words[w] |= 1 << (v & 63)
+	return nil
+}
+
+func (r *rowSet) WindowInverse(*sqlite.FunctionContext, []driver.Value) error {
+	return fmt.Errorf("berth_rowset cannot be used as a window function")
+}
+
+func (r *rowSet) WindowValue(*sqlite.FunctionContext) (driver.Value, error) {
+	blob := make([]byte, 8*len(r.words))
+	for i, w := range r.words {
+		binary.LittleEndian.PutUint64(blob[8*i:], w)
+	}
+	return blob, nil
+}
+
+func (r *rowSet) Final(*sqlite.FunctionContext) {}
