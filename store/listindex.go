@@ -479,6 +479,7 @@ type listings struct {
 	idx      *listIndex
 	building bool
 	failedAt time.Time // of the last failed build; retried a little later
+	took     time.Duration // by the last successful build
 	stop     context.CancelFunc
 	done     sync.WaitGroup
 	ctx      context.Context
@@ -505,6 +506,7 @@ func (db *DB) startBuild() {
 	l.done.Add(1)
 	go func() {
 		defer l.done.Done()
+		start := time.Now()
 		x, err := buildListIndex(l.ctx, db.read)
 		l.mu.Lock()
 		defer l.mu.Unlock()
@@ -513,8 +515,17 @@ func (db *DB) startBuild() {
 			l.failedAt = time.Now()
 			return
 		}
-		l.idx = x
+		l.idx, l.took = x, time.Since(start)
 	}()
+}
+
+// ListingIndexStatus reports whether listings are served from the
+// in-memory index (rather than SQL while it builds) and how long its last
+// build took.
+func (db *DB) ListingIndexStatus() (ready bool, lastBuild time.Duration) {
+	db.listings.mu.Lock()
+	defer db.listings.mu.Unlock()
+	return db.listings.idx != nil, db.listings.took
 }
 
 // listIndex returns the listing index brought up to generation gen, or nil

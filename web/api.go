@@ -45,16 +45,16 @@ func ok(c echo.Context, message string, data any) error {
 
 // sendJSON writes an encoded 200 envelope. Catalog reads may be cached
 // by anyone (and revalidated); answers about an account never are.
-func sendJSON(c echo.Context, body []byte) error { return sendJSONEncoded(c, body, nil) }
+func sendJSON(c echo.Context, body []byte) error { return sendJSONAnswer(c, newAnswer(body)) }
 
-// sendJSONEncoded is sendJSON with the gzip form made already.
-func sendJSONEncoded(c echo.Context, body, gz []byte) error {
+// sendJSONAnswer is sendJSON for an answer made already.
+func sendJSONAnswer(c echo.Context, a *answer) error {
 	if currentUser(c) != nil {
 		c.Response().Header().Set("Cache-Control", "private, no-store")
 	} else {
 		c.Response().Header().Set("Cache-Control", "public, no-cache")
 	}
-	return sendEncoded(c, http.StatusOK, echo.MIMEApplicationJSON, body, gz)
+	return sendAnswer(c, http.StatusOK, echo.MIMEApplicationJSON, a)
 }
 
 // imageJSON is an image as the API shows it; field names follow the contract.
@@ -133,7 +133,7 @@ func (s *Server) handleAPIListImages(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	body, err := s.cached("api|"+f.Query().Encode(), gen, func() ([]byte, error) {
+	list, err := s.cached("api|"+f.Query().Encode(), gen, func() ([]byte, error) {
 		page, err := s.store.FindImages(ctx, f)
 		if err != nil {
 			return nil, err
@@ -159,11 +159,7 @@ func (s *Server) handleAPIListImages(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	gz, err := s.cachedGzip("api|"+f.Query().Encode(), gen, body)
-	if err != nil {
-		return err
-	}
-	return sendJSONEncoded(c, body, gz)
+	return sendJSONAnswer(c, list)
 }
 
 // handleAPIGetImage is GET /api/v1/images/public/{id}; it adds the docs body.

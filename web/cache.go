@@ -23,14 +23,14 @@ type resultCache struct {
 // the same key wait for, instead of all running the same query at once.
 type call struct {
 	done chan struct{}
-	body []byte
+	body *answer
 	err  error
 }
 
 type cacheEntry struct {
 	key  string
 	gen  int64
-	body []byte
+	body *answer
 }
 
 func newResultCache(max int) *resultCache {
@@ -38,7 +38,7 @@ func newResultCache(max int) *resultCache {
 }
 
 // get returns the body cached for key at generation gen.
-func (c *resultCache) get(key string, gen int64) ([]byte, bool) {
+func (c *resultCache) get(key string, gen int64) (*answer, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	el, ok := c.entries[key]
@@ -56,7 +56,7 @@ func (c *resultCache) get(key string, gen int64) ([]byte, bool) {
 }
 
 // put stores a body, evicting the least recently used entry when full.
-func (c *resultCache) put(key string, gen int64, body []byte) {
+func (c *resultCache) put(key string, gen int64, body *answer) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if el, ok := c.entries[key]; ok {
@@ -72,9 +72,9 @@ func (c *resultCache) put(key string, gen int64, body []byte) {
 	}
 }
 
-// cached returns the body for key at the current generation, computing and
-// storing it on a miss.
-func (s *Server) cached(key string, gen int64, compute func() ([]byte, error)) ([]byte, error) {
+// cached returns the answer for key at the current generation, computing
+// and storing it on a miss.
+func (s *Server) cached(key string, gen int64, compute func() ([]byte, error)) (*answer, error) {
 	if b, ok := s.cache.get(key, gen); ok {
 		s.count(func(m *Metrics) { m.cache.WithLabelValues("hit").Inc() })
 		return b, nil
@@ -84,7 +84,7 @@ func (s *Server) cached(key string, gen int64, compute func() ([]byte, error)) (
 }
 
 // fill runs compute for a missing key once, however many requests want it.
-func (c *resultCache) fill(key string, gen int64, compute func() ([]byte, error)) ([]byte, error) {
+func (c *resultCache) fill(key string, gen int64, compute func() ([]byte, error)) (*answer, error) {
 	flightKey := key + "\x00" + strconv.FormatInt(gen, 10)
 	c.mu.Lock()
 	if cl, ok := c.inflight[flightKey]; ok {
@@ -96,18 +96,15 @@ func (c *resultCache) fill(key string, gen int64, compute func() ([]byte, error)
 	c.inflight[flightKey] = cl
 	c.mu.Unlock()
 
-	cl.body, cl.err = compute()
-	if cl.err == nil {
+	body, err := compute()
+	if err == nil {
+		cl.body = newAnswer(body)
 		c.put(key, gen, cl.body)
 	}
+	cl.err = err
 	c.mu.Lock()
 	delete(c.inflight, flightKey)
 	c.mu.Unlock()
 	close(cl.done)
 	return cl.body, cl.err
-}
-
-// cachedGzip returns the gzip form of a cached body, compressed once.
-func (s *Server) cachedGzip(key string, gen int64, body []byte) ([]byte, error) {
-	return s.cached(key+"|gzip", gen, func() ([]byte, error) { return gzipBytes(body), nil })
 }

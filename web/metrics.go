@@ -48,6 +48,26 @@ func NewMetrics() *Metrics {
 	return m
 }
 
+// WatchListings exports the state of the store's listing index: whether it
+// serves listings, and how long its last build took.
+func (m *Metrics) WatchListings(status func() (bool, time.Duration)) {
+	m.registry.MustRegister(
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "berth_listing_index_ready", Help: "1 when catalog listings come from the in-memory index, 0 while it builds.",
+		}, func() float64 {
+			if ready, _ := status(); ready {
+				return 1
+			}
+			return 0
+		}),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "berth_listing_index_build_seconds", Help: "How long the last build of the listing index took.",
+		}, func() float64 {
+			_, took := status()
+			return took.Seconds()
+		}))
+}
+
 // Handler serves the metrics in the Prometheus text format.
 func (m *Metrics) Handler() http.Handler {
 	return promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{})

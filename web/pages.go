@@ -28,11 +28,12 @@ func (s *Server) handleCatalog(c echo.Context) error {
 		Raw:   c.QueryParams(),
 	}
 	status := http.StatusOK
+	var results *answer
 	m.Filter, err = store.ParseFilter(c.QueryParams())
 	if err == nil {
 		// The results are the same for everyone, so they are rendered once
 		// per query and catalog generation.
-		m.ResultsHTML, err = s.cached("results|"+m.Filter.Query().Encode(), gen, func() ([]byte, error) {
+		results, err = s.cached("results|"+m.Filter.Query().Encode(), gen, func() ([]byte, error) {
 			page, err := s.store.FindImages(ctx, m.Filter)
 			if err != nil {
 				return nil, err
@@ -45,6 +46,9 @@ func (s *Server) handleCatalog(c echo.Context) error {
 			}
 			return b, nil
 		})
+		if results != nil {
+			m.ResultsHTML = results.body
+		}
 	}
 	switch {
 	case store.ErrorCode(err) == store.EINVALID:
@@ -63,13 +67,9 @@ func (s *Server) handleCatalog(c echo.Context) error {
 			url += "?" + q
 		}
 		c.Response().Header().Set("HX-Push-Url", url)
-		if m.ResultsHTML != nil {
-			gz, err := s.cachedGzip("results|"+m.Filter.Query().Encode(), gen, m.ResultsHTML)
-			if err != nil {
-				return err
-			}
+		if results != nil {
 			c.Response().Header().Add("Vary", "HX-Request")
-			return sendEncoded(c, status, echo.MIMETextHTMLCharsetUTF8, m.ResultsHTML, gz)
+			return sendAnswer(c, status, echo.MIMETextHTMLCharsetUTF8, results)
 		}
 		return s.render(c, status, views.CatalogResults(m))
 	}
@@ -92,13 +92,9 @@ func (s *Server) handleCatalog(c echo.Context) error {
 		if err != nil {
 			return err
 		}
-		gz, err := s.cachedGzip(key, gen, page)
-		if err != nil {
-			return err
-		}
 		c.Response().Header().Add("Vary", "HX-Request")
 		c.Response().Header().Set("Cache-Control", "private, no-cache")
-		return sendEncoded(c, status, echo.MIMETextHTMLCharsetUTF8, page, gz)
+		return sendAnswer(c, status, echo.MIMETextHTMLCharsetUTF8, page)
 	}
 	if m.Facets, err = s.facets(ctx, gen); err != nil {
 		return err
@@ -154,5 +150,5 @@ func (s *Server) facets(ctx context.Context, gen int64) (store.Facets, error) {
 	if err != nil {
 		return f, err
 	}
-	return f, json.Unmarshal(b, &f)
+	return f, json.Unmarshal(b.body, &f)
 }

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
@@ -40,35 +41,51 @@ func renderBytes(ctx context.Context, comp templ.Component) ([]byte, error) {
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
-// send writes a body with a validator: a successful GET carries a weak
-// ETag over the bytes, and a client that has them already gets 304 and no
-// body. Weak, because compression may change the bytes on the wire.
-func send(c echo.Context, status int, contentType string, body []byte) error {
-	return sendEncoded(c, status, contentType, body, nil)
+// answer is a body ready to send: its bytes, their validator, and their
+// gzip form, made on first need. Cached answers are shared by every
+// request for them, so each is checksummed and compressed once.
+type answer struct {
+	body   []byte
+	etag   string
+	gzOnce sync.Once
+	gz     []byte
 }
 
-// sendEncoded is send with the gzip form of body made already, as the
-// cache keeps it; nil means compress here when the client takes gzip.
-func sendEncoded(c echo.Context, status int, contentType string, body, gz []byte) error {
+// newAnswer makes an answer of body. Its validator is a weak ETag (weak
+// because compression changes the bytes on the wire): CRC-32C, which runs
+// in hardware, and the length.
+func newAnswer(body []byte) *answer {
+	return &answer{body: body, etag: `W/"` + strconv.FormatUint(uint64(crc32.Checksum(body, castagnoli)), 36) +
+		"-" + strconv.Itoa(len(body)) + `"`}
+}
+
+func (a *answer) gzipped() []byte {
+	a.gzOnce.Do(func() { a.gz = gzipBytes(a.body) })
+	return a.gz
+}
+
+// send writes a body with a validator: a successful GET carries an ETag,
+// and a client that has the body already gets 304 and no body.
+func send(c echo.Context, status int, contentType string, body []byte) error {
+	return sendAnswer(c, status, contentType, newAnswer(body))
+}
+
+// sendAnswer is send for an answer made already, such as a cached one.
+func sendAnswer(c echo.Context, status int, contentType string, a *answer) error {
 	req := c.Request()
-	c.Response().Header().Add("Vary", "Accept-Encoding")
+	h := c.Response().Header()
+	h["Vary"] = append(h["Vary"], "Accept-Encoding")
 	if status == http.StatusOK && (req.Method == http.MethodGet || req.Method == http.MethodHead) {
-		// CRC-32C runs in hardware; with the length it makes a validator
-		// that is cheap enough to compute on every answer.
-		etag := `W/"` + strconv.FormatUint(uint64(crc32.Checksum(body, castagnoli)), 36) + "-" + strconv.Itoa(len(body)) + `"`
-		c.Response().Header().Set("ETag", etag)
-		if match := req.Header.Get("If-None-Match"); match != "" && etagMatches(match, etag) {
+		h["Etag"] = []string{a.etag}
+		if match := req.Header.Get("If-None-Match"); match != "" && etagMatches(match, a.etag) {
 			return c.NoContent(http.StatusNotModified)
 		}
 	}
-	if len(body) >= minCompress && acceptsGzip(c) {
-		if gz == nil {
-			gz = gzipBytes(body)
-		}
-		c.Response().Header().Set(echo.HeaderContentEncoding, "gzip")
-		return c.Blob(status, contentType, gz)
+	if len(a.body) >= minCompress && acceptsGzip(c) {
+		h[echo.HeaderContentEncoding] = []string{"gzip"}
+		return c.Blob(status, contentType, a.gzipped())
 	}
-	return c.Blob(status, contentType, body)
+	return c.Blob(status, contentType, a.body)
 }
 
 // etagMatches compares an If-None-Match list with an ETag, weakly.

@@ -227,6 +227,7 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 		logger.Warn("htmx is missing (run `make assets`); pages work without it but lose in-place updates")
 	}
 	metrics := web.NewMetrics()
+	metrics.WatchListings(db.ListingIndexStatus)
 	if *metricsAddr != "" {
 		mln, err := net.Listen("tcp", *metricsAddr)
 		if err != nil {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -113,6 +114,23 @@ func TestServe(t *testing.T) {
 	resp.Body.Close()
 	if err != nil || body.Data.Pagination.Total < 60 {
 		t.Errorf("default catalog total = %d, %v", body.Data.Pagination.Total, err)
+	}
+
+	// The listing index builds in the background from the start.
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		m, err := http.Get("http://" + addr + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(m.Body)
+		m.Body.Close()
+		if strings.Contains(string(b), "\nberth_listing_index_ready 1\n") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the listing index was not ready within 10s")
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 
 	backup := filepath.Join(dir, "copy.db")
