@@ -478,7 +478,7 @@ type listings struct {
 	mu       sync.Mutex
 	idx      *listIndex
 	building bool
-	failedAt time.Time // of the last failed build; retried a little later
+	failedAt time.Time     // of the last failed build; retried a little later
 	took     time.Duration // by the last successful build
 	stop     context.CancelFunc
 	done     sync.WaitGroup
