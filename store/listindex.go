@@ -7,8 +7,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"iter"
-	"maps"
 	"math"
 	"slices"
 	"strconv"
@@ -39,9 +37,9 @@ type listIndex struct {
 	arch      map[string]*bitset.Set
 	variant   map[string]*bitset.Set
 	prespawn  *bitset.Set
-	price     []int64 // cents, by seq
-	priceSets map[int64]*bitset.Set
-	nameRank  []int32 // position in name order (image_name, id), by seq
+	priceSets map[int64]*bitset.Set // rows by price in cents, when few prices
+	price     []int64               // cents by seq, when priceSets is nil
+	nameRank  []int32               // position in name order (image_name, id), by seq
 	text      textCache
 	scratch   sync.Pool // *bitset.Set of capacity
 
@@ -51,10 +49,14 @@ type listIndex struct {
 	ratingCount  []int32
 	tenths       []uint8                       // average rating in tenths, as rating_tenths
 	ratedAtLeast [MaxRating*10 + 1]*bitset.Set // [t]: rows whose tenths >= t
-	orders       map[sortOrder][]int32         // seqs in each listing order
+	// Each sort key's ascending order (key, then name and id) as seqs, and
+	// where in it each run of equal keys starts. Descending orders read the
+	// runs from last to first, each run still by name and id as SQL sorts
+	// ties, so they take no memory of their own. Names are unique, so
+	// names descending is names ascending read backwards.
+	orders map[string][]int32
+	starts map[string]*bitset.Set
 }
-
-type sortOrder struct{ key, order string }
 
 // maxValueSets bounds the sets kept per distinct price: a price filter then
 // joins the sets of the prices in its range. Catalogs have a handful of
@@ -70,7 +72,7 @@ func buildListIndex(ctx context.Context, pool *sql.DB) (*listIndex, error) {
 	}
 	defer tx.Rollback()
 	x := &listIndex{os: map[string]*bitset.Set{}, arch: map[string]*bitset.Set{}, variant: map[string]*bitset.Set{},
-		priceSets: map[int64]*bitset.Set{}, orders: map[sortOrder][]int32{}}
+		priceSets: map[int64]*bitset.Set{}, orders: map[string][]int32{}, starts: map[string]*bitset.Set{}}
 	var maxSeq int64
 	if err := tx.QueryRowContext(ctx, `SELECT (SELECT generation FROM catalog_generation WHERE id = 1),
 		(SELECT COALESCE(MAX(seq), 0) FROM images)`).Scan(&x.gen, &maxSeq); err != nil {
@@ -82,7 +84,7 @@ func buildListIndex(ctx context.Context, pool *sql.DB) (*listIndex, error) {
 	n := int(maxSeq) + 1
 	x.capacity = n
 	x.all, x.prespawn = bitset.New(n), bitset.New(n)
-	x.price, x.nameRank = make([]int64, n), make([]int32, n)
+	x.nameRank = make([]int32, n)
 	x.ratingSum, x.ratingCount, x.tenths = make([]int32, n), make([]int32, n), make([]uint8, n)
 	for i := range x.ratedAtLeast {
 		x.ratedAtLeast[i] = bitset.New(n)
@@ -117,10 +119,9 @@ func buildListIndex(ctx context.Context, pool *sql.DB) (*listIndex, error) {
 		err = readSets(ctx, tx, "price_cents", n, func(value string, s *bitset.Set) {
 			cents, _ := strconv.ParseInt(value, 10, 64)
 			x.priceSets[cents] = s
-			s.Each(func(i int) bool { x.price[i] = cents; return true })
 		})
 	} else {
-		x.priceSets = nil
+		x.priceSets, x.price = nil, make([]int64, n)
 		err = scanInts(ctx, tx, `SELECT seq, price_cents FROM images`, func(v []int64) { x.price[v[0]] = v[1] })
 	}
 	if err != nil {
@@ -132,27 +133,25 @@ func buildListIndex(ctx context.Context, pool *sql.DB) (*listIndex, error) {
 		return nil, fmt.Errorf("build listing index: ratings: %w", err)
 	}
 
-	// Each order is read from SQLite, which keeps an index for every sort:
-	// the order is then defined once, by orderBy. Names descending are
-	// names ascending read backwards (ties go by id in the same direction).
+	// Each order is read from SQLite, which keeps an index for every sort,
+	// so the order is defined once, by orderBy; berth_runs marks where the
+	// sort key changes along it.
 	for _, key := range SortKeys {
-		for _, order := range []string{"asc", "desc"} {
-			if key == SortName && order == "desc" {
-				continue
-			}
-			var blob []byte
-			if err := tx.QueryRowContext(ctx, `SELECT berth_seqlist(seq) FROM (SELECT seq FROM images ORDER BY `+
-				orderBy(key, order)+`)`).Scan(&blob); err != nil {
-				return nil, fmt.Errorf("build listing index: %s %s: %w", key, order, err)
-			}
-			seqs := make([]int32, len(blob)/4)
-			for i := range seqs {
-				seqs[i] = int32(binary.LittleEndian.Uint32(blob[4*i:]))
-			}
-			x.orders[sortOrder{key, order}] = seqs
+		var blob, runs []byte
+		if err := tx.QueryRowContext(ctx, `SELECT berth_seqlist(seq), berth_runs(`+sortColumns(key)+`)
+			FROM (SELECT seq, `+sortColumns(key)+` FROM images ORDER BY `+orderBy(key, "asc")+`)`).Scan(&blob, &runs); err != nil {
+			return nil, fmt.Errorf("build listing index: order by %s: %w", key, err)
+		}
+		seqs := make([]int32, len(blob)/4)
+		for i := range seqs {
+			seqs[i] = int32(binary.LittleEndian.Uint32(blob[4*i:]))
+		}
+		x.orders[key] = seqs
+		if key != SortName {
+			x.starts[key] = setFromBlob(runs, len(seqs))
 		}
 	}
-	for i, s := range x.orders[sortOrder{SortName, "asc"}] {
+	for i, s := range x.orders[SortName] {
 		x.nameRank[s] = int32(i)
 	}
 	return x, nil
@@ -220,58 +219,78 @@ func (x *listIndex) setRating(seq int, sum, count int64) {
 	x.ratingSum[seq], x.ratingCount[seq], x.tenths[seq] = int32(sum), int32(count), uint8(tenths)
 }
 
-// ratingLess orders two images by a rating-derived sort key, as orderBy
-// does in SQL: the key in the asked order, ties by name and id ascending.
-func (x *listIndex) ratingLess(key, order string, a, b int32) int {
-	var c int
+// sortColumns lists the columns that make up a sort key, before the ties
+// broken by name and id.
+func sortColumns(key string) string {
 	switch key {
+	case SortName:
+		return "image_name, id"
+	case SortPrice:
+		return "price_cents"
 	case SortRating:
-		c = cmp.Compare(x.tenths[a], x.tenths[b])
-		if c == 0 {
-			c = cmp.Compare(x.ratingCount[a], x.ratingCount[b])
+		return "rating_tenths, rating_count"
+	case SortSize:
+		return "size"
+	case SortAddedDate:
+		return "added_date"
+	default:
+		return "popularity"
+	}
+}
+
+// ratingKey compares two images by a rating-derived sort key, as SQL
+// computes it: the average in tenths then the count, or popularity.
+func (x *listIndex) ratingKey(key string, a, b int32) int {
+	if key == SortRating {
+		if c := cmp.Compare(x.tenths[a], x.tenths[b]); c != 0 {
+			return c
 		}
-	default: // SortPopularity, as the generated column computes it
-		pa := (float64(x.ratingSum[a]) + 30.0) / float64(x.ratingCount[a]+10)
-		pb := (float64(x.ratingSum[b]) + 30.0) / float64(x.ratingCount[b]+10)
-		c = cmp.Compare(pa, pb)
+		return cmp.Compare(x.ratingCount[a], x.ratingCount[b])
 	}
-	if order == "desc" {
-		c = -c
-	}
-	if c == 0 {
-		c = cmp.Compare(x.nameRank[a], x.nameRank[b])
-	}
-	return c
+	// Popularity, as the generated column computes it.
+	pa := (float64(x.ratingSum[a]) + 30.0) / float64(x.ratingCount[a]+10)
+	pb := (float64(x.ratingSum[b]) + 30.0) / float64(x.ratingCount[b]+10)
+	return cmp.Compare(pa, pb)
 }
 
 // rerate moves an image whose ratings changed to its new place in the
-// orders that depend on them. Callers hold mu for writing.
+// orders that depend on them, and redraws their runs of equal keys.
+// Callers hold mu for writing.
 func (x *listIndex) rerate(seq int, sum, count int64) {
-	type placed struct {
-		so  sortOrder
-		at  int
-		ord []int32
-	}
+	keys := []string{SortRating, SortPopularity}
 	s := int32(seq)
-	var moves []placed
-	for _, key := range []string{SortRating, SortPopularity} {
-		for _, order := range []string{"asc", "desc"} {
-			so := sortOrder{key, order}
-			ord := x.orders[so]
-			at, found := slices.BinarySearchFunc(ord, s, func(e, t int32) int { return x.ratingLess(key, order, e, t) })
-			if !found || ord[at] != s {
-				// The order and the aggregates disagree, which would be a
-				// bug; fall back to a scan so the index stays right.
-				at = slices.Index(ord, s)
+	less := func(key string) func(e, t int32) int {
+		return func(e, t int32) int {
+			if c := x.ratingKey(key, e, t); c != 0 {
+				return c
 			}
-			moves = append(moves, placed{so, at, ord})
+			return cmp.Compare(x.nameRank[e], x.nameRank[t])
 		}
 	}
+	var at [2]int
+	for i, key := range keys {
+		ord := x.orders[key]
+		n, found := slices.BinarySearchFunc(ord, s, less(key))
+		if !found || ord[n] != s {
+			// The order and the aggregates disagree, which would be a
+			// bug; find it by a scan so the index stays right.
+			n = slices.Index(ord, s)
+		}
+		at[i] = n
+	}
 	x.setRating(seq, sum, count)
-	for _, m := range moves {
-		ord := slices.Delete(m.ord, m.at, m.at+1)
-		at, _ := slices.BinarySearchFunc(ord, s, func(e, t int32) int { return x.ratingLess(m.so.key, m.so.order, e, t) })
-		x.orders[m.so] = slices.Insert(ord, at, s)
+	for i, key := range keys {
+		ord := slices.Delete(x.orders[key], at[i], at[i]+1)
+		n, _ := slices.BinarySearchFunc(ord, s, less(key))
+		ord = slices.Insert(ord, n, s)
+		x.orders[key] = ord
+		starts := x.starts[key]
+		starts.Clear()
+		for j := range ord {
+			if j == 0 || x.ratingKey(key, ord[j-1], ord[j]) != 0 {
+				starts.Add(j)
+			}
+		}
 	}
 }
 
@@ -339,26 +358,43 @@ func (x *listIndex) catchUp(ctx context.Context, pool *sql.DB) error {
 	return nil
 }
 
-// keep removes from set the rows whose value is not in range. When set is
-// large it joins the sets of the values in range and intersects; when it
-// is small, or there are no value sets, it checks each row's value.
-func (x *listIndex) keep(set *bitset.Set, sets iter.Seq2[int64, *bitset.Set], in func(int64) bool, value func(int) int64) {
-	if sets != nil && set.Count() >= x.capacity/64 {
+// keepPrices removes from set the rows priced outside lo to hi. With a
+// set per price, a large set is intersected with the join of the prices in
+// range and a small one checked row by row against them; without, each
+// row's price is checked.
+func (x *listIndex) keepPrices(set *bitset.Set, lo, hi int64) {
+	if x.priceSets == nil {
+		set.Each(func(i int) bool {
+			if p := x.price[i]; p < lo || p > hi {
+				set.Remove(i)
+			}
+			return true
+		})
+		return
+	}
+	var in []*bitset.Set
+	for cents, s := range x.priceSets {
+		if cents >= lo && cents <= hi {
+			in = append(in, s)
+		}
+	}
+	if set.Count() >= x.capacity/64 {
 		union := x.scratch.Get().(*bitset.Set)
 		defer x.scratch.Put(union)
 		union.Clear()
-		for v, s := range sets {
-			if in(v) {
-				union.Or(s)
-			}
+		for _, s := range in {
+			union.Or(s)
 		}
 		set.And(union)
 		return
 	}
 	set.Each(func(i int) bool {
-		if !in(value(i)) {
-			set.Remove(i)
+		for _, s := range in {
+			if s.Has(i) {
+				return true
+			}
 		}
+		set.Remove(i)
 		return true
 	})
 }
@@ -401,12 +437,7 @@ func (x *listIndex) find(f Filter, match *textMatch) (seqs []int64, total int) {
 		if f.MaxPrice != nil {
 			hi = *f.MaxPrice
 		}
-		in := func(v int64) bool { return v >= lo && v <= hi }
-		var sets iter.Seq2[int64, *bitset.Set]
-		if x.priceSets != nil {
-			sets = maps.All(x.priceSets)
-		}
-		x.keep(set, sets, in, func(i int) int64 { return x.price[i] })
+		x.keepPrices(set, lo, hi)
 	}
 
 	x.mu.RLock()
@@ -445,10 +476,6 @@ func (x *listIndex) find(f Filter, match *textMatch) (seqs []int64, total int) {
 		}
 		return seqs, total
 	}
-	ord, backwards := x.orders[sortOrder{f.Sort(), f.Order()}], false
-	if f.Sort() == SortName && f.Order() == "desc" {
-		ord, backwards = x.orders[sortOrder{SortName, "asc"}], true
-	}
 	skip := offset
 	take := func(s int32) bool {
 		if !set.Has(int(s)) {
@@ -461,11 +488,23 @@ func (x *listIndex) find(f Filter, match *textMatch) (seqs []int64, total int) {
 		seqs = append(seqs, int64(s))
 		return len(seqs) < limit
 	}
-	if backwards {
+	ord, starts := x.orders[f.Sort()], x.starts[f.Sort()]
+	switch {
+	case f.Order() == "asc":
+		for i := 0; i < len(ord) && take(ord[i]); i++ {
+		}
+	case starts == nil: // names: every key is its own run
 		for i := len(ord) - 1; i >= 0 && take(ord[i]); i-- {
 		}
-	} else {
-		for i := 0; i < len(ord) && take(ord[i]); i++ {
+	default:
+		for end := len(ord); end > 0; {
+			start := starts.Prev(end - 1)
+			for i := start; i < end; i++ {
+				if !take(ord[i]) {
+					return seqs, total
+				}
+			}
+			end = start
 		}
 	}
 	return seqs, total

@@ -215,3 +215,40 @@ func TestListIndexFollowsOtherWriters(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// TestListIndexManyPrices covers catalogs with more distinct prices than
+// the index keeps sets for: price ranges then check each row's price.
+func TestListIndexManyPrices(t *testing.T) {
+	db := mustOpen(t)
+	ctx := context.Background()
+	f := fixture()
+	base := f.Images[0]
+	f.Images = nil
+	for i := range maxValueSets + 40 {
+		img := base
+		img.Release = fmt.Sprintf("24.%d", i)
+		img.Alias = "ubuntu/" + img.Release
+		img.ImageName = "ubuntu-" + img.Release + "-amd64"
+		img.Price = float64(i) / 4
+		f.Images = append(f.Images, img)
+	}
+	mustImport(t, db, f)
+	x, err := db.buildListIndexNow(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if x.priceSets != nil || x.price == nil {
+		t.Fatalf("%d prices were kept as sets", len(f.Images))
+	}
+	for _, raw := range []string{"min_price=10&max_price=20.5", "max_price=0", "min_price=70&sort_by=price&sort_order=desc",
+		"max_price=1&search=ubuntu", "min_price=3&os=ubuntu&limit=100&page=2"} {
+		want, err := db.findImagesSQL(ctx, parse(t, raw))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want.Total == 0 && raw != "max_price=0" {
+			t.Fatalf("%s matches nothing", raw)
+		}
+		sameListing(t, raw, want, db, x, parse(t, raw))
+	}
+}

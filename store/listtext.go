@@ -1,11 +1,13 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"database/sql/driver"
 	"encoding/binary"
 	"fmt"
+	"slices"
 	"sync"
 
 	"modernc.org/sqlite"
@@ -161,12 +163,51 @@ func init() {
 		Deterministic: true,
 		MakeAggregate: func(sqlite.FunctionContext) (sqlite.AggregateFunction, error) { return &rowSet{}, nil },
 	})
+	sqlite.MustRegisterFunction("berth_runs", &sqlite.FunctionImpl{
+		NArgs:         -1,
+		Deterministic: true,
+		MakeAggregate: func(sqlite.FunctionContext) (sqlite.AggregateFunction, error) { return &runs{}, nil },
+	})
 	sqlite.MustRegisterFunction("berth_seqlist", &sqlite.FunctionImpl{
 		NArgs:         1,
 		Deterministic: true,
 		MakeAggregate: func(sqlite.FunctionContext) (sqlite.AggregateFunction, error) { return &seqList{}, nil },
 	})
 }
+
+// runs is the berth_runs(key...) aggregate: over rows in order, it returns
+// as a berth_rowset blob the positions (from 0) where the key differs from
+// the row before, that is where each run of equal keys starts.
+type runs struct {
+	set  rowSet
+	n    int64
+	last []driver.Value
+}
+
+func (r *runs) Step(_ *sqlite.FunctionContext, args []driver.Value) error {
+	if r.n == 0 || !slices.EqualFunc(r.last, args, func(a, b driver.Value) bool {
+		if ab, ok := a.([]byte); ok {
+			bb, ok := b.([]byte)
+			return ok && bytes.Equal(ab, bb)
+		}
+		return a == b
+	}) {
+		if err := r.set.Step(nil, []driver.Value{r.n}); err != nil {
+			return err
+		}
+		r.last = append(r.last[:0], args...)
+	}
+	r.n++
+	return nil
+}
+
+func (r *runs) WindowInverse(*sqlite.FunctionContext, []driver.Value) error {
+	return fmt.Errorf("berth_runs cannot be used as a window function")
+}
+
+func (r *runs) WindowValue(ctx *sqlite.FunctionContext) (driver.Value, error) { return r.set.WindowValue(ctx) }
+
+func (r *runs) Final(*sqlite.FunctionContext) {}
 
 func (l *seqList) Step(_ *sqlite.FunctionContext, args []driver.Value) error {
 	v, ok := args[0].(int64)

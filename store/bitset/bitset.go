@@ -88,6 +88,28 @@ func (s *Set) Or(t *Set) {
 	}
 }
 
+// Prev returns the largest member not above i, or -1 if there is none.
+func (s *Set) Prev(i int) int {
+	if i < 0 {
+		return -1
+	}
+	if i >= s.Len() {
+		i = s.Len() - 1
+	}
+	wi := i >> 6
+	w := s.words[wi] & (^uint64(0) >> (63 - uint(i)&63))
+	for {
+		if w != 0 {
+			return wi*64 + 63 - bits.LeadingZeros64(w)
+		}
+		wi--
+		if wi < 0 {
+			return -1
+		}
+		w = s.words[wi]
+	}
+}
+
 // Each calls fn with the members in increasing order until fn returns
 // false.
 func (s *Set) Each(fn func(i int) bool) {

@@ -73,6 +73,28 @@ func TestClear(t *testing.T) {
 	}
 }
 
+func TestPrev(t *testing.T) {
+	s := New(300)
+	members := []int{0, 5, 63, 64, 200}
+	for _, i := range members {
+		s.Add(i)
+	}
+	for i := -3; i < 400; i++ {
+		want := -1
+		for _, m := range members {
+			if m <= i {
+				want = m
+			}
+		}
+		if got := s.Prev(i); got != want {
+			t.Fatalf("Prev(%d) = %d, want %d", i, got, want)
+		}
+	}
+	if got := New(100).Prev(99); got != -1 {
+		t.Fatalf("Prev on an empty set = %d", got)
+	}
+}
+
 func TestEachStops(t *testing.T) {
 	s := New(200)
 	for _, i := range []int{3, 64, 150, 199} {
