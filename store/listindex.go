@@ -48,7 +48,7 @@ type listIndex struct {
 	ratingSum    []int32
 	ratingCount  []int32
 	tenths       []uint8                       // average rating in tenths, as rating_tenths
-	ratedAtLeast [MaxRating*10 + 1]*bitset.Set // [t]: rows whose tenths >= t
+	ratedAtLeast [MaxRating + 1]*bitset.Set // [k]: rows rated k stars or more on average
 	// Each sort key's ascending order (key, then name and id) as seqs, and
 	// where in it each run of equal keys starts. Descending orders read the
 	// runs from last to first, each run still by name and id as SQL sorts
@@ -137,24 +137,42 @@ func buildListIndex(ctx context.Context, pool *sql.DB) (*listIndex, error) {
 	// so the order is defined once, by orderBy; berth_runs marks where the
 	// sort key changes along it.
 	for _, key := range SortKeys {
-		var blob, runs []byte
-		if err := tx.QueryRowContext(ctx, `SELECT berth_seqlist(seq), berth_runs(`+sortColumns(key)+`)
-			FROM (SELECT seq, `+sortColumns(key)+` FROM images ORDER BY `+orderBy(key, "asc")+`)`).Scan(&blob, &runs); err != nil {
+		if err := x.readOrder(ctx, tx, key); err != nil {
 			return nil, fmt.Errorf("build listing index: order by %s: %w", key, err)
-		}
-		seqs := make([]int32, len(blob)/4)
-		for i := range seqs {
-			seqs[i] = int32(binary.LittleEndian.Uint32(blob[4*i:]))
-		}
-		x.orders[key] = seqs
-		if key != SortName {
-			x.starts[key] = setFromBlob(runs, len(seqs))
 		}
 	}
 	for i, s := range x.orders[SortName] {
 		x.nameRank[s] = int32(i)
 	}
 	return x, nil
+}
+
+// readOrder reads a sort key's order and its runs of equal keys. The
+// blobs are scanned as RawBytes, not copied again: at a million images
+// each order is 4 MB.
+func (x *listIndex) readOrder(ctx context.Context, tx *sql.Tx, key string) error {
+	rows, err := tx.QueryContext(ctx, `SELECT berth_seqlist(seq), berth_runs(`+sortColumns(key)+`)
+		FROM (SELECT seq, `+sortColumns(key)+` FROM images ORDER BY `+orderBy(key, "asc")+`)`)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	if !rows.Next() {
+		return fmt.Errorf("no result: %w", rows.Err())
+	}
+	var blob, runs sql.RawBytes
+	if err := rows.Scan(&blob, &runs); err != nil {
+		return err
+	}
+	seqs := make([]int32, len(blob)/4)
+	for i := range seqs {
+		seqs[i] = int32(binary.LittleEndian.Uint32(blob[4*i:]))
+	}
+	x.orders[key] = seqs
+	if key != SortName {
+		x.starts[key] = setFromBlob(runs, len(seqs))
+	}
+	return rows.Close()
 }
 
 // readSets reads the set of rows holding each value of column.
@@ -166,7 +184,7 @@ func readSets(ctx context.Context, tx *sql.Tx, column string, capacity int, got 
 	defer rows.Close()
 	for rows.Next() {
 		var value string
-		var blob []byte
+		var blob sql.RawBytes
 		if err := rows.Scan(&value, &blob); err != nil {
 			return fmt.Errorf("%s: %w", column, err)
 		}
@@ -210,11 +228,12 @@ func (x *listIndex) setRating(seq int, sum, count int64) {
 	if count > 0 {
 		tenths = (sum*20 + count) / (count * 2)
 	}
-	for t := int64(x.tenths[seq]) + 1; t <= tenths; t++ {
-		x.ratedAtLeast[t].Add(seq)
-	}
-	for t := tenths + 1; t <= int64(x.tenths[seq]); t++ {
-		x.ratedAtLeast[t].Remove(seq)
+	for k := 1; k <= MaxRating; k++ {
+		if tenths >= int64(10*k) {
+			x.ratedAtLeast[k].Add(seq)
+		} else {
+			x.ratedAtLeast[k].Remove(seq)
+		}
 	}
 	x.ratingSum[seq], x.ratingCount[seq], x.tenths[seq] = int32(sum), int32(count), uint8(tenths)
 }
@@ -446,13 +465,23 @@ func (x *listIndex) find(f Filter, match *textMatch) (seqs []int64, total int) {
 		// The least t with t >= min_rating * 10, compared as SQL does.
 		least := *f.MinRating * 10
 		t := 0
-		for t < len(x.ratedAtLeast) && float64(t) < least {
+		for t <= 10*MaxRating && float64(t) < least {
 			t++
 		}
-		if t == len(x.ratedAtLeast) {
+		switch {
+		case t > 10*MaxRating:
 			set.Clear()
-		} else {
-			set.And(x.ratedAtLeast[t])
+		case t%10 == 0:
+			set.And(x.ratedAtLeast[t/10])
+		default:
+			// Between whole stars: the whole-star set, then each row.
+			set.And(x.ratedAtLeast[t/10])
+			set.Each(func(i int) bool {
+				if int(x.tenths[i]) < t {
+					set.Remove(i)
+				}
+				return true
+			})
 		}
 	}
 	total = set.Count()
