@@ -151,17 +151,27 @@ func (c Catalog) PageNumbers() []int {
 	return out
 }
 
-// RangeText says which results the page shows, e.g. "21–40 of 73".
+// RangeText says which results the page shows, e.g. "21–40 of 1,073".
 func (c Catalog) RangeText() string {
 	r := c.Result
 	if r.Total == 0 || len(r.Images) == 0 {
-		return fmt.Sprintf("%d images", r.Total)
+		return grouped(r.Total) + " images"
 	}
 	from := (r.Page-1)*r.Limit + 1
+	span := grouped(from) + "–" + grouped(from+len(r.Images)-1)
 	if r.Capped {
-		return fmt.Sprintf("%d–%d of over %d images", from, from+len(r.Images)-1, r.Total)
+		return span + " of over " + grouped(r.Total) + " images"
 	}
-	return fmt.Sprintf("%d–%d of %d images", from, from+len(r.Images)-1, r.Total)
+	return span + " of " + grouped(r.Total) + " images"
+}
+
+// grouped writes a count with its thousands separated by commas: 1,000,000.
+func grouped(n int) string {
+	s := strconv.Itoa(n)
+	for i := len(s) - 3; i > 0 && s[i-1] != '-'; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
 }
 
 // ImageURL is the path of an image's page.
