@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -94,9 +95,9 @@ func (db *DB) findImagesIndexed(ctx context.Context, x *listIndex, f Filter) (Im
 	}
 	page := ImagePage{Page: f.PageNumber(), Limit: f.PageLimit(), Images: []*Image{}}
 	var match *textMatch
-	if q := ftsQuery(f.Search); q != "" {
+	if terms := ftsTerms(f.Search); len(terms) > 0 {
 		var err error
-		if match, err = x.text.get(ctx, db.read, q, x.capacity); err != nil {
+		if match, err = x.text.get(ctx, db.read, terms, x.capacity); err != nil {
 			return page, fmt.Errorf("find images: %w", err)
 		}
 	}
@@ -208,18 +209,24 @@ func (f Filter) from() (string, []any) {
 func (f Filter) ranked() bool { return f.SortBy == "" && ftsQuery(f.Search) != "" }
 
 // ftsQuery turns search words into an FTS5 query in which every word must
-// match, as a prefix ("postgres" finds "postgresql"). Each word is quoted,
-// so FTS operators and punctuation typed by people are just text; words
-// with no letters or digits are dropped.
-func ftsQuery(search string) string {
+// match, as a prefix ("postgres" finds "postgresql").
+func ftsQuery(search string) string { return strings.Join(ftsTerms(search), " ") }
+
+// ftsTerms turns each search word into an FTS5 prefix term. Words are
+// quoted, so FTS operators and punctuation typed by people are just text,
+// and lowercased, as the index folds case anyway; words with no letters or
+// digits are dropped, and so are repeats.
+func ftsTerms(search string) []string {
 	var terms []string
-	for _, w := range strings.Fields(search) {
+	for _, w := range strings.Fields(strings.ToLower(search)) {
 		if !strings.ContainsFunc(w, func(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }) {
 			continue
 		}
-		terms = append(terms, `"`+strings.ReplaceAll(w, `"`, `""`)+`"*`)
+		if t := `"` + strings.ReplaceAll(w, `"`, `""`) + `"*`; !slices.Contains(terms, t) {
+			terms = append(terms, t)
+		}
 	}
-	return strings.Join(terms, " ")
+	return terms
 }
 
 // broadMatch bounds relevance ranking: a search with no sort asked for goes

@@ -8,6 +8,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 
 	"modernc.org/sqlite"
@@ -48,15 +49,49 @@ type textEntry struct {
 	used  int64
 }
 
-// get returns the matches of query (an FTS5 query from ftsQuery) over rows
-// below capacity; concurrent calls for a missing query share one read.
-func (c *textCache) get(ctx context.Context, pool *sql.DB, query string, capacity int) (*textMatch, error) {
+// get returns the rows that match every one of the FTS5 terms (from
+// ftsTerms) over rows below capacity. Each term's rows are read once and
+// kept; a search of several words intersects its terms' rows, and reads
+// ranks only when few rows are left to rank.
+func (c *textCache) get(ctx context.Context, pool *sql.DB, terms []string, capacity int) (*textMatch, error) {
+	if len(terms) == 1 {
+		return c.entry(ctx, terms[0], capacity, func(ctx context.Context) (*textMatch, error) {
+			return readTextMatch(ctx, pool, terms[0], capacity)
+		})
+	}
+	query := strings.Join(terms, " ")
+	return c.entry(ctx, query, capacity, func(ctx context.Context) (*textMatch, error) {
+		m := &textMatch{rows: bitset.New(capacity)}
+		for i, term := range terms {
+			tm, err := c.get(ctx, pool, []string{term}, capacity)
+			if err != nil {
+				return nil, err
+			}
+			if i == 0 {
+				m.rows.CopyFrom(tm.rows)
+			} else {
+				m.rows.And(tm.rows)
+			}
+		}
+		if m.rows.Count() <= broadMatch {
+			var err error
+			if m.ranks, err = readRanks(ctx, pool, query, capacity); err != nil {
+				return nil, err
+			}
+		}
+		return m, nil
+	})
+}
+
+// entry returns the cached matches under key, or computes them once
+// however many listings ask at the same time.
+func (c *textCache) entry(ctx context.Context, key string, capacity int, compute func(context.Context) (*textMatch, error)) (*textMatch, error) {
 	c.mu.Lock()
 	if c.entries == nil {
 		c.entries = map[string]*textEntry{}
 	}
 	c.clock++
-	e, ok := c.entries[query]
+	e, ok := c.entries[key]
 	if ok {
 		e.used = c.clock
 		c.mu.Unlock()
@@ -68,17 +103,17 @@ func (c *textCache) get(ctx context.Context, pool *sql.DB, query string, capacit
 		}
 	}
 	e = &textEntry{ready: make(chan struct{}), used: c.clock}
-	c.entries[query] = e
+	c.entries[key] = e
 	c.evict(min(maxTextEntries, max(8, maxTextBytes/(capacity/8+1))))
 	c.mu.Unlock()
 
 	// The read finishes even if this caller goes away: others may wait on it.
-	e.match, e.err = readTextMatch(context.WithoutCancel(ctx), pool, query, capacity)
+	e.match, e.err = compute(context.WithoutCancel(ctx))
 	close(e.ready)
 	if e.err != nil {
 		c.mu.Lock()
-		if c.entries[query] == e {
-			delete(c.entries, query)
+		if c.entries[key] == e {
+			delete(c.entries, key)
 		}
 		c.mu.Unlock()
 	}
@@ -99,8 +134,9 @@ func (c *textCache) evict(keep int) {
 	}
 }
 
-// readTextMatch reads a query's matching rows from the full-text index in
-// one aggregate (berth_rowset), not one Go round trip per row.
+// readTextMatch reads the rows matching an FTS5 query from the full-text
+// index in one aggregate (berth_rowset), not one Go round trip per row,
+// and their ranks when there are few enough to rank.
 func readTextMatch(ctx context.Context, pool *sql.DB, query string, capacity int) (*textMatch, error) {
 	var blob []byte
 	if err := pool.QueryRowContext(ctx, `SELECT berth_rowset(rowid) FROM images_fts WHERE images_fts MATCH ?`,
@@ -111,12 +147,19 @@ func readTextMatch(ctx context.Context, pool *sql.DB, query string, capacity int
 	if m.rows.Count() > broadMatch {
 		return m, nil
 	}
+	var err error
+	m.ranks, err = readRanks(ctx, pool, query, capacity)
+	return m, err
+}
+
+// readRanks reads the FTS5 rank of every row matching query.
+func readRanks(ctx context.Context, pool *sql.DB, query string, capacity int) (map[int32]float64, error) {
 	rows, err := pool.QueryContext(ctx, `SELECT rowid, rank FROM images_fts WHERE images_fts MATCH ?`, query)
 	if err != nil {
 		return nil, fmt.Errorf("search %q: %w", query, err)
 	}
 	defer rows.Close()
-	m.ranks = map[int32]float64{}
+	ranks := map[int32]float64{}
 	for rows.Next() {
 		var seq int64
 		var rank float64
@@ -124,13 +167,13 @@ func readTextMatch(ctx context.Context, pool *sql.DB, query string, capacity int
 			return nil, fmt.Errorf("search %q: %w", query, err)
 		}
 		if seq >= 0 && seq < int64(capacity) {
-			m.ranks[int32(seq)] = rank
+			ranks[int32(seq)] = rank
 		}
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("search %q: %w", query, err)
 	}
-	return m, nil
+	return ranks, nil
 }
 
 // setFromBlob decodes a berth_rowset blob into a set of the given capacity,
