@@ -47,7 +47,7 @@ type listIndex struct {
 	mu           sync.RWMutex
 	ratingSum    []int32
 	ratingCount  []int32
-	tenths       []uint8                       // average rating in tenths, as rating_tenths
+	tenths       []uint8                    // average rating in tenths, as rating_tenths
 	ratedAtLeast [MaxRating + 1]*bitset.Set // [k]: rows rated k stars or more on average
 	// Each sort key's ascending order (key, then name and id) as seqs, and
 	// where in it each run of equal keys starts. Descending orders read the

@@ -248,7 +248,9 @@ func (r *runs) WindowInverse(*sqlite.FunctionContext, []driver.Value) error {
 	return fmt.Errorf("berth_runs cannot be used as a window function")
 }
 
-func (r *runs) WindowValue(ctx *sqlite.FunctionContext) (driver.Value, error) { return r.set.WindowValue(ctx) }
+func (r *runs) WindowValue(ctx *sqlite.FunctionContext) (driver.Value, error) {
+	return r.set.WindowValue(ctx)
+}
 
 func (r *runs) Final(*sqlite.FunctionContext) {}
 
