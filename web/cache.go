@@ -13,7 +13,8 @@ import (
 // same for everyone go in: never the header, balances or forms with tokens.
 type resultCache struct {
 	mu       sync.Mutex
-	max      int
+	maxBytes int // of bodies held, not counting their gzip forms (a few times smaller)
+	bytes    int
 	entries  map[string]*list.Element
 	lru      *list.List // front: most recently used
 	inflight map[string]*call
@@ -33,8 +34,11 @@ type cacheEntry struct {
 	body *answer
 }
 
-func newResultCache(max int) *resultCache {
-	return &resultCache{max: max, entries: map[string]*list.Element{}, lru: list.New(), inflight: map[string]*call{}}
+// newResultCache makes a cache that holds up to maxBytes of bodies: bounded
+// by size rather than by count, as a catalog page weighs fifty times a
+// small API answer, and a stream of distinct queries must not grow memory.
+func newResultCache(maxBytes int) *resultCache {
+	return &resultCache{maxBytes: maxBytes, entries: map[string]*list.Element{}, lru: list.New(), inflight: map[string]*call{}}
 }
 
 // get returns the body cached for key at generation gen.
@@ -47,8 +51,7 @@ func (c *resultCache) get(key string, gen int64) (*answer, bool) {
 	}
 	e := el.Value.(*cacheEntry)
 	if e.gen != gen {
-		c.lru.Remove(el)
-		delete(c.entries, key)
+		c.remove(el)
 		return nil, false
 	}
 	c.lru.MoveToFront(el)
@@ -60,16 +63,21 @@ func (c *resultCache) put(key string, gen int64, body *answer) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if el, ok := c.entries[key]; ok {
-		el.Value = &cacheEntry{key: key, gen: gen, body: body}
-		c.lru.MoveToFront(el)
-		return
+		c.remove(el)
 	}
 	c.entries[key] = c.lru.PushFront(&cacheEntry{key: key, gen: gen, body: body})
-	for c.lru.Len() > c.max {
-		old := c.lru.Back()
-		c.lru.Remove(old)
-		delete(c.entries, old.Value.(*cacheEntry).key)
+	c.bytes += len(body.body)
+	for c.bytes > c.maxBytes && c.lru.Len() > 1 {
+		c.remove(c.lru.Back())
 	}
+}
+
+// remove drops an entry. Callers hold mu.
+func (c *resultCache) remove(el *list.Element) {
+	e := el.Value.(*cacheEntry)
+	c.lru.Remove(el)
+	delete(c.entries, e.key)
+	c.bytes -= len(e.body.body)
 }
 
 // cached returns the answer for key at the current generation, computing

@@ -93,3 +93,35 @@ func TestAnonymousCatalogPageIsShared(t *testing.T) {
 		t.Errorf("signed-in page hx-headers %q", h)
 	}
 }
+
+// TestResultCacheBoundedByBytes checks that the cache holds bodies up to
+// its size, evicting the least recently used, and follows generations.
+func TestResultCacheBoundedByBytes(t *testing.T) {
+	c := newResultCache(100)
+	body := func(n int) *answer { return newAnswer([]byte(strings.Repeat("x", n))) }
+	c.put("a", 1, body(40))
+	c.put("b", 1, body(40))
+	if _, ok := c.get("a", 1); !ok { // a is now the most recently used
+		t.Fatal("a missing")
+	}
+	c.put("c", 1, body(40)) // 120 bytes: b, the least recently used, goes
+	if _, ok := c.get("b", 1); ok {
+		t.Error("b kept past the size bound")
+	}
+	for _, k := range []string{"a", "c"} {
+		if _, ok := c.get(k, 1); !ok {
+			t.Errorf("%s evicted too", k)
+		}
+	}
+	if c.bytes != 80 {
+		t.Errorf("holds %d bytes, want 80", c.bytes)
+	}
+	c.put("a", 1, body(10)) // replacing an entry counts its new size only
+	if _, ok := c.get("c", 2); ok || c.bytes != 10 {
+		t.Errorf("after a new generation: c served, or %d bytes held (want 10)", c.bytes)
+	}
+	c.put("big", 1, body(500)) // larger than the bound: kept alone
+	if _, ok := c.get("big", 1); !ok || c.lru.Len() != 1 {
+		t.Errorf("an oversized body: kept %v, %d entries", ok, c.lru.Len())
+	}
+}

@@ -53,12 +53,16 @@ type Server struct {
 	echo     *echo.Echo
 }
 
+// resultCacheBytes bounds the cache of rendered results and API answers:
+// some hundreds of catalog pages, or thousands of API pages.
+const resultCacheBytes = 32 << 20
+
 // New wires the router. Every dependency is passed in explicitly: site is
 // the documentation, loaded once at start, which also renders the images'
 // Markdown docs.
 func New(db *store.DB, assets *static.Assets, site *docs.Site, logger *slog.Logger, opts Options) *Server {
 	s := &Server{store: db, assets: assets, docs: site, logger: logger, opts: opts,
-		limits: newLimits(opts.APIRate, opts.PurchaseRate), metrics: opts.Metrics, cache: newResultCache(2048), echo: echo.New()}
+		limits: newLimits(opts.APIRate, opts.PurchaseRate), metrics: opts.Metrics, cache: newResultCache(resultCacheBytes), echo: echo.New()}
 	s.sessions = newSessionStore(db, opts.SessionKeys, s.isSecure)
 	e := s.echo
 	e.HideBanner, e.HidePort = true, true
