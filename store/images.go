@@ -106,34 +106,10 @@ func (db *DB) findImagesIndexed(ctx context.Context, x *listIndex, f Filter) (Im
 	if len(seqs) == 0 {
 		return page, nil
 	}
-	marks := strings.Repeat(",?", len(seqs))[1:]
-	args := make([]any, len(seqs))
-	for i, s := range seqs {
-		args[i] = s
-	}
-	rows, err := db.read.QueryContext(ctx, `SELECT `+listColumns+`, seq FROM images WHERE seq IN (`+marks+`)`, args...)
+	var err error
+	page.Images, err = x.listed(ctx, db.read, seqs)
 	if err != nil {
 		return page, fmt.Errorf("find images: %w", err)
-	}
-	defer rows.Close()
-	bySeq := make(map[int64]*Image, len(seqs))
-	for rows.Next() {
-		var seq int64
-		img, err := scanImage(rows, &seq)
-		if err != nil {
-			return page, fmt.Errorf("find images: %w", err)
-		}
-		bySeq[seq] = img
-	}
-	if err := rows.Err(); err != nil {
-		return page, fmt.Errorf("find images: %w", err)
-	}
-	for _, s := range seqs {
-		// An image removed since the index's generation is left out; the
-		// next listing sees the change and the index rebuilds.
-		if img, ok := bySeq[s]; ok {
-			page.Images = append(page.Images, img)
-		}
 	}
 	return page, nil
 }

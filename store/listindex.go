@@ -10,6 +10,7 @@ import (
 	"math"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -42,6 +43,11 @@ type listIndex struct {
 	nameRank  []int32               // position in name order (image_name, id), by seq
 	text      textCache
 	scratch   sync.Pool // *bitset.Set of capacity
+
+	// Images listed lately, as read from SQLite; their ratings are taken
+	// from the index when they are listed again (see listed).
+	rowsMu sync.Mutex
+	rows   map[int64]*Image
 
 	// Moved by ratings, under mu.
 	mu           sync.RWMutex
@@ -375,6 +381,76 @@ func (x *listIndex) catchUp(ctx context.Context, pool *sql.DB) error {
 	}
 	x.gen = gen
 	return nil
+}
+
+// maxListedRows bounds the images kept in listIndex.rows: about a
+// kilobyte each.
+const maxListedRows = 8192
+
+// listed returns the images with the given seqs, in that order. Images
+// listed lately come from memory, the others from SQLite in one query. An
+// image's fields only change through a catalog change, which rebuilds the
+// index and so empties this cache, except its ratings, which are copied
+// from the index, kept up to date by catchUp. Images removed since the
+// index's generation are left out.
+func (x *listIndex) listed(ctx context.Context, pool *sql.DB, seqs []int64) ([]*Image, error) {
+	found := make(map[int64]*Image, len(seqs))
+	var missing []any
+	x.rowsMu.Lock()
+	for _, s := range seqs {
+		if img, ok := x.rows[s]; ok {
+			found[s] = img
+		} else {
+			missing = append(missing, s)
+		}
+	}
+	x.rowsMu.Unlock()
+	if len(missing) > 0 {
+		rows, err := pool.QueryContext(ctx, `SELECT `+listColumns+`, seq FROM images WHERE seq IN (`+
+			strings.Repeat(",?", len(missing))[1:]+`)`, missing...)
+		if err != nil {
+			return nil, err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var seq int64
+			img, err := scanImage(rows, &seq)
+			if err != nil {
+				return nil, err
+			}
+			found[seq] = img
+		}
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+		x.rowsMu.Lock()
+		if x.rows == nil {
+			x.rows = map[int64]*Image{}
+		}
+		for _, s := range missing {
+			if img, ok := found[s.(int64)]; ok {
+				for seq := range x.rows { // evict any one: map order is random
+					if len(x.rows) < maxListedRows {
+						break
+					}
+					delete(x.rows, seq)
+				}
+				x.rows[s.(int64)] = img
+			}
+		}
+		x.rowsMu.Unlock()
+	}
+	out := make([]*Image, 0, len(seqs))
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	for _, s := range seqs {
+		if img, ok := found[s]; ok {
+			listed := *img // cached images are shared: never changed in place
+			listed.RatingSum, listed.RatingCount = int64(x.ratingSum[s]), int64(x.ratingCount[s])
+			out = append(out, &listed)
+		}
+	}
+	return out, nil
 }
 
 // keepPrices removes from set the rows priced outside lo to hi. With a

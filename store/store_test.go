@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"reflect"
 	"testing"
 	"time"
 )
@@ -121,6 +122,11 @@ func sameListing(t *testing.T, query string, want ImagePage, db *DB, x *listInde
 	}
 	if !equal(ids(got), ids(want)) {
 		t.Fatalf("%q: the index lists %v, SQL %v", query, names(got), names(want))
+	}
+	for i := range got.Images {
+		if !reflect.DeepEqual(got.Images[i], want.Images[i]) {
+			t.Fatalf("%q: the index shows %+v, SQL %+v", query, *got.Images[i], *want.Images[i])
+		}
 	}
 	if got.Total != want.Total && !(want.Capped && got.Total > CountCap) {
 		t.Fatalf("%q: the index counts %d, SQL %d (capped %v)", query, got.Total, want.Total, want.Capped)
