@@ -1,6 +1,7 @@
 package web
 
 import (
+	"bytes"
 	"container/list"
 	"strconv"
 	"sync"
@@ -106,7 +107,9 @@ func (c *resultCache) fill(key string, gen int64, compute func() ([]byte, error)
 
 	body, err := compute()
 	if err == nil {
-		cl.body = newAnswer(body)
+		// An exact-size copy: a rendered body's buffer has grown by
+		// doubling, and the cache would otherwise hold its spare room.
+		cl.body = newAnswer(bytes.Clone(body))
 		c.put(key, gen, cl.body)
 	}
 	cl.err = err

@@ -28,7 +28,7 @@ func gzipBytes(b []byte) []byte {
 	w.Write(b)
 	w.Close()
 	gzipPool.Put(w)
-	return buf.Bytes()
+	return bytes.Clone(buf.Bytes()) // exact size: cached answers keep it
 }
 
 // acceptsGzip reports whether the client takes gzip-encoded answers.
