@@ -26,9 +26,9 @@ type textMatch struct {
 
 // maxTextBytes bounds the memory the matches of recent searches take: at a
 // million images one search's rows take 125 KB, so this keeps the last
-// hundred or so; small catalogs keep up to maxTextEntries.
+// sixty or so words and searches; small catalogs keep up to maxTextEntries.
 const (
-	maxTextBytes   = 16 << 20
+	maxTextBytes   = 8 << 20
 	maxTextEntries = 512
 )
 
