@@ -522,7 +522,9 @@ func (x *listIndex) find(f Filter, match *textMatch) (seqs []int64, total int) {
 		}
 	}
 	if match != nil {
-		set.And(match.rows)
+		for _, r := range match.rows {
+			set.And(r)
+		}
 	}
 	if f.MinPrice != nil || f.MaxPrice != nil {
 		lo, hi := int64(0), int64(math.MaxInt64)
@@ -581,34 +583,17 @@ func (x *listIndex) find(f Filter, match *textMatch) (seqs []int64, total int) {
 		}
 		return seqs, total
 	}
-	skip := offset
-	take := func(s int32) bool {
-		if !set.Has(int(s)) {
-			return true
-		}
-		if skip > 0 {
-			skip--
-			return true
-		}
-		seqs = append(seqs, int64(s))
-		return len(seqs) < limit
-	}
 	ord, starts := x.orders[f.Sort()], x.starts[f.Sort()]
+	skip := offset
 	switch {
 	case f.Order() == "asc":
-		for i := 0; i < len(ord) && take(ord[i]); i++ {
-		}
+		seqs, _ = set.Pick(ord, skip, limit, seqs)
 	case starts == nil: // names: every key is its own run
-		for i := len(ord) - 1; i >= 0 && take(ord[i]); i-- {
-		}
+		seqs, _ = set.PickBackward(ord, skip, limit, seqs)
 	default:
-		for end := len(ord); end > 0; {
+		for end := len(ord); end > 0 && len(seqs) < limit; {
 			start := starts.Prev(end - 1)
-			for i := start; i < end; i++ {
-				if !take(ord[i]) {
-					return seqs, total
-				}
-			}
+			seqs, skip = set.Pick(ord[start:end], skip, limit, seqs)
 			end = start
 		}
 	}

@@ -252,3 +252,39 @@ func TestListIndexManyPrices(t *testing.T) {
 		sameListing(t, raw, want, db, x, parse(t, raw))
 	}
 }
+
+// TestTextCacheBoundedByBytes checks the search cache evicts the least
+// recently used entries past maxTextBytes and computes each key once.
+func TestTextCacheBoundedByBytes(t *testing.T) {
+	var c textCache
+	ctx := context.Background()
+	computed := map[string]int{}
+	get := func(key string) {
+		t.Helper()
+		if _, err := c.entry(ctx, key, func(context.Context) (*textEntry, error) {
+			computed[key]++
+			return &textEntry{size: maxTextBytes / 3}, nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	get("a")
+	get("b")
+	get("c")
+	get("a") // a is now the most recently used
+	get("d") // over the bound: b, the least recently used, goes
+	if c.bytes > maxTextBytes {
+		t.Errorf("holds %d bytes, more than %d", c.bytes, maxTextBytes)
+	}
+	get("b")
+	get("a")
+	if computed["a"] != 1 || computed["b"] != 2 {
+		t.Errorf("computed a %d times (want 1), b %d times (want 2)", computed["a"], computed["b"])
+	}
+	if _, err := c.entry(ctx, "bad", func(context.Context) (*textEntry, error) { return nil, fmt.Errorf("boom") }); err == nil {
+		t.Error("an error was not returned")
+	}
+	if _, ok := c.entries["bad"]; ok {
+		t.Error("a failed read stays cached")
+	}
+}

@@ -16,76 +16,86 @@ import (
 	"github.com/berth/berth/store/bitset"
 )
 
-// textMatch is what the listing index needs from a full-text query: the
-// rows that match it and, when there are few enough to rank (broadMatch),
-// each one's FTS5 rank, lower meaning more relevant.
+// textMatch is what the listing index needs from a search: for each word,
+// the rows that match it (a listing keeps the rows in all of them), and,
+// when few enough rows match every word to rank (broadMatch), each one's
+// FTS5 rank for the whole search, lower meaning more relevant.
 type textMatch struct {
-	rows  *bitset.Set
+	rows  []*bitset.Set
 	ranks map[int32]float64 // nil when more than broadMatch rows match
 }
 
-// maxTextBytes bounds the memory the matches of recent searches take: at a
-// million images one search's rows take 125 KB, so this keeps the last
-// sixty or so words and searches; small catalogs keep up to maxTextEntries.
-const (
-	maxTextBytes   = 8 << 20
-	maxTextEntries = 512
-)
+// maxTextBytes bounds the memory the rows and ranks of recent searches
+// take: at a million images one word's rows take 125 KB, so this keeps
+// sixty or so words.
+const maxTextBytes = 8 << 20
 
-// textCache keeps the matches of recent full-text queries for one listing
-// index, so a popular word costs one read of the full-text index rather
-// than one per listing. The matches only change when the catalog's text
-// does, which rebuilds the index and drops its cache with it.
+// textCache keeps the rows matching recent search words, and the ranks of
+// recent narrow searches, for one listing index, so a popular word costs
+// one read of the full-text index rather than one per listing. They only
+// change when the catalog's text does, which rebuilds the index and drops
+// its cache with it. A search of several words intersects its words' rows
+// at each listing, which takes microseconds, rather than keeping every
+// combination.
 type textCache struct {
 	mu      sync.Mutex
 	entries map[string]*textEntry
+	bytes   int
 	clock   int64
 }
 
 type textEntry struct {
-	ready chan struct{} // closed once match or err is set
-	match *textMatch
+	ready chan struct{} // closed once the value or err is set
+	rows  *bitset.Set
+	ranks map[int32]float64
 	err   error
+	size  int
 	used  int64
 }
 
-// get returns the rows that match every one of the FTS5 terms (from
-// ftsTerms) over rows below capacity. Each term's rows are read once and
-// kept; a search of several words intersects its terms' rows, and reads
-// ranks only when few rows are left to rank.
+// get returns what the listing index needs for a search of the FTS5 terms
+// from ftsTerms, over rows below capacity.
 func (c *textCache) get(ctx context.Context, pool *sql.DB, terms []string, capacity int) (*textMatch, error) {
-	if len(terms) == 1 {
-		return c.entry(ctx, terms[0], capacity, func(ctx context.Context) (*textMatch, error) {
-			return readTextMatch(ctx, pool, terms[0], capacity)
+	m := &textMatch{}
+	for _, term := range terms {
+		e, err := c.entry(ctx, "w"+term, func(ctx context.Context) (*textEntry, error) {
+			return readWord(ctx, pool, term, capacity)
 		})
+		if err != nil {
+			return nil, err
+		}
+		m.rows = append(m.rows, e.rows)
+		if len(terms) == 1 {
+			m.ranks = e.ranks
+		}
 	}
-	query := strings.Join(terms, " ")
-	return c.entry(ctx, query, capacity, func(ctx context.Context) (*textMatch, error) {
-		m := &textMatch{rows: bitset.New(capacity)}
-		for i, term := range terms {
-			tm, err := c.get(ctx, pool, []string{term}, capacity)
-			if err != nil {
-				return nil, err
-			}
-			if i == 0 {
-				m.rows.CopyFrom(tm.rows)
-			} else {
-				m.rows.And(tm.rows)
-			}
-		}
-		if m.rows.Count() <= broadMatch {
-			var err error
-			if m.ranks, err = readRanks(ctx, pool, query, capacity); err != nil {
-				return nil, err
-			}
-		}
+	if len(terms) == 1 {
 		return m, nil
-	})
+	}
+	both := bitset.New(capacity)
+	both.CopyFrom(m.rows[0])
+	for _, r := range m.rows[1:] {
+		both.And(r)
+	}
+	if both.Count() <= broadMatch {
+		query := strings.Join(terms, " ")
+		e, err := c.entry(ctx, "q"+query, func(ctx context.Context) (*textEntry, error) {
+			ranks, err := readRanks(ctx, pool, query, capacity)
+			e := &textEntry{ranks: ranks}
+			e.size = entrySize(query, e)
+			return e, err
+		})
+		if err != nil {
+			return nil, err
+		}
+		m.ranks = e.ranks
+	}
+	return m, nil
 }
 
-// entry returns the cached matches under key, or computes them once
-// however many listings ask at the same time.
-func (c *textCache) entry(ctx context.Context, key string, capacity int, compute func(context.Context) (*textMatch, error)) (*textMatch, error) {
+// entry returns the cached entry under key, or computes it once however
+// many listings ask at the same time.
+func (c *textCache) entry(ctx context.Context, key string, compute func(context.Context) (*textEntry, error)) (*textEntry, error) {
 	c.mu.Lock()
 	if c.entries == nil {
 		c.entries = map[string]*textEntry{}
@@ -97,59 +107,81 @@ func (c *textCache) entry(ctx context.Context, key string, capacity int, compute
 		c.mu.Unlock()
 		select {
 		case <-e.ready:
-			return e.match, e.err
+			return e, e.err
 		case <-ctx.Done():
 			return nil, ctx.Err()
 		}
 	}
 	e = &textEntry{ready: make(chan struct{}), used: c.clock}
 	c.entries[key] = e
-	c.evict(min(maxTextEntries, max(8, maxTextBytes/(capacity/8+1))))
 	c.mu.Unlock()
 
 	// The read finishes even if this caller goes away: others may wait on it.
-	e.match, e.err = compute(context.WithoutCancel(ctx))
-	close(e.ready)
-	if e.err != nil {
-		c.mu.Lock()
+	got, err := compute(context.WithoutCancel(ctx))
+	c.mu.Lock()
+	if err != nil {
+		e.err = err
 		if c.entries[key] == e {
 			delete(c.entries, key)
 		}
-		c.mu.Unlock()
+	} else {
+		e.rows, e.ranks, e.size = got.rows, got.ranks, got.size
+		if c.entries[key] == e {
+			c.bytes += e.size
+			c.evict()
+		}
 	}
-	return e.match, e.err
+	c.mu.Unlock()
+	close(e.ready)
+	return e, e.err
 }
 
-// evict drops the least recently used entries beyond keep. Callers hold mu.
-func (c *textCache) evict(keep int) {
-	for len(c.entries) > keep {
+// evict drops the least recently used finished entries while the cache
+// holds more than maxTextBytes, keeping at least one. Callers hold mu.
+func (c *textCache) evict() {
+	for c.bytes > maxTextBytes && len(c.entries) > 1 {
 		var oldest string
 		var used int64 = -1
-		for q, e := range c.entries {
-			if used < 0 || e.used < used {
-				oldest, used = q, e.used
+		for k, e := range c.entries {
+			if e.size > 0 && (used < 0 || e.used < used) {
+				oldest, used = k, e.used
 			}
 		}
+		if used < 0 {
+			return
+		}
+		c.bytes -= c.entries[oldest].size
 		delete(c.entries, oldest)
 	}
 }
 
-// readTextMatch reads the rows matching an FTS5 query from the full-text
-// index in one aggregate (berth_rowset), not one Go round trip per row,
-// and their ranks when there are few enough to rank.
-func readTextMatch(ctx context.Context, pool *sql.DB, query string, capacity int) (*textMatch, error) {
+// readWord reads the rows matching one FTS5 term from the full-text index
+// in one aggregate (berth_rowset), not one Go round trip per row, and their
+// ranks when there are few enough to rank.
+func readWord(ctx context.Context, pool *sql.DB, term string, capacity int) (*textEntry, error) {
 	var blob []byte
 	if err := pool.QueryRowContext(ctx, `SELECT berth_rowset(rowid) FROM images_fts WHERE images_fts MATCH ?`,
-		query).Scan(&blob); err != nil {
-		return nil, fmt.Errorf("search %q: %w", query, err)
+		term).Scan(&blob); err != nil {
+		return nil, fmt.Errorf("search %q: %w", term, err)
 	}
-	m := &textMatch{rows: setFromBlob(blob, capacity)}
-	if m.rows.Count() > broadMatch {
-		return m, nil
+	e := &textEntry{rows: setFromBlob(blob, capacity)}
+	if e.rows.Count() <= broadMatch {
+		var err error
+		if e.ranks, err = readRanks(ctx, pool, term, capacity); err != nil {
+			return nil, err
+		}
 	}
-	var err error
-	m.ranks, err = readRanks(ctx, pool, query, capacity)
-	return m, err
+	e.size = entrySize(term, e)
+	return e, nil
+}
+
+// entrySize estimates the bytes an entry holds, never zero.
+func entrySize(key string, e *textEntry) int {
+	n := 64 + len(key) + 32*len(e.ranks)
+	if e.rows != nil {
+		n += e.rows.Len() / 8
+	}
+	return n
 }
 
 // readRanks reads the FTS5 rank of every row matching query.

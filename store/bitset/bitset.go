@@ -110,6 +110,46 @@ func (s *Set) Prev(i int) int {
 	}
 }
 
+// Pick walks order (numbers below Len) front to back and appends the
+// members it meets to out, after passing over the first skip of them,
+// until out holds limit numbers. It returns out and the skip still left.
+// It is the inner loop of a listing, so it reads the words directly.
+func (s *Set) Pick(order []int32, skip, limit int, out []int64) ([]int64, int) {
+	words := s.words
+	for _, v := range order {
+		if words[v>>6]&(1<<(uint32(v)&63)) == 0 {
+			continue
+		}
+		if skip > 0 {
+			skip--
+			continue
+		}
+		if out = append(out, int64(v)); len(out) >= limit {
+			break
+		}
+	}
+	return out, skip
+}
+
+// PickBackward is Pick walking order back to front.
+func (s *Set) PickBackward(order []int32, skip, limit int, out []int64) ([]int64, int) {
+	words := s.words
+	for i := len(order) - 1; i >= 0; i-- {
+		v := order[i]
+		if words[v>>6]&(1<<(uint32(v)&63)) == 0 {
+			continue
+		}
+		if skip > 0 {
+			skip--
+			continue
+		}
+		if out = append(out, int64(v)); len(out) >= limit {
+			break
+		}
+	}
+	return out, skip
+}
+
 // Each calls fn with the members in increasing order until fn returns
 // false.
 func (s *Set) Each(fn func(i int) bool) {

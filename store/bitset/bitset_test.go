@@ -95,6 +95,25 @@ func TestPrev(t *testing.T) {
 	}
 }
 
+func TestPick(t *testing.T) {
+	s := New(100)
+	for _, i := range []int{2, 4, 6, 8, 99} {
+		s.Add(i)
+	}
+	order := []int32{99, 1, 8, 2, 3, 6, 4, 50}
+	got, skip := s.Pick(order, 1, 3, nil)
+	if !slices.Equal(got, []int64{8, 2, 6}) || skip != 0 {
+		t.Errorf("Pick = %v, skip %d", got, skip)
+	}
+	got, skip = s.PickBackward(order, 2, 10, []int64{7})
+	if !slices.Equal(got, []int64{7, 2, 8, 99}) || skip != 0 {
+		t.Errorf("PickBackward = %v, skip %d", got, skip)
+	}
+	if got, skip = s.Pick(order, 9, 3, nil); len(got) != 0 || skip != 4 {
+		t.Errorf("Pick past the members = %v, skip %d left (want 4)", got, skip)
+	}
+}
+
 func TestEachStops(t *testing.T) {
 	s := New(200)
 	for _, i := range []int{3, 64, 150, 199} {
