@@ -54,8 +54,8 @@ type Server struct {
 }
 
 // resultCacheBytes bounds the cache of rendered results and API answers:
-// a few hundred catalog pages, or a few thousand API pages.
-const resultCacheBytes = 16 << 20
+// a few hundred catalog pages, or a couple of thousand API pages.
+const resultCacheBytes = 8 << 20
 
 // New wires the router. Every dependency is passed in explicitly: site is
 // the documentation, loaded once at start, which also renders the images'

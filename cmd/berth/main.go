@@ -172,6 +172,10 @@ func envOr(getenv func(string) string, key, def string) string {
 	return def
 }
 
+// defaultMemoryLimit is serve's soft memory limit for the Go heap. At a
+// million images the listing index and caches hold about 70 MB.
+const defaultMemoryLimit = 96 << 20
+
 func cmdServe(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	f := newFlags("serve", getenv, stderr)
 	addr := f.fs.String("addr", envOr(getenv, "BERTH_ADDR", ":8080"), "listen address (env BERTH_ADDR)")
@@ -216,13 +220,13 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 	// Listings use SQL until the in-memory listing index is ready; start
 	// building it now rather than on the first listing.
 	db.PrepareListings()
-	// The listing index is most of a large catalog's live heap and holds no
-	// pointers, so the collector marks it almost for free: collecting at
-	// half the live heap's growth rather than all of it keeps memory near
-	// its live size for little CPU. GOGC set by the operator wins (the
-	// runtime reads the process environment itself).
-	if _, set := os.LookupEnv("GOGC"); !set {
-		debug.SetGCPercent(50)
+	// A soft memory limit, so the heap stays near its live size on a large
+	// catalog (whose listing index is most of it) instead of growing to
+	// twice that between collections; small catalogs never reach it. The
+	// operator's GOMEMLIMIT wins (the runtime reads it from the process
+	// environment; "off" removes the limit).
+	if _, set := os.LookupEnv("GOMEMLIMIT"); !set {
+		debug.SetMemoryLimit(defaultMemoryLimit)
 	}
 	keys, err := sessionKeys(getenv, *f.db)
 	if err != nil {
