@@ -23,7 +23,7 @@ import (
 // is large; here every filter is a set of rows, a listing intersects the
 // sets and counts the result exactly, then walks the sort order until the
 // page is full. Rows are named by images.seq. The page's images themselves
-// are still read from SQLite, by seq.
+// are read from SQLite by seq, or kept from a recent listing (see listed).
 //
 // The index reflects one catalog generation. After a rating it catches up
 // by re-reading the rated images (see catchUp); any other change to the
