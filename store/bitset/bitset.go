@@ -113,28 +113,20 @@ func (s *Set) Prev(i int) int {
 // Pick walks order (numbers below Len) front to back and appends the
 // members it meets to out, after passing over the first skip of them,
 // until out holds limit numbers. It returns out and the skip still left.
-// It is the inner loop of a listing, so it reads the words directly.
 func (s *Set) Pick(order []int32, skip, limit int, out []int64) ([]int64, int) {
-	words := s.words
-	for _, v := range order {
-		if words[v>>6]&(1<<(uint32(v)&63)) == 0 {
-			continue
-		}
-		if skip > 0 {
-			skip--
-			continue
-		}
-		if out = append(out, int64(v)); len(out) >= limit {
-			break
-		}
-	}
-	return out, skip
+	return s.pick(order, 0, len(order), 1, skip, limit, out)
 }
 
 // PickBackward is Pick walking order back to front.
 func (s *Set) PickBackward(order []int32, skip, limit int, out []int64) ([]int64, int) {
+	return s.pick(order, len(order)-1, -1, -1, skip, limit, out)
+}
+
+// pick walks order from i to end (excluded) by step. It is the inner loop
+// of a listing, so it reads the words directly.
+func (s *Set) pick(order []int32, i, end, step, skip, limit int, out []int64) ([]int64, int) {
 	words := s.words
-	for i := len(order) - 1; i >= 0; i-- {
+	for ; i != end; i += step {
 		v := order[i]
 		if words[v>>6]&(1<<(uint32(v)&63)) == 0 {
 			continue
