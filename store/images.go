@@ -220,10 +220,9 @@ func (f Filter) where() (string, []any) { return f.conditions(false) }
 
 // walkWhere is where() for walking a sort index: the filter columns are
 // written as +col, which keeps SQLite from using their indexes, so it reads
-// the sort's index (the one led by os when the filter names an OS) in order
-// and stops after one page; the rows that match the search words are looked
-// up once, as a set. os stays indexed, since every sort has an index led by
-// it, and so does alias: it names a handful of rows, never a broad match.
+// the sort's index in order and stops after one page; the rows that match
+// the search words are looked up once, as a set. alias stays indexed: it
+// names a handful of rows, never a broad match.
 func (f Filter) walkWhere() (string, []any) { return f.conditions(true) }
 
 func (f Filter) conditions(walk bool) (string, []any) {
@@ -240,7 +239,7 @@ func (f Filter) conditions(walk bool) (string, []any) {
 		return name
 	}
 	if f.OS != "" {
-		add("os = ?", f.OS)
+		add(col("os")+" = ?", f.OS)
 	}
 	if f.Architecture != "" {
 		add(col("architecture")+" = ?", f.Architecture)
