@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -55,11 +56,12 @@ type listIndex struct {
 	ratingCount  []int32
 	tenths       []uint8                    // average rating in tenths, as rating_tenths
 	ratedAtLeast [MaxRating + 1]*bitset.Set // [k]: rows rated k stars or more on average
-	// Each sort key's ascending order (key, then name and id) as seqs, and
-	// where in it each run of equal keys starts. Descending orders read the
-	// runs from last to first, each run still by name and id as SQL sorts
-	// ties, so they take no memory of their own. Names are unique, so
-	// names descending is names ascending read backwards.
+	// Each sort key's ascending order (key, then name and id) as seqs.
+	// Descending orders read its runs of equal keys from last to first,
+	// each run still by name and id as SQL sorts ties, so they take no
+	// memory of their own. Where runs start is kept for price, size and
+	// date (starts), found by binary search on the keys held here for the
+	// ratings, which move, and needless for names, which are unique.
 	orders map[string][]int32
 	starts map[string]*bitset.Set
 }
@@ -175,7 +177,7 @@ func (x *listIndex) readOrder(ctx context.Context, tx *sql.Tx, key string) error
 		seqs[i] = int32(binary.LittleEndian.Uint32(blob[4*i:]))
 	}
 	x.orders[key] = seqs
-	if key != SortName {
+	if key != SortName && !ratingKeyed(key) {
 		x.starts[key] = setFromBlob(runs, len(seqs))
 	}
 	return rows.Close()
@@ -278,9 +280,22 @@ func (x *listIndex) ratingKey(key string, a, b int32) int {
 	return cmp.Compare(pa, pb)
 }
 
+// ratingKeyed reports whether a sort key is derived from ratings.
+func ratingKeyed(key string) bool { return key == SortRating || key == SortPopularity }
+
+// runStart returns where the run of equal keys that ends at end (excluded)
+// starts in key's ascending order. Callers hold mu.
+func (x *listIndex) runStart(key string, end int) int {
+	ord := x.orders[key]
+	if starts := x.starts[key]; starts != nil {
+		return starts.Prev(end - 1)
+	}
+	last := ord[end-1]
+	return sort.Search(end, func(i int) bool { return x.ratingKey(key, ord[i], last) >= 0 })
+}
+
 // rerate moves an image whose ratings changed to its new place in the
-// orders that depend on them, and redraws their runs of equal keys.
-// Callers hold mu for writing.
+// orders that depend on them. Callers hold mu for writing.
 func (x *listIndex) rerate(seq int, sum, count int64) {
 	keys := []string{SortRating, SortPopularity}
 	s := int32(seq)
@@ -307,15 +322,7 @@ func (x *listIndex) rerate(seq int, sum, count int64) {
 	for i, key := range keys {
 		ord := slices.Delete(x.orders[key], at[i], at[i]+1)
 		n, _ := slices.BinarySearchFunc(ord, s, less(key))
-		ord = slices.Insert(ord, n, s)
-		x.orders[key] = ord
-		starts := x.starts[key]
-		starts.Clear()
-		for j := range ord {
-			if j == 0 || x.ratingKey(key, ord[j-1], ord[j]) != 0 {
-				starts.Add(j)
-			}
-		}
+		x.orders[key] = slices.Insert(ord, n, s)
 	}
 }
 
@@ -583,16 +590,17 @@ func (x *listIndex) find(f Filter, match *textMatch) (seqs []int64, total int) {
 		}
 		return seqs, total
 	}
-	ord, starts := x.orders[f.Sort()], x.starts[f.Sort()]
+	key := f.Sort()
+	ord := x.orders[key]
 	skip := offset
 	switch {
 	case f.Order() == "asc":
 		seqs, _ = set.Pick(ord, skip, limit, seqs)
-	case starts == nil: // names: every key is its own run
+	case key == SortName: // every key is its own run
 		seqs, _ = set.PickBackward(ord, skip, limit, seqs)
 	default:
 		for end := len(ord); end > 0 && len(seqs) < limit; {
-			start := starts.Prev(end - 1)
+			start := x.runStart(key, end)
 			seqs, skip = set.Pick(ord[start:end], skip, limit, seqs)
 			end = start
 		}
