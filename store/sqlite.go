@@ -13,6 +13,12 @@ func isUniqueViolation(err error) bool {
 		(se.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || se.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY)
 }
 
+// isBusy tells whether err is SQLite's "database is locked".
+func isBusy(err error) bool {
+	var se *sqlite.Error
+	return errors.As(err, &se) && se.Code()&0xff == sqlite3.SQLITE_BUSY
+}
+
 // Unavailable tells whether err means the database cannot serve right now
 // (locked by another process, read-only, out of disk, unreadable), and
 // returns a message an operator can act on; such errors are not bugs and
