@@ -392,7 +392,7 @@ func (x *listIndex) catchUp(ctx context.Context, pool *sql.DB) error {
 
 // maxListedRows bounds the images kept in listIndex.rows: about a
 // kilobyte each.
-const maxListedRows = 8192
+const maxListedRows = 4096
 
 // listed returns the images with the given seqs, in that order. Images
 // listed lately come from memory, the others from SQLite in one query. An

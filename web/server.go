@@ -55,7 +55,7 @@ type Server struct {
 
 // resultCacheBytes bounds the cache of rendered results and API answers:
 // a few hundred catalog pages, or a couple of thousand API pages.
-const resultCacheBytes = 8 << 20
+const resultCacheBytes = 6 << 20
 
 // New wires the router. Every dependency is passed in explicitly: site is
 // the documentation, loaded once at start, which also renders the images'

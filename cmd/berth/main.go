@@ -173,8 +173,8 @@ func envOr(getenv func(string) string, key, def string) string {
 }
 
 // defaultMemoryLimit is serve's soft memory limit for the Go heap. At a
-// million images the listing index and caches hold about 70 MB.
-const defaultMemoryLimit = 96 << 20
+// million images the listing index and caches hold about 55 MB.
+const defaultMemoryLimit = 88 << 20
 
 func cmdServe(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	f := newFlags("serve", getenv, stderr)
