@@ -529,9 +529,7 @@ func (x *listIndex) find(f Filter, match *textMatch) (seqs []int64, total int) {
 		}
 	}
 	if match != nil {
-		for _, r := range match.rows {
-			set.And(r)
-		}
+		set.And(match.rows)
 	}
 	if f.MinPrice != nil || f.MaxPrice != nil {
 		lo, hi := int64(0), int64(math.MaxInt64)

@@ -10,12 +10,12 @@ import (
 	"github.com/berth/berth/store/bitset"
 )
 
-// textMatch is what the listing index needs from a search: for each word,
-// the rows that match it (a listing keeps the rows in all of them), and,
-// when few enough rows match every word to rank (broadMatch), each one's
-// FTS5 rank for the whole search, lower meaning more relevant.
+// textMatch is what the listing index needs from a search: the rows that
+// match every word and, when there are few enough to rank (broadMatch),
+// each one's FTS5 rank for the whole search, lower meaning more relevant.
+// For one word, rows is the cached set itself: it must not be changed.
 type textMatch struct {
-	rows  []*bitset.Set
+	rows  *bitset.Set
 	ranks map[int32]float64 // nil when more than broadMatch rows match
 }
 
@@ -51,27 +51,23 @@ type textEntry struct {
 // from ftsTerms, over rows below capacity.
 func (c *textCache) get(ctx context.Context, pool *sql.DB, terms []string, capacity int) (*textMatch, error) {
 	m := &textMatch{}
-	for _, term := range terms {
+	for i, term := range terms {
 		e, err := c.entry(ctx, "w"+term, func(ctx context.Context) (*textEntry, error) {
 			return readWord(ctx, pool, term, capacity)
 		})
 		if err != nil {
 			return nil, err
 		}
-		m.rows = append(m.rows, e.rows)
-		if len(terms) == 1 {
-			m.ranks = e.ranks
+		switch {
+		case len(terms) == 1:
+			m.rows, m.ranks = e.rows, e.ranks
+		case i == 0:
+			m.rows = e.rows.Clone()
+		default:
+			m.rows.And(e.rows)
 		}
 	}
-	if len(terms) == 1 {
-		return m, nil
-	}
-	both := bitset.New(capacity)
-	both.CopyFrom(m.rows[0])
-	for _, r := range m.rows[1:] {
-		both.And(r)
-	}
-	if both.Count() <= broadMatch {
+	if len(terms) > 1 && m.rows.Count() <= broadMatch {
 		query := strings.Join(terms, " ")
 		e, err := c.entry(ctx, "q"+query, func(ctx context.Context) (*textEntry, error) {
 			ranks, err := readRanks(ctx, pool, query, capacity)
