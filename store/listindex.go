@@ -529,7 +529,9 @@ func (x *listIndex) find(f Filter, match *textMatch) (seqs []int64, total int) {
 		}
 	}
 	if match != nil {
-		set.And(match.rows)
+		for _, w := range match.words {
+			set.And(w)
+		}
 	}
 	if f.MinPrice != nil || f.MaxPrice != nil {
 		lo, hi := int64(0), int64(math.MaxInt64)
@@ -644,13 +646,16 @@ func (db *DB) startBuild() {
 		start := time.Now()
 		x, err := buildListIndex(l.ctx, db.read)
 		l.mu.Lock()
-		defer l.mu.Unlock()
 		l.building = false
 		if err != nil {
 			l.failedAt = time.Now()
+			l.mu.Unlock()
 			return
 		}
 		l.idx, l.took = x, time.Since(start)
+		l.mu.Unlock()
+		// In use already; a failure here only leaves words to read on demand.
+		x.warm(l.ctx, db.read)
 	}()
 }
 

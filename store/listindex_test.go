@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"net/url"
 	"strings"
@@ -286,5 +287,50 @@ func TestTextCacheBoundedByBytes(t *testing.T) {
 	}
 	if _, ok := c.entries["bad"]; ok {
 		t.Error("a failed read stays cached")
+	}
+}
+
+func TestWarmReadsCommonWords(t *testing.T) {
+	db := mustOpen(t)
+	ctx := context.Background()
+	if _, err := db.LoadDefaultCatalog(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.GenerateCatalog(ctx, 3000, 8); err != nil {
+		t.Fatal(err)
+	}
+	x, err := db.buildListIndexNow(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := x.warm(ctx, db.read); err != nil {
+		t.Fatal(err)
+	}
+	total := x.all.Count()
+	x.text.mu.Lock()
+	warmed := maps.Clone(x.text.entries)
+	x.text.mu.Unlock()
+	ubuntu, ok := warmed["w"+ftsTerms("ubuntu")[0]]
+	if !ok {
+		t.Fatalf("ubuntu, in a large share of the catalog, was not read ahead; read %d words", len(warmed))
+	}
+	for key, e := range warmed {
+		// Sampled counts wander a little around the true share.
+		if n := e.rows.Count(); n*warmShare*2 < total {
+			t.Errorf("%s is in %d of %d images, too few to read ahead", key, n, total)
+		}
+	}
+	if len(warmed) < 10 {
+		t.Errorf("only %d words read ahead", len(warmed))
+	}
+	// A search for a warmed word finds it cached.
+	f := parse(t, "search=ubuntu&sort_by=name")
+	if _, err := db.FindImages(ctx, f); err != nil {
+		t.Fatal(err)
+	}
+	x.text.mu.Lock()
+	defer x.text.mu.Unlock()
+	if x.text.entries["w"+ftsTerms("ubuntu")[0]] != ubuntu || len(x.text.entries) != len(warmed) {
+		t.Error("searching a warmed word read it again")
 	}
 }

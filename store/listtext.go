@@ -1,21 +1,25 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
+	"unicode"
 
 	"github.com/berth/berth/store/bitset"
 )
 
 // textMatch is what the listing index needs from a search: the rows that
-// match every word and, when there are few enough to rank (broadMatch),
-// each one's FTS5 rank for the whole search, lower meaning more relevant.
-// For one word, rows is the cached set itself: it must not be changed.
+// match each word, which a listing intersects, and, when few enough rows
+// match them all to rank (broadMatch), each one's FTS5 rank for the whole
+// search, lower meaning more relevant. The sets are the cached ones: they
+// must not be changed.
 type textMatch struct {
-	rows  *bitset.Set
+	words []*bitset.Set
 	ranks map[int32]float64 // nil when more than broadMatch rows match
 }
 
@@ -51,23 +55,29 @@ type textEntry struct {
 // from ftsTerms, over rows below capacity.
 func (c *textCache) get(ctx context.Context, pool *sql.DB, terms []string, capacity int) (*textMatch, error) {
 	m := &textMatch{}
-	for i, term := range terms {
+	for _, term := range terms {
 		e, err := c.entry(ctx, "w"+term, func(ctx context.Context) (*textEntry, error) {
 			return readWord(ctx, pool, term, capacity)
 		})
 		if err != nil {
 			return nil, err
 		}
-		switch {
-		case len(terms) == 1:
-			m.rows, m.ranks = e.rows, e.ranks
-		case i == 0:
-			m.rows = e.rows.Clone()
-		default:
-			m.rows.And(e.rows)
-		}
+		m.words = append(m.words, e.rows)
+		m.ranks = e.ranks
 	}
-	if len(terms) > 1 && m.rows.Count() <= broadMatch {
+	if len(terms) > 1 {
+		m.ranks = nil
+		// Counted, not intersected: a set at a million images is 125 KB,
+		// which a listing would otherwise allocate for each search.
+		switch n := bitset.CountAnd(m.words...); {
+		case n > broadMatch:
+			return m, nil
+		case n == 0:
+			// Nothing to rank: FTS5 would still walk every word's rows to
+			// find that out, milliseconds for common words at 1M images.
+			m.ranks = map[int32]float64{}
+			return m, nil
+		}
 		query := strings.Join(terms, " ")
 		e, err := c.entry(ctx, "q"+query, func(ctx context.Context) (*textEntry, error) {
 			ranks, err := readRanks(ctx, pool, query, capacity)
@@ -196,4 +206,102 @@ func readRanks(ctx context.Context, pool *sql.DB, query string, capacity int) (m
 		return nil, fmt.Errorf("search %q: %w", query, err)
 	}
 	return ranks, nil
+}
+
+// Warming: the first search for a word reads its rows from the full-text
+// index, which takes time in proportion to how many images the word is in
+// (tens of milliseconds for the commonest words at a million images, while
+// rare ones take well under one). So once an index is in use, the words
+// common enough to be slow are read in the background, before anyone waits
+// for them.
+const (
+	warmSample   = 4096 // rows sampled to find the common words
+	warmShare    = 64   // words in at least 1/warmShare of the sample are read
+	warmMaxBytes = maxTextBytes / 2
+)
+
+// warm reads the rows of the catalog's common words into the text cache.
+// Which words are common is estimated from a sample of rows split into
+// words the way FTS5's unicode61 tokenizer does in the main; a word it
+// splits differently is only read on first use, as any other.
+func (x *listIndex) warm(ctx context.Context, pool *sql.DB) error {
+	words, err := x.commonWords(ctx, pool)
+	if err != nil {
+		return err
+	}
+	spent := 0
+	for _, w := range words {
+		if spent+x.capacity/8 > warmMaxBytes || ctx.Err() != nil {
+			break
+		}
+		term := ftsTerms(w)[0]
+		e, err := x.text.entry(ctx, "w"+term, func(ctx context.Context) (*textEntry, error) {
+			return readWord(ctx, pool, term, x.capacity)
+		})
+		if err != nil {
+			return err
+		}
+		spent += e.size
+	}
+	return nil
+}
+
+// commonWords returns the words in at least 1/warmShare of a sample of
+// rows spread evenly over the catalog, commonest first.
+func (x *listIndex) commonWords(ctx context.Context, pool *sql.DB) ([]string, error) {
+	total := x.all.Count()
+	step := max(1, total/warmSample)
+	var sample []any
+	i := 0
+	x.all.Each(func(seq int) bool {
+		if i%step == 0 {
+			sample = append(sample, int64(seq))
+		}
+		i++
+		return len(sample) < warmSample
+	})
+	docs := map[string]int{}
+	for len(sample) > 0 {
+		batch := sample[:min(len(sample), 500)]
+		sample = sample[len(batch):]
+		rows, err := pool.QueryContext(ctx, `SELECT image_name || ' ' || alias || ' ' || description || ' ' || tags
+			FROM images WHERE seq IN (`+strings.Repeat(",?", len(batch))[1:]+`)`, batch...)
+		if err != nil {
+			return nil, fmt.Errorf("sample words: %w", err)
+		}
+		for rows.Next() {
+			var text string
+			if err := rows.Scan(&text); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("sample words: %w", err)
+			}
+			seen := map[string]bool{}
+			for _, w := range strings.FieldsFunc(strings.ToLower(text), func(r rune) bool {
+				return !unicode.IsLetter(r) && !unicode.IsDigit(r)
+			}) {
+				if !seen[w] {
+					seen[w] = true
+					docs[w]++
+				}
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("sample words: %w", err)
+		}
+	}
+	sampled := min(total, warmSample)
+	var words []string
+	for w, n := range docs {
+		if n*warmShare >= sampled {
+			words = append(words, w)
+		}
+	}
+	slices.SortFunc(words, func(a, b string) int {
+		if c := cmp.Compare(docs[b], docs[a]); c != 0 {
+			return c
+		}
+		return strings.Compare(a, b)
+	})
+	return words, nil
 }

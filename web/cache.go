@@ -1,8 +1,8 @@
 package web
 
 import (
-	"bytes"
 	"container/list"
+	"context"
 	"strconv"
 	"sync"
 )
@@ -82,18 +82,36 @@ func (c *resultCache) remove(el *list.Element) {
 }
 
 // cached returns the answer for key at the current generation, computing
-// and storing it on a miss.
-func (s *Server) cached(key string, gen int64, compute func() ([]byte, error)) (*answer, error) {
+// and storing it on a miss. A miss is worked out in a turn of s.work, and
+// compressed in the same turn when the asker takes gzip, so that the whole
+// cost of an uncached answer is paid in arrival order.
+func (s *Server) cached(ctx context.Context, key string, gen int64, compress bool, compute func() ([]byte, error)) (*answer, error) {
 	if b, ok := s.cache.get(key, gen); ok {
 		s.count(func(m *Metrics) { m.cache.WithLabelValues("hit").Inc() })
 		return b, nil
 	}
 	s.count(func(m *Metrics) { m.cache.WithLabelValues("miss").Inc() })
-	return s.cache.fill(key, gen, compute)
+	return s.cache.fill(key, gen, func() (*answer, error) {
+		if err := s.work.enter(ctx); err != nil {
+			return nil, err
+		}
+		defer s.work.leave()
+		body, err := compute()
+		if err != nil {
+			return nil, err
+		}
+		a := newAnswer(body)
+		if compress && len(body) >= minCompress {
+			a.gzipped()
+		}
+		return a, nil
+	})
 }
 
-// fill runs compute for a missing key once, however many requests want it.
-func (c *resultCache) fill(key string, gen int64, compute func() ([]byte, error)) (*answer, error) {
+// fill makes the answer for a missing key once, however many requests
+// want it, and keeps it. build must return a body of its own, sized to fit:
+// the cache holds it as it is.
+func (c *resultCache) fill(key string, gen int64, build func() (*answer, error)) (*answer, error) {
 	flightKey := key + "\x00" + strconv.FormatInt(gen, 10)
 	c.mu.Lock()
 	if cl, ok := c.inflight[flightKey]; ok {
@@ -105,14 +123,10 @@ func (c *resultCache) fill(key string, gen int64, compute func() ([]byte, error)
 	c.inflight[flightKey] = cl
 	c.mu.Unlock()
 
-	body, err := compute()
-	if err == nil {
-		// An exact-size copy: a rendered body's buffer has grown by
-		// doubling, and the cache would otherwise hold its spare room.
-		cl.body = newAnswer(bytes.Clone(body))
+	cl.body, cl.err = build()
+	if cl.err == nil {
 		c.put(key, gen, cl.body)
 	}
-	cl.err = err
 	c.mu.Lock()
 	delete(c.inflight, flightKey)
 	c.mu.Unlock()

@@ -2,7 +2,6 @@ package web
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -30,10 +29,14 @@ func (s *Server) handleCatalog(c echo.Context) error {
 	status := http.StatusOK
 	var results *answer
 	m.Filter, err = store.ParseFilter(c.QueryParams())
-	if err == nil {
+	// Nobody signed in, nothing personal: the whole page is the same for
+	// every visitor, so it is cached whole, and its results are rendered
+	// in place. Other pages embed the results, cached on their own.
+	wholePage := !wantsFragment(c) && m.User == nil && m.Flash == ""
+	if err == nil && !wholePage {
 		// The results are the same for everyone, so they are rendered once
 		// per query and catalog generation.
-		results, err = s.cached("results|"+m.Filter.Query().Encode(), gen, func() ([]byte, error) {
+		results, err = s.cached(ctx, "results|"+m.Filter.Query().Encode(), gen, wantsFragment(c) && acceptsGzip(c), func() ([]byte, error) {
 			page, err := s.store.FindImages(ctx, m.Filter)
 			if err != nil {
 				return nil, err
@@ -73,13 +76,16 @@ func (s *Server) handleCatalog(c echo.Context) error {
 		}
 		return s.render(c, status, views.CatalogResults(m))
 	}
-	if status == http.StatusOK && m.User == nil && m.Flash == "" {
-		// Nobody signed in, nothing personal: the whole page is the same for
-		// every visitor, so it is rendered and compressed once. It carries no
-		// CSRF token; the catalog has no form that changes anything.
+	if status == http.StatusOK && wholePage {
+		// It carries no CSRF token; the catalog has no form that changes
+		// anything.
 		m.CSRF = ""
 		key := "page|" + m.Filter.Query().Encode()
-		page, err := s.cached(key, gen, func() ([]byte, error) {
+		page, err := s.cached(ctx, key, gen, acceptsGzip(c), func() ([]byte, error) {
+			var err error
+			if m.Result, err = s.store.FindImages(ctx, m.Filter); err != nil {
+				return nil, err
+			}
 			if m.Facets, err = s.facets(ctx, gen); err != nil {
 				return nil, err
 			}
@@ -137,18 +143,21 @@ func (s *Server) handleImageByAlias(c echo.Context) error {
 	return c.Redirect(http.StatusSeeOther, views.ImageURL(img))
 }
 
-// facets returns the filter choices, cached per catalog generation.
+// facets returns the filter choices, worked out once per catalog
+// generation and shared by every page of it: views only read them.
 func (s *Server) facets(ctx context.Context, gen int64) (store.Facets, error) {
-	var f store.Facets
-	b, err := s.cached("facets", gen, func() ([]byte, error) {
-		f, err := s.store.FindFacets(ctx)
-		if err != nil {
-			return nil, err
-		}
-		return json.Marshal(f)
-	})
+	m := &s.facetMemo
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.ready && m.gen == gen {
+		return m.facets, nil
+	}
+	f, err := s.store.FindFacets(ctx)
 	if err != nil {
 		return f, err
 	}
-	return f, json.Unmarshal(b.body, &f)
+	if !m.ready || gen >= m.gen {
+		m.gen, m.facets, m.ready = gen, f, true
+	}
+	return f, nil
 }

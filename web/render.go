@@ -30,13 +30,24 @@ func (s *Server) render(c echo.Context, status int, comp templ.Component) error 
 	return send(c, status, echo.MIMETextHTMLCharsetUTF8, body)
 }
 
-// renderBytes renders a component into memory, for writing or caching.
+// renderPool keeps render buffers grown to a page's size, so a render
+// does not regrow one from nothing each time.
+var renderPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// renderBytes renders a component into memory, for writing or caching. The
+// bytes are the caller's, exactly the size of the body.
 func renderBytes(ctx context.Context, comp templ.Component) ([]byte, error) {
-	var buf bytes.Buffer
-	if err := comp.Render(ctx, &buf); err != nil {
+	buf := renderPool.Get().(*bytes.Buffer)
+	buf.Reset()
+	defer func() {
+		if buf.Cap() <= 1<<20 { // an outsized page's buffer is left to the GC
+			renderPool.Put(buf)
+		}
+	}()
+	if err := comp.Render(ctx, buf); err != nil {
 		return nil, err
 	}
-	return buf.Bytes(), nil
+	return bytes.Clone(buf.Bytes()), nil
 }
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)

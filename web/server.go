@@ -7,7 +7,9 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"runtime"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -50,7 +52,15 @@ type Server struct {
 	limits   limits
 	metrics  *Metrics
 	cache    *resultCache
-	echo     *echo.Echo
+	work     gate // turns for uncached work, see cached
+	// The filter choices of the latest catalog generation (see facets).
+	facetMemo struct {
+		mu     sync.Mutex
+		ready  bool
+		gen    int64
+		facets store.Facets
+	}
+	echo *echo.Echo
 }
 
 // resultCacheBytes bounds the cache of rendered results and API answers:
@@ -62,7 +72,7 @@ const resultCacheBytes = 6 << 20
 // Markdown docs.
 func New(db *store.DB, assets *static.Assets, site *docs.Site, logger *slog.Logger, opts Options) *Server {
 	s := &Server{store: db, assets: assets, docs: site, logger: logger, opts: opts,
-		limits: newLimits(opts.APIRate, opts.PurchaseRate), metrics: opts.Metrics, cache: newResultCache(resultCacheBytes), echo: echo.New()}
+		limits: newLimits(opts.APIRate, opts.PurchaseRate), metrics: opts.Metrics, cache: newResultCache(resultCacheBytes), work: newGate(runtime.GOMAXPROCS(0)), echo: echo.New()}
 	s.sessions = newSessionStore(db, opts.SessionKeys, s.isSecure)
 	e := s.echo
 	e.HideBanner, e.HidePort = true, true

@@ -72,6 +72,27 @@ func (s *Set) And(t *Set) {
 	clear(s.words[n:])
 }
 
+// CountAnd returns how many integers are members of every one of sets,
+// without making their intersection.
+func CountAnd(sets ...*Set) int {
+	if len(sets) == 0 {
+		return 0
+	}
+	n := len(sets[0].words)
+	for _, s := range sets[1:] {
+		n = min(n, len(s.words))
+	}
+	count := 0
+	for i := range n {
+		w := sets[0].words[i]
+		for _, s := range sets[1:] {
+			w &= s.words[i]
+		}
+		count += bits.OnesCount64(w)
+	}
+	return count
+}
+
 // AndNot removes every member of t.
 func (s *Set) AndNot(t *Set) {
 	n := min(len(s.words), len(t.words))

@@ -52,6 +52,15 @@ func TestAgainstMap(t *testing.T) {
 				t.Fatalf("n=%d: Has(%d) = %v", n, i, a.Has(i))
 			}
 		}
+		if got := CountAnd(a, b); got != len(wantAnd) {
+			t.Fatalf("n=%d: CountAnd = %d, want %d", n, got, len(wantAnd))
+		}
+		if got := CountAnd(a, b, a); got != len(wantAnd) {
+			t.Fatalf("n=%d: CountAnd of three = %d, want %d", n, got, len(wantAnd))
+		}
+		if got := CountAnd(b); got != b.Count() {
+			t.Fatalf("n=%d: CountAnd of one = %d, want %d", n, got, b.Count())
+		}
 		if !slices.Equal(gotAndNot, wantAndNot) {
 			t.Fatalf("n=%d: and-not %v want %v", n, gotAndNot, wantAndNot)
 		}
