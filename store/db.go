@@ -34,6 +34,9 @@ type DB struct {
 	PasswordCost int
 	gen          generation
 	listings     listings
+	// imagesBySeq reads listed images by seq (see listIndex.listed): one
+	// statement text, so it is parsed once per connection, not per page.
+	imagesBySeq *sql.Stmt
 }
 
 // dsn builds the connection string. Pragmas go in the DSN so that every
@@ -86,6 +89,12 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	r.SetMaxOpenConns(n)
 	r.SetMaxIdleConns(n)
 	db.read = r
+	if db.imagesBySeq, err = r.PrepareContext(ctx, `SELECT `+listColumns+`, seq FROM images
+		WHERE seq IN (SELECT value FROM json_each(?))`); err != nil {
+		r.Close()
+		w.Close()
+		return nil, fmt.Errorf("open database %s: %w", path, err)
+	}
 	db.listings.ctx, db.listings.stop = context.WithCancel(context.Background())
 	return db, nil
 }
@@ -97,7 +106,7 @@ func (db *DB) Path() string { return db.path }
 func (db *DB) Close() error {
 	db.listings.stop()
 	db.listings.done.Wait()
-	return errors.Join(db.read.Close(), db.write.Close())
+	return errors.Join(db.imagesBySeq.Close(), db.read.Close(), db.write.Close())
 }
 
 // Ping checks that the database answers a query.

@@ -11,7 +11,6 @@ import (
 	"slices"
 	"sort"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -400,9 +399,9 @@ const maxListedRows = 4096
 // index and so empties this cache, except its ratings, which are copied
 // from the index, kept up to date by catchUp. Images removed since the
 // index's generation are left out.
-func (x *listIndex) listed(ctx context.Context, pool *sql.DB, seqs []int64) ([]*Image, error) {
+func (x *listIndex) listed(ctx context.Context, bySeq *sql.Stmt, seqs []int64) ([]*Image, error) {
 	found := make(map[int64]*Image, len(seqs))
-	var missing []any
+	var missing []int64
 	x.rowsMu.Lock()
 	for _, s := range seqs {
 		if img, ok := x.rows[s]; ok {
@@ -413,8 +412,14 @@ func (x *listIndex) listed(ctx context.Context, pool *sql.DB, seqs []int64) ([]*
 	}
 	x.rowsMu.Unlock()
 	if len(missing) > 0 {
-		rows, err := pool.QueryContext(ctx, `SELECT `+listColumns+`, seq FROM images WHERE seq IN (`+
-			strings.Repeat(",?", len(missing))[1:]+`)`, missing...)
+		list := []byte{'['}
+		for i, s := range missing {
+			if i > 0 {
+				list = append(list, ',')
+			}
+			list = strconv.AppendInt(list, s, 10)
+		}
+		rows, err := bySeq.QueryContext(ctx, string(append(list, ']')))
 		if err != nil {
 			return nil, err
 		}
@@ -435,14 +440,14 @@ func (x *listIndex) listed(ctx context.Context, pool *sql.DB, seqs []int64) ([]*
 			x.rows = map[int64]*Image{}
 		}
 		for _, s := range missing {
-			if img, ok := found[s.(int64)]; ok {
+			if img, ok := found[s]; ok {
 				for seq := range x.rows { // evict any one: map order is random
 					if len(x.rows) < maxListedRows {
 						break
 					}
 					delete(x.rows, seq)
 				}
-				x.rows[s.(int64)] = img
+				x.rows[s] = img
 			}
 		}
 		x.rowsMu.Unlock()
@@ -507,7 +512,7 @@ func (x *listIndex) keepPrices(set *bitset.Set, lo, hi int64) {
 func (x *listIndex) find(f Filter, match *textMatch) (seqs []int64, total int) {
 	set := x.scratch.Get().(*bitset.Set)
 	defer x.scratch.Put(set)
-	set.CopyFrom(x.all)
+	ands := []*bitset.Set{x.all}
 	for _, eq := range []struct {
 		value string
 		sets  map[string]*bitset.Set
@@ -519,19 +524,17 @@ func (x *listIndex) find(f Filter, match *textMatch) (seqs []int64, total int) {
 		if !ok {
 			return nil, 0
 		}
-		set.And(s)
+		ands = append(ands, s)
 	}
-	if f.Prespawn != nil {
-		if *f.Prespawn {
-			set.And(x.prespawn)
-		} else {
-			set.AndNot(x.prespawn)
-		}
+	if f.Prespawn != nil && *f.Prespawn {
+		ands = append(ands, x.prespawn)
 	}
 	if match != nil {
-		for _, w := range match.words {
-			set.And(w)
-		}
+		ands = append(ands, match.words...)
+	}
+	set.Intersect(ands...)
+	if f.Prespawn != nil && !*f.Prespawn {
+		set.AndNot(x.prespawn)
 	}
 	if f.MinPrice != nil || f.MaxPrice != nil {
 		lo, hi := int64(0), int64(math.MaxInt64)

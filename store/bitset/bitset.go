@@ -72,6 +72,36 @@ func (s *Set) And(t *Set) {
 	clear(s.words[n:])
 }
 
+// Intersect makes s hold the members common to all of sets, passing over
+// s once per two sets; s must not be one of them. s keeps its
+// capacity; members past the shortest set are dropped.
+func (s *Set) Intersect(sets ...*Set) {
+	if len(sets) == 0 {
+		s.Clear()
+		return
+	}
+	n := len(s.words)
+	for _, t := range sets {
+		n = min(n, len(t.words))
+	}
+	out := s.words[:n]
+	copy(out, sets[0].words[:n])
+	rest := sets[1:]
+	for ; len(rest) >= 2; rest = rest[2:] {
+		a, b := rest[0].words[:n], rest[1].words[:n]
+		for i := range out {
+			out[i] &= a[i] & b[i]
+		}
+	}
+	if len(rest) == 1 {
+		a := rest[0].words[:n]
+		for i := range out {
+			out[i] &= a[i]
+		}
+	}
+	clear(s.words[n:])
+}
+
 // CountAnd returns how many integers are members of every one of sets,
 // without making their intersection.
 func CountAnd(sets ...*Set) int {

@@ -52,6 +52,14 @@ func TestAgainstMap(t *testing.T) {
 				t.Fatalf("n=%d: Has(%d) = %v", n, i, a.Has(i))
 			}
 		}
+		inter := New(n + 70)
+		inter.Add(n + 69) // dropped: past a's capacity
+		inter.Intersect(a, b)
+		var gotInter []int
+		inter.Each(func(i int) bool { gotInter = append(gotInter, i); return true })
+		if !slices.Equal(gotInter, wantAnd) {
+			t.Fatalf("n=%d: Intersect %v want %v", n, gotInter, wantAnd)
+		}
 		if got := CountAnd(a, b); got != len(wantAnd) {
 			t.Fatalf("n=%d: CountAnd = %d, want %d", n, got, len(wantAnd))
 		}
@@ -132,5 +140,21 @@ func TestEachStops(t *testing.T) {
 	s.Each(func(i int) bool { seen = append(seen, i); return len(seen) < 2 })
 	if !slices.Equal(seen, []int{3, 64}) {
 		t.Fatalf("Each visited %v, want [3 64]", seen)
+	}
+}
+
+func BenchmarkIntersect(b *testing.B) {
+	const n = 1_000_000
+	sets := make([]*Set, 5)
+	rng := rand.New(rand.NewPCG(1, 2))
+	for i := range sets {
+		sets[i] = New(n)
+		for range n / 2 {
+			sets[i].Add(rng.IntN(n))
+		}
+	}
+	dst := New(n)
+	for b.Loop() {
+		dst.Intersect(sets...)
 	}
 }
