@@ -220,49 +220,76 @@ func validSort(s string) bool {
 	return false
 }
 
+// queryParams are the parameters of a canonical query, in the order
+// Param knows them.
+var queryParams = []string{"search", "os", "architecture", "variant", "alias", "prespawn",
+	"min_price", "max_price", "min_rating", "sort_by", "sort_order", "page", "limit"}
+
 // Query encodes the filter as canonical query parameters: only what is set,
 // with defaults left out, so equal filters give equal URLs.
 func (f Filter) Query() url.Values {
 	q := url.Values{}
-	set := func(k, v string) {
-		if v != "" {
-			q.Set(k, v)
+	for _, name := range queryParams {
+		if v := f.Param(name); v != "" {
+			q[name] = []string{v}
 		}
 	}
-	set("search", f.Search)
-	set("os", f.OS)
-	set("architecture", f.Architecture)
-	if f.Variant != "" {
-		set("variant", VariantLabel(f.Variant))
-	}
-	set("alias", f.Alias)
-	if f.Prespawn != nil {
-		set("prespawn", strconv.FormatBool(*f.Prespawn))
-	}
-	if f.MinPrice != nil {
-		set("min_price", FormatUSD(*f.MinPrice))
-	}
-	if f.MaxPrice != nil {
-		set("max_price", FormatUSD(*f.MaxPrice))
-	}
-	if f.MinRating != nil {
-		set("min_rating", strconv.FormatFloat(*f.MinRating, 'f', -1, 64))
-	}
-	// Popularity is the default order only without search words; with
-	// them the default is relevance, so an explicit popularity stays.
-	if f.SortBy != "" && (f.SortBy != SortPopularity || ftsQuery(f.Search) != "") {
-		set("sort_by", f.SortBy)
-	}
-	if f.SortOrder != "" && f.SortOrder != DefaultOrder(f.Sort()) {
-		set("sort_order", f.SortOrder)
-	}
-	if f.PageNumber() > 1 {
-		set("page", strconv.Itoa(f.PageNumber()))
-	}
-	if f.PageLimit() != DefaultLimit {
-		set("limit", strconv.Itoa(f.PageLimit()))
-	}
 	return q
+}
+
+// Param is one parameter of the canonical query (see Query), "" when the
+// filter leaves it out. Pages ask for a few of them per render, without
+// building the whole query each time.
+func (f Filter) Param(name string) string {
+	switch name {
+	case "search":
+		return f.Search
+	case "os":
+		return f.OS
+	case "architecture":
+		return f.Architecture
+	case "variant":
+		if f.Variant != "" {
+			return VariantLabel(f.Variant)
+		}
+	case "alias":
+		return f.Alias
+	case "prespawn":
+		if f.Prespawn != nil {
+			return strconv.FormatBool(*f.Prespawn)
+		}
+	case "min_price":
+		if f.MinPrice != nil {
+			return FormatUSD(*f.MinPrice)
+		}
+	case "max_price":
+		if f.MaxPrice != nil {
+			return FormatUSD(*f.MaxPrice)
+		}
+	case "min_rating":
+		if f.MinRating != nil {
+			return strconv.FormatFloat(*f.MinRating, 'f', -1, 64)
+		}
+	case "sort_by":
+		// Popularity is the default order only without search words; with
+		// them the default is relevance, so an explicit popularity stays.
+		if f.SortBy != "" && (f.SortBy != SortPopularity || ftsQuery(f.Search) != "") {
+			return f.SortBy
+		}
+	case "sort_order":
+		if f.SortOrder != "" && f.SortOrder != DefaultOrder(f.Sort()) {
+			return f.SortOrder
+		}
+	case "page":
+		if f.PageNumber() > 1 {
+			return strconv.Itoa(f.PageNumber())
+		}
+	case "limit":
+		if f.PageLimit() != DefaultLimit {
+			return strconv.Itoa(f.PageLimit())
+		}
+	}
+	return ""
 }
 
 // FormatUSD writes cents as a plain decimal USD amount: 1500 → "15",

@@ -334,3 +334,16 @@ func TestWarmReadsCommonWords(t *testing.T) {
 		t.Error("searching a warmed word read it again")
 	}
 }
+
+func TestWarmLeavesOutFunctionWordsAndNumbers(t *testing.T) {
+	for _, w := range []string{"the", "and", "with", "24", "04", "2027"} {
+		if !unsearched(w) {
+			t.Errorf("%q would be read ahead", w)
+		}
+	}
+	for _, w := range []string{"ubuntu", "amd64", "k3s", "lts", "x86"} {
+		if unsearched(w) {
+			t.Errorf("%q would not be read ahead", w)
+		}
+	}
+}

@@ -246,8 +246,24 @@ func (x *listIndex) warm(ctx context.Context, pool *sql.DB) error {
 	return nil
 }
 
+// functionWords are English words common in descriptions that nobody
+// searches a catalog by.
+var functionWords = map[string]bool{"a": true, "an": true, "and": true, "are": true, "as": true, "at": true,
+	"be": true, "but": true, "by": true, "can": true, "for": true, "from": true, "has": true, "have": true,
+	"in": true, "into": true, "is": true, "it": true, "its": true, "not": true, "of": true, "on": true,
+	"or": true, "so": true, "that": true, "the": true, "their": true, "then": true, "this": true, "to": true,
+	"until": true, "with": true, "without": true}
+
+// unsearched reports whether a word is not worth reading ahead: a function
+// word, or a number, which people search as part of a version ("24.04"),
+// a phrase with a search of its own.
+func unsearched(w string) bool {
+	return functionWords[w] || !strings.ContainsFunc(w, func(r rune) bool { return !unicode.IsDigit(r) })
+}
+
 // commonWords returns the words in at least 1/warmShare of a sample of
-// rows spread evenly over the catalog, commonest first.
+// rows spread evenly over the catalog, commonest first, leaving out those
+// nobody searches by alone (see unsearched).
 func (x *listIndex) commonWords(ctx context.Context, pool *sql.DB) ([]string, error) {
 	total := x.all.Count()
 	step := max(1, total/warmSample)
@@ -293,7 +309,7 @@ func (x *listIndex) commonWords(ctx context.Context, pool *sql.DB) ([]string, er
 	sampled := min(total, warmSample)
 	var words []string
 	for w, n := range docs {
-		if n*warmShare >= sampled {
+		if n*warmShare >= sampled && !unsearched(w) {
 			words = append(words, w)
 		}
 	}

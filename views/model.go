@@ -116,7 +116,7 @@ func (c Catalog) Value(param string) string {
 	if c.Problem != "" {
 		return strings.TrimSpace(c.Raw.Get(param))
 	}
-	return c.Filter.Query().Get(param)
+	return c.Filter.Param(param)
 }
 
 // Chips lists the active filters as (param, label) pairs.
@@ -141,13 +141,20 @@ func (c Catalog) Chips() [][2]string {
 func (c Catalog) PageNumbers() []int {
 	last, cur := c.Result.Pages(), c.Result.Page
 	var out []int
-	for p := 1; p <= last; p++ {
-		if p == 1 || p == last || (p >= cur-2 && p <= cur+2) {
+	add := func(p int) {
+		switch {
+		case p < 1 || p > last || (len(out) > 0 && p <= out[len(out)-1]):
+		case len(out) > 0 && out[len(out)-1] != 0 && p > out[len(out)-1]+1:
+			out = append(out, 0, p)
+		default:
 			out = append(out, p)
-		} else if len(out) > 0 && out[len(out)-1] != 0 {
-			out = append(out, 0)
 		}
 	}
+	add(1)
+	for p := cur - 2; p <= cur+2; p++ {
+		add(p)
+	}
+	add(last)
 	return out
 }
 

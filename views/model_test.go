@@ -1,6 +1,7 @@
 package views
 
 import (
+	"slices"
 	"testing"
 
 	"github.com/berth/berth/store"
@@ -28,5 +29,33 @@ func TestRangeText(t *testing.T) {
 		if got := grouped(n); got != want {
 			t.Errorf("grouped(%d) = %q, want %q", n, got, want)
 		}
+	}
+}
+
+func TestPageNumbers(t *testing.T) {
+	// The plain definition: every page that is the first, the last or within
+	// two of the current one, with a 0 for each run of pages left out.
+	want := func(cur, last int) []int {
+		var out []int
+		for p := 1; p <= last; p++ {
+			if p == 1 || p == last || (p >= cur-2 && p <= cur+2) {
+				out = append(out, p)
+			} else if len(out) > 0 && out[len(out)-1] != 0 {
+				out = append(out, 0)
+			}
+		}
+		return out
+	}
+	for last := 0; last <= 12; last++ {
+		for cur := 1; cur <= max(last, 1); cur++ {
+			c := Catalog{Result: store.ImagePage{Page: cur, Limit: 10, Total: last * 10}}
+			if got, w := c.PageNumbers(), want(cur, last); !slices.Equal(got, w) {
+				t.Errorf("page %d of %d: %v, want %v", cur, last, got, w)
+			}
+		}
+	}
+	c := Catalog{Result: store.ImagePage{Page: 25_000, Limit: 20, Total: 1_000_000}}
+	if got := c.PageNumbers(); !slices.Equal(got, []int{1, 0, 24998, 24999, 25000, 25001, 25002, 0, 50000}) {
+		t.Errorf("deep page of a million images: %v", got)
 	}
 }
