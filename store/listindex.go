@@ -46,8 +46,10 @@ type listIndex struct {
 
 	// Images listed lately, as read from SQLite; their ratings are taken
 	// from the index when they are listed again (see listed).
-	rowsMu sync.Mutex
-	rows   map[int64]*Image
+	rowsMu    sync.Mutex
+	rows      map[int64][]byte // encoded by encodeRow
+	rowsBytes int
+	maxBytes  int // see listedBytes
 
 	// Moved by ratings, under mu.
 	mu           sync.RWMutex
@@ -151,6 +153,7 @@ func buildListIndex(ctx context.Context, pool *sql.DB) (*listIndex, error) {
 	for i, s := range x.orders[SortName] {
 		x.nameRank[s] = int32(i)
 	}
+	x.maxBytes = listedBytes(x.bytes())
 	return x, nil
 }
 
@@ -389,12 +392,30 @@ func (x *listIndex) catchUp(ctx context.Context, pool *sql.DB) error {
 	return nil
 }
 
-// maxListedRows bounds the images kept in listIndex.rows: about a
-// kilobyte each.
-const maxListedRows = 4096
+// The images kept in listIndex.rows, encoded (see encodeRow), share
+// listedBudget with the index itself, which grows with the catalog: a small
+// catalog keeps most of its images listed lately in memory, and one of a
+// million images, whose index takes most of the budget, minListedBytes.
+const (
+	listedBudget   = 24 << 20
+	minListedBytes = 4 << 20
+)
+
+// listedBytes is how much an index of indexBytes keeps of listed images.
+func listedBytes(indexBytes int) int {
+	return max(minListedBytes, listedBudget-indexBytes)
+}
+
+// bytes estimates the memory the index holds: its orders, its per-row
+// arrays and its sets.
+func (x *listIndex) bytes() int {
+	sets := 2 + len(x.os) + len(x.arch) + len(x.variant) + len(x.priceSets) + len(x.ratedAtLeast) + len(x.starts)
+	return x.capacity*(4*len(x.orders)+4+4+4+1+8*min(1, len(x.price))) + sets*x.capacity/8
+}
 
 // listed returns the images with the given seqs, in that order. Images
-// listed lately come from memory, the others from SQLite in one query. An
+// listed lately are decoded from memory, the others read from SQLite in one
+// query. An
 // image's fields only change through a catalog change, which rebuilds the
 // index and so empties this cache, except its ratings, which are copied
 // from the index, kept up to date by catchUp. Images removed since the
@@ -402,15 +423,23 @@ const maxListedRows = 4096
 func (x *listIndex) listed(ctx context.Context, bySeq *sql.Stmt, seqs []int64) ([]*Image, error) {
 	found := make(map[int64]*Image, len(seqs))
 	var missing []int64
+	kept := map[int64][]byte{}
 	x.rowsMu.Lock()
 	for _, s := range seqs {
-		if img, ok := x.rows[s]; ok {
-			found[s] = img
+		if b, ok := x.rows[s]; ok {
+			kept[s] = b
 		} else {
 			missing = append(missing, s)
 		}
 	}
 	x.rowsMu.Unlock()
+	for s, b := range kept {
+		img, err := decodeRow(b)
+		if err != nil {
+			return nil, err
+		}
+		found[s] = img
+	}
 	if len(missing) > 0 {
 		list := []byte{'['}
 		for i, s := range missing {
@@ -435,20 +464,29 @@ func (x *listIndex) listed(ctx context.Context, bySeq *sql.Stmt, seqs []int64) (
 		if err := rows.Err(); err != nil {
 			return nil, err
 		}
-		x.rowsMu.Lock()
-		if x.rows == nil {
-			x.rows = map[int64]*Image{}
-		}
+		encoded := make(map[int64][]byte, len(missing))
 		for _, s := range missing {
 			if img, ok := found[s]; ok {
-				for seq := range x.rows { // evict any one: map order is random
-					if len(x.rows) < maxListedRows {
-						break
-					}
-					delete(x.rows, seq)
-				}
-				x.rows[s] = img
+				encoded[s] = encodeRow(img)
 			}
+		}
+		x.rowsMu.Lock()
+		if x.rows == nil {
+			x.rows = map[int64][]byte{}
+		}
+		for s, b := range encoded {
+			for seq, old := range x.rows { // evict any: map order is random
+				if x.rowsBytes+len(b) <= x.maxBytes {
+					break
+				}
+				delete(x.rows, seq)
+				x.rowsBytes -= len(old)
+			}
+			if old, ok := x.rows[s]; ok {
+				x.rowsBytes -= len(old)
+			}
+			x.rows[s] = b
+			x.rowsBytes += len(b)
 		}
 		x.rowsMu.Unlock()
 	}
@@ -457,9 +495,8 @@ func (x *listIndex) listed(ctx context.Context, bySeq *sql.Stmt, seqs []int64) (
 	defer x.mu.RUnlock()
 	for _, s := range seqs {
 		if img, ok := found[s]; ok {
-			listed := *img // cached images are shared: never changed in place
-			listed.RatingSum, listed.RatingCount = int64(x.ratingSum[s]), int64(x.ratingCount[s])
-			out = append(out, &listed)
+			img.RatingSum, img.RatingCount = int64(x.ratingSum[s]), int64(x.ratingCount[s])
+			out = append(out, img)
 		}
 	}
 	return out, nil

@@ -347,3 +347,49 @@ func TestWarmLeavesOutFunctionWordsAndNumbers(t *testing.T) {
 		}
 	}
 }
+
+func TestListedRowsShareTheBudgetWithTheIndex(t *testing.T) {
+	db := mustOpen(t)
+	ctx := context.Background()
+	if _, err := db.LoadDefaultCatalog(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.GenerateCatalog(ctx, 1000, 3); err != nil {
+		t.Fatal(err)
+	}
+	x, err := db.buildListIndexNow(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// An order of 4 bytes per row for each sort, four arrays of 13 bytes
+	// per row in all, and a few dozen sets of a bit per row.
+	if b := x.bytes(); b < x.capacity*(4*len(SortKeys)+13) || b > x.capacity*(4*len(SortKeys)+13+10) {
+		t.Errorf("an index of %d images estimated at %d bytes", x.all.Count(), b)
+	}
+	if x.maxBytes < listedBudget-x.bytes() || x.maxBytes < 20<<20 {
+		t.Errorf("a small catalog keeps only %d bytes of listed images", x.maxBytes)
+	}
+	if got := listedBytes(40 << 20); got != minListedBytes {
+		t.Errorf("an index over the budget leaves %d bytes, want the floor %d", got, minListedBytes)
+	}
+	if small, large := listedBytes(4<<20), listedBytes(16<<20); small <= large {
+		t.Errorf("a larger index leaves as much room or more: %d against %d", large, small)
+	}
+	// Listing keeps within the budget, however many images it lists.
+	x.maxBytes = 8 << 10
+	for page := 1; page <= 20; page++ {
+		if _, err := db.FindImages(ctx, parse(t, fmt.Sprintf("sort_by=name&limit=50&page=%d", page))); err != nil {
+			t.Fatal(err)
+		}
+		x.rowsMu.Lock()
+		n, held := 0, 0
+		for _, b := range x.rows {
+			n, held = n+1, held+len(b)
+		}
+		over := x.rowsBytes > x.maxBytes || held != x.rowsBytes || n == 0
+		x.rowsMu.Unlock()
+		if over {
+			t.Fatalf("page %d: %d images hold %d bytes, counted %d, over %d", page, n, held, x.rowsBytes, x.maxBytes)
+		}
+	}
+}
