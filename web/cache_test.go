@@ -3,6 +3,8 @@ package web
 import (
 	"context"
 	"net/http"
+	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -73,6 +75,11 @@ func TestETagsAndCompression(t *testing.T) {
 		gz := do(t, s, "GET", path, http.Header{"Accept-Encoding": {"gzip"}})
 		if gz.Header().Get("Content-Encoding") != "gzip" || gz.Body.Len() >= rec.Body.Len() {
 			t.Errorf("%s: not compressed (%q, %d vs %d bytes)", path, gz.Header().Get("Content-Encoding"), gz.Body.Len(), rec.Body.Len())
+		}
+		for _, r := range []*httptest.ResponseRecorder{rec, gz} {
+			if got := r.Header().Get("Content-Length"); got != strconv.Itoa(r.Body.Len()) {
+				t.Errorf("%s: Content-Length %q for %d bytes", path, got, r.Body.Len())
+			}
 		}
 	}
 }

@@ -92,11 +92,15 @@ func sendAnswer(c echo.Context, status int, contentType string, a *answer) error
 			return c.NoContent(http.StatusNotModified)
 		}
 	}
+	body := a.body
 	if len(a.body) >= minCompress && acceptsGzip(c) {
 		h[echo.HeaderContentEncoding] = []string{"gzip"}
-		return c.Blob(status, contentType, a.gzipped())
+		body = a.gzipped()
 	}
-	return c.Blob(status, contentType, a.body)
+	// The whole body is known, so its length is sent up front rather than
+	// the body chunked.
+	h[echo.HeaderContentLength] = []string{strconv.Itoa(len(body))}
+	return c.Blob(status, contentType, body)
 }
 
 // etagMatches compares an If-None-Match list with an ETag, weakly.
