@@ -549,7 +549,7 @@ func (x *listIndex) keepPrices(set *bitset.Set, lo, hi int64) {
 func (x *listIndex) find(f Filter, match *textMatch) (seqs []int64, total int) {
 	set := x.scratch.Get().(*bitset.Set)
 	defer x.scratch.Put(set)
-	ands := []*bitset.Set{x.all}
+	var ands []*bitset.Set
 	for _, eq := range []struct {
 		value string
 		sets  map[string]*bitset.Set
@@ -565,6 +565,11 @@ func (x *listIndex) find(f Filter, match *textMatch) (seqs []int64, total int) {
 	}
 	if f.Prespawn != nil && *f.Prespawn {
 		ands = append(ands, x.prespawn)
+	}
+	if len(ands) == 0 {
+		// Every other set is part of all, which only words' rows, read
+		// after the index was built, may not be.
+		ands = append(ands, x.all)
 	}
 	if match != nil {
 		ands = append(ands, match.words...)
