@@ -155,7 +155,9 @@ order: 90
 
 The figures below come from `+"`make bench`"+` (cmd/berth/bench_test.go). It builds berth,
 fills synthetic catalogs with `+"`berth catalog generate`"+`, serves each from a real process
-on 127.0.0.1 and loads it with 32 concurrent connections for %s per phase. "Hot" repeats
+on 127.0.0.1 and loads it with 32 concurrent keep-alive connections for %s per phase,
+speaking HTTP/1.1 directly as wrk does, so that the load generator, which shares the
+cores, takes as little of them as it can. "Hot" repeats
 one query; "distinct" walks a stream of different searches, filters and pages, which
 repeats almost no query. Latencies are medians (p50) and 99th percentiles (p99) of every
 request in the phase. The ceiling is a bare net/http handler serving the hot page's bytes
