@@ -132,13 +132,13 @@ func (d *rowDecoder) uvarint() uint64 {
 	return v
 }
 
+// varint reads what binary.AppendVarint wrote: a uvarint, zig-zag encoded.
 func (d *rowDecoder) varint() int64 {
-	v, n := binary.Varint([]byte(d.text[d.pos:min(len(d.text), d.pos+binary.MaxVarintLen64)]))
-	if n <= 0 {
-		d.fail("number")
-		return 0
+	u := d.uvarint()
+	v := int64(u >> 1)
+	if u&1 != 0 {
+		v = ^v
 	}
-	d.pos += n
 	return v
 }
 

@@ -8,14 +8,8 @@ import (
 )
 
 func TestListedRowRoundTrip(t *testing.T) {
-	db := mustOpen(t)
+	db := generatedCatalog(t, 300, 4)
 	ctx := context.Background()
-	if _, err := db.LoadDefaultCatalog(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := db.GenerateCatalog(ctx, 300, 4); err != nil {
-		t.Fatal(err)
-	}
 	page, err := db.findImagesSQL(ctx, parse(t, "limit=100&sort_by=name"))
 	if err != nil {
 		t.Fatal(err)

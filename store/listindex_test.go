@@ -290,15 +290,24 @@ func TestTextCacheBoundedByBytes(t *testing.T) {
 	}
 }
 
-func TestWarmReadsCommonWords(t *testing.T) {
+// generatedCatalog opens a database with the default catalog and n
+// generated images.
+func generatedCatalog(t *testing.T, n int, seed uint64) *DB {
+	t.Helper()
 	db := mustOpen(t)
 	ctx := context.Background()
 	if _, err := db.LoadDefaultCatalog(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.GenerateCatalog(ctx, 3000, 8); err != nil {
+	if _, err := db.GenerateCatalog(ctx, n, seed); err != nil {
 		t.Fatal(err)
 	}
+	return db
+}
+
+func TestWarmReadsCommonWords(t *testing.T) {
+	db := generatedCatalog(t, 3000, 8)
+	ctx := context.Background()
 	x, err := db.buildListIndexNow(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -349,14 +358,8 @@ func TestWarmLeavesOutFunctionWordsAndNumbers(t *testing.T) {
 }
 
 func TestListedRowsShareTheBudgetWithTheIndex(t *testing.T) {
-	db := mustOpen(t)
+	db := generatedCatalog(t, 1000, 3)
 	ctx := context.Background()
-	if _, err := db.LoadDefaultCatalog(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := db.GenerateCatalog(ctx, 1000, 3); err != nil {
-		t.Fatal(err)
-	}
 	x, err := db.buildListIndexNow(ctx)
 	if err != nil {
 		t.Fatal(err)
