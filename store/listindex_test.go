@@ -108,7 +108,20 @@ func TestListIndexAgreesWithSQL(t *testing.T) {
 			if f.ranked() && want.Total > 1 && want.Total <= broadMatch {
 				ranked++
 			}
+			// As walks go, and with the rows counted by block at once.
 			sameListing(t, stage+": "+raw, want, db, x, f)
+			budget := x.walkBudget
+			x.walkBudget = func(int) int { return 0 }
+			sameListing(t, stage+" (counted): "+raw, want, db, x, f)
+			x.walkBudget = budget
+		}
+		// Every row's block is where its order puts it.
+		for key, ord := range x.orders {
+			for pos, s := range ord {
+				if got := x.blockFunc(key)(int(s)); got != pos/x.blockLen {
+					t.Fatalf("%s: row %d at %d of the %s order has block %d, want %d", stage, s, pos, key, got, pos/x.blockLen)
+				}
+			}
 		}
 		if broad == 0 || ranked == 0 {
 			t.Fatalf("%s: %d broad and %d ranked listings: the queries miss a path", stage, broad, ranked)
@@ -364,9 +377,10 @@ func TestListedRowsShareTheBudgetWithTheIndex(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// An order of 4 bytes per row for each sort, four arrays of 13 bytes
-	// per row in all, and a few dozen sets of a bit per row.
-	if b := x.bytes(); b < x.capacity*(4*len(SortKeys)+13) || b > x.capacity*(4*len(SortKeys)+13+10) {
+	// An order of 4 bytes per row and blocks of 1 for each sort but
+	// names, four arrays of 13 bytes per row in all, and a few dozen sets of
+	// a bit per row.
+	if b := x.bytes(); b < x.capacity*(5*len(SortKeys)-1+13) || b > x.capacity*(5*len(SortKeys)-1+13+10) {
 		t.Errorf("an index of %d images estimated at %d bytes", x.all.Count(), b)
 	}
 	if x.maxBytes < listedBudget-x.bytes() || x.maxBytes < 20<<20 {

@@ -25,8 +25,8 @@ type textMatch struct {
 
 // maxTextBytes bounds the memory the rows and ranks of recent searches
 // take: at a million images one word's rows take 125 KB, so this keeps
-// sixty or so words.
-const maxTextBytes = 8 << 20
+// some fifty words.
+const maxTextBytes = 6 << 20
 
 // textCache keeps the rows matching recent search words, and the ranks of
 // recent narrow searches, for one listing index, so a popular word costs

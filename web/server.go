@@ -64,8 +64,8 @@ type Server struct {
 }
 
 // resultCacheBytes bounds the cache of rendered results and API answers:
-// a few hundred catalog pages, or a couple of thousand API pages.
-const resultCacheBytes = 6 << 20
+// over a hundred catalog pages, or a thousand API pages.
+const resultCacheBytes = 4 << 20
 
 // New wires the router. Every dependency is passed in explicitly: site is
 // the documentation, loaded once at start, which also renders the images'
