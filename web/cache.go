@@ -3,6 +3,7 @@ package web
 import (
 	"container/list"
 	"context"
+	"errors"
 	"strconv"
 	"sync"
 )
@@ -91,7 +92,7 @@ func (s *Server) cached(ctx context.Context, key string, gen int64, compress boo
 		return b, nil
 	}
 	s.count(func(m *Metrics) { m.cache.WithLabelValues("miss").Inc() })
-	return s.cache.fill(key, gen, func() (*answer, error) {
+	build := func() (*answer, error) {
 		if err := s.work.enter(ctx); err != nil {
 			return nil, err
 		}
@@ -105,7 +106,14 @@ func (s *Server) cached(ctx context.Context, key string, gen int64, compress boo
 			a.gzipped()
 		}
 		return a, nil
-	})
+	}
+	a, err := s.cache.fill(key, gen, build)
+	if err != nil && ctx.Err() == nil && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)) {
+		// The request that was working it out went away, and this one
+		// waited for it: it works the answer out itself.
+		a, err = s.cache.fill(key, gen, build)
+	}
+	return a, err
 }
 
 // fill makes the answer for a missing key once, however many requests

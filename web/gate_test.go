@@ -51,3 +51,44 @@ func TestGateWaitEndsWithContext(t *testing.T) {
 		t.Fatalf("the gate stayed full after leave: %v", err)
 	}
 }
+
+// A request waiting for another's answer is not failed when that other
+// request goes away: it works the answer out itself.
+func TestCachedSurvivesTheWorkersLeaving(t *testing.T) {
+	s, _ := newTestServer(t)
+	ctx := context.Background()
+	for range cap(s.work) { // every turn taken: the first asker waits in the gate
+		s.work.enter(ctx)
+	}
+	leaderCtx, cancel := context.WithCancel(ctx)
+	compute := func() ([]byte, error) { return []byte("answer"), nil }
+	leader := make(chan error)
+	go func() {
+		_, err := s.cached(leaderCtx, "k", 1, false, compute)
+		leader <- err
+	}()
+	for waiting := false; !waiting; time.Sleep(time.Millisecond) {
+		s.cache.mu.Lock()
+		waiting = len(s.cache.inflight) == 1
+		s.cache.mu.Unlock()
+	}
+	follower := make(chan *answer)
+	go func() {
+		a, err := s.cached(ctx, "k", 1, false, compute)
+		if err != nil {
+			t.Errorf("the follower failed: %v", err)
+		}
+		follower <- a
+	}()
+	time.Sleep(20 * time.Millisecond) // the follower waits for the leader
+	cancel()
+	if err := <-leader; !errors.Is(err, context.Canceled) {
+		t.Fatalf("the leader gave %v, want its context's end", err)
+	}
+	for range cap(s.work) {
+		s.work.leave()
+	}
+	if a := <-follower; a == nil || string(a.body) != "answer" {
+		t.Fatalf("the follower got %v", a)
+	}
+}
