@@ -39,6 +39,7 @@ type walk struct {
 	set      *bitset.Set // the listing's rows
 	total    int         // how many there are
 	ord      []int32
+	blocks   []uint8           // each seq's block in ord, or nil to ask block
 	block    func(seq int) int // seq's block in ord
 	blockLen int
 	skip     int // rows still to pass before the page starts
@@ -59,6 +60,10 @@ func (w *walk) count() {
 		return
 	}
 	w.hist = new([orderBlocks]int32)
+	if w.blocks != nil {
+		w.set.CountBy(w.blocks, w.hist)
+		return
+	}
 	w.set.Each(func(i int) bool {
 		w.hist[w.block(i)]++
 		return true

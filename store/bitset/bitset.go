@@ -193,6 +193,18 @@ func (s *Set) pick(order []int32, i, end, step, skip, limit int, out []int64) ([
 	return out, skip
 }
 
+// CountBy adds one to hist[key[i]] for each member i: a histogram of the
+// members by a byte each, in one pass and no call a member. key must
+// cover every member.
+func (s *Set) CountBy(key []uint8, hist *[256]int32) {
+	for wi, w := range s.words {
+		for w != 0 {
+			hist[key[wi*64+bits.TrailingZeros64(w)]]++
+			w &= w - 1
+		}
+	}
+}
+
 // Each calls fn with the members in increasing order until fn returns
 // false.
 func (s *Set) Each(fn func(i int) bool) {

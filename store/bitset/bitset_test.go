@@ -60,6 +60,20 @@ func TestAgainstMap(t *testing.T) {
 		if !slices.Equal(gotInter, wantAnd) {
 			t.Fatalf("n=%d: Intersect %v want %v", n, gotInter, wantAnd)
 		}
+		key := make([]uint8, a.Len())
+		for i := range key {
+			key[i] = uint8(i * 7 % 256)
+		}
+		var hist, want [256]int32
+		a.CountBy(key, &hist)
+		for i := range a.Len() {
+			if ma[i] {
+				want[key[i]]++
+			}
+		}
+		if hist != want {
+			t.Fatalf("n=%d: CountBy differs from counting each member", n)
+		}
 		if got := CountAnd(a, b); got != len(wantAnd) {
 			t.Fatalf("n=%d: CountAnd = %d, want %d", n, got, len(wantAnd))
 		}
@@ -156,5 +170,22 @@ func BenchmarkIntersect(b *testing.B) {
 	dst := New(n)
 	for b.Loop() {
 		dst.Intersect(sets...)
+	}
+}
+
+func BenchmarkPickSparse(b *testing.B) {
+	const n = 1_000_000
+	rng := rand.New(rand.NewPCG(1, 2))
+	order := make([]int32, n)
+	for i, v := range rng.Perm(n) {
+		order[i] = int32(v)
+	}
+	s := New(n)
+	for range n / 1000 {
+		s.Add(rng.IntN(n))
+	}
+	out := make([]int64, 0, 20)
+	for b.Loop() {
+		out, _ = s.Pick(order, 900, 20, out[:0])
 	}
 }
