@@ -133,7 +133,7 @@ func (s *Server) handleAPIListImages(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	list, err := s.cached(ctx, "api|"+f.Query().Encode(), gen, acceptsGzip(c), func() ([]byte, error) {
+	list, err := s.cached(ctx, "api|"+f.Query().Encode(), gen, encodingFor(c), func() ([]byte, error) {
 		page, err := s.store.FindImages(ctx, f)
 		if err != nil {
 			return nil, err

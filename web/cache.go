@@ -84,9 +84,10 @@ func (c *resultCache) remove(el *list.Element) {
 
 // cached returns the answer for key at the current generation, computing
 // and storing it on a miss. A miss is worked out in a turn of s.work, and
-// compressed in the same turn when the asker takes gzip, so that the whole
-// cost of an uncached answer is paid in arrival order.
-func (s *Server) cached(ctx context.Context, key string, gen int64, compress bool, compute func() ([]byte, error)) (*answer, error) {
+// compressed in the same turn in the asker's coding (see encodingFor; ""
+// for none), so that the whole cost of an uncached answer is paid in
+// arrival order.
+func (s *Server) cached(ctx context.Context, key string, gen int64, coding string, compute func() ([]byte, error)) (*answer, error) {
 	if b, ok := s.cache.get(key, gen); ok {
 		s.count(func(m *Metrics) { m.cache.WithLabelValues("hit").Inc() })
 		return b, nil
@@ -102,8 +103,8 @@ func (s *Server) cached(ctx context.Context, key string, gen int64, compress boo
 			return nil, err
 		}
 		a := newAnswer(body)
-		if compress && len(body) >= minCompress {
-			a.gzipped()
+		if coding != "" && len(body) >= minCompress {
+			a.encoded(coding)
 		}
 		return a, nil
 	}

@@ -1,12 +1,15 @@
 package web
 
 import (
+	"bytes"
 	"context"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/klauspost/compress/zstd"
 )
 
 func TestCatalogCacheFollowsTheCatalog(t *testing.T) {
@@ -47,6 +50,8 @@ func TestCatalogCacheFollowsTheCatalog(t *testing.T) {
 	}
 }
 
+var zstdDecoder, _ = zstd.NewReader(nil)
+
 func TestETagsAndCompression(t *testing.T) {
 	s, _ := newTestServer(t)
 	for _, path := range []string{"/", "/?os=ubuntu", "/api/v1/images/public?os=debian", "/api/v1/images/public/" + freeImage, "/images/" + freeImage} {
@@ -76,7 +81,18 @@ func TestETagsAndCompression(t *testing.T) {
 		if gz.Header().Get("Content-Encoding") != "gzip" || gz.Body.Len() >= rec.Body.Len() {
 			t.Errorf("%s: not compressed (%q, %d vs %d bytes)", path, gz.Header().Get("Content-Encoding"), gz.Body.Len(), rec.Body.Len())
 		}
-		for _, r := range []*httptest.ResponseRecorder{rec, gz} {
+		// zstd when the client takes it, as browsers do; gzip when it
+		// refuses zstd.
+		zst := do(t, s, "GET", path, http.Header{"Accept-Encoding": {"gzip, deflate, br, zstd"}, "Cookie": {strings.Join(cookies, "; ")}})
+		if zst.Header().Get("Content-Encoding") != "zstd" {
+			t.Errorf("%s: a client taking zstd got %q", path, zst.Header().Get("Content-Encoding"))
+		} else if plain, err := zstdDecoder.DecodeAll(zst.Body.Bytes(), nil); err != nil || !bytes.Equal(plain, rec.Body.Bytes()) {
+			t.Errorf("%s: the zstd body does not decode to the page (%v)", path, err)
+		}
+		if got := do(t, s, "GET", path, http.Header{"Accept-Encoding": {"zstd;q=0, gzip"}}).Header().Get("Content-Encoding"); got != "gzip" {
+			t.Errorf("%s: a client refusing zstd got %q", path, got)
+		}
+		for _, r := range []*httptest.ResponseRecorder{rec, gz, zst} {
 			if got := r.Header().Get("Content-Length"); got != strconv.Itoa(r.Body.Len()) {
 				t.Errorf("%s: Content-Length %q for %d bytes", path, got, r.Body.Len())
 			}

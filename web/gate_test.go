@@ -64,7 +64,7 @@ func TestCachedSurvivesTheWorkersLeaving(t *testing.T) {
 	compute := func() ([]byte, error) { return []byte("answer"), nil }
 	leader := make(chan error)
 	go func() {
-		_, err := s.cached(leaderCtx, "k", 1, false, compute)
+		_, err := s.cached(leaderCtx, "k", 1, "", compute)
 		leader <- err
 	}()
 	for waiting := false; !waiting; time.Sleep(time.Millisecond) {
@@ -74,7 +74,7 @@ func TestCachedSurvivesTheWorkersLeaving(t *testing.T) {
 	}
 	follower := make(chan *answer)
 	go func() {
-		a, err := s.cached(ctx, "k", 1, false, compute)
+		a, err := s.cached(ctx, "k", 1, "", compute)
 		if err != nil {
 			t.Errorf("the follower failed: %v", err)
 		}

@@ -36,7 +36,11 @@ func (s *Server) handleCatalog(c echo.Context) error {
 	if err == nil && !wholePage {
 		// The results are the same for everyone, so they are rendered once
 		// per query and catalog generation.
-		results, err = s.cached(ctx, "results|"+m.Filter.Query().Encode(), gen, wantsFragment(c) && acceptsGzip(c), func() ([]byte, error) {
+		coding := "" // a page embeds the results as they are
+		if wantsFragment(c) {
+			coding = encodingFor(c)
+		}
+		results, err = s.cached(ctx, "results|"+m.Filter.Query().Encode(), gen, coding, func() ([]byte, error) {
 			page, err := s.store.FindImages(ctx, m.Filter)
 			if err != nil {
 				return nil, err
@@ -81,7 +85,7 @@ func (s *Server) handleCatalog(c echo.Context) error {
 		// anything.
 		m.CSRF = ""
 		key := "page|" + m.Filter.Query().Encode()
-		page, err := s.cached(ctx, key, gen, acceptsGzip(c), func() ([]byte, error) {
+		page, err := s.cached(ctx, key, gen, encodingFor(c), func() ([]byte, error) {
 			var err error
 			if m.Result, err = s.store.FindImages(ctx, m.Filter); err != nil {
 				return nil, err

@@ -53,13 +53,15 @@ func renderBytes(ctx context.Context, comp templ.Component) ([]byte, error) {
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
 // answer is a body ready to send: its bytes, their validator, and their
-// gzip form, made on first need. Cached answers are shared by every
-// request for them, so each is checksummed and compressed once.
+// compressed forms, each made on first need. Cached answers are shared by
+// every request for them, so each is checksummed and compressed once.
 type answer struct {
-	body   []byte
-	etag   string
-	gzOnce sync.Once
-	gz     []byte
+	body    []byte
+	etag    string
+	gzOnce  sync.Once
+	gz      []byte
+	zstOnce sync.Once
+	zst     []byte
 }
 
 // newAnswer makes an answer of body. Its validator is a weak ETag (weak
@@ -70,9 +72,17 @@ func newAnswer(body []byte) *answer {
 		"-" + strconv.Itoa(len(body)) + `"`}
 }
 
-func (a *answer) gzipped() []byte {
-	a.gzOnce.Do(func() { a.gz = gzipBytes(a.body) })
-	return a.gz
+// encoded returns the body in a content coding from encodingFor.
+func (a *answer) encoded(coding string) []byte {
+	switch coding {
+	case "gzip":
+		a.gzOnce.Do(func() { a.gz = gzipBytes(a.body) })
+		return a.gz
+	case "zstd":
+		a.zstOnce.Do(func() { a.zst = zstdBytes(a.body) })
+		return a.zst
+	}
+	return a.body
 }
 
 // send writes a body with a validator: a successful GET carries an ETag,
@@ -93,9 +103,9 @@ func sendAnswer(c echo.Context, status int, contentType string, a *answer) error
 		}
 	}
 	body := a.body
-	if len(a.body) >= minCompress && acceptsGzip(c) {
-		h[echo.HeaderContentEncoding] = []string{"gzip"}
-		body = a.gzipped()
+	if coding := encodingFor(c); coding != "" && len(a.body) >= minCompress {
+		h[echo.HeaderContentEncoding] = []string{coding}
+		body = a.encoded(coding)
 	}
 	// The whole body is known, so its length is sent up front rather than
 	// the body chunked.
