@@ -25,10 +25,11 @@ var gzipPool = sync.Pool{New: func() any {
 // gzipBytes compresses b at the fastest level: most of the gain for a
 // fraction of the CPU of the default level.
 func gzipBytes(b []byte) []byte {
-	var buf bytes.Buffer
-	buf.Grow(len(b) / 4)
+	buf := renderPool.Get().(*bytes.Buffer)
+	buf.Reset()
+	defer renderPool.Put(buf)
 	w := gzipPool.Get().(*gzip.Writer)
-	w.Reset(&buf)
+	w.Reset(buf)
 	w.Write(b)
 	w.Close()
 	gzipPool.Put(w)

@@ -30,8 +30,8 @@ func (s *Server) render(c echo.Context, status int, comp templ.Component) error 
 	return send(c, status, echo.MIMETextHTMLCharsetUTF8, body)
 }
 
-// renderPool keeps render buffers grown to a page's size, so a render
-// does not regrow one from nothing each time.
+// renderPool keeps buffers grown to a page's size, for renders and their
+// gzip forms, so neither regrows one from nothing each time.
 var renderPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
 // renderBytes renders a component into memory, for writing or caching. The
