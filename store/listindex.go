@@ -656,7 +656,7 @@ func (x *listIndex) find(f Filter, match *textMatch) (seqs []int64, total int) {
 	}
 	key := f.Sort()
 	ord := x.orders[key]
-	w := walk{set: set, total: total, ord: ord, blocks: x.blocks[key], block: x.blockFunc(key), blockLen: x.blockLen,
+	w := walk{set: set, ord: ord, blocks: x.blocks[key], block: x.blockFunc(key), blockLen: x.blockLen,
 		skip: offset, limit: limit, out: seqs, budget: x.walkBudget(total)}
 	switch {
 	case f.Order() == "asc":

@@ -37,7 +37,6 @@ func reblock(blocks []uint8, ord []int32, blockLen, lo, hi int) {
 // walk gathers one page of a listing from a sort order.
 type walk struct {
 	set      *bitset.Set // the listing's rows
-	total    int         // how many there are
 	ord      []int32
 	blocks   []uint8           // each seq's block in ord, or nil to ask block
 	block    func(seq int) int // seq's block in ord
