@@ -255,10 +255,12 @@ var functionWords = map[string]bool{"a": true, "an": true, "and": true, "are": t
 	"until": true, "with": true, "without": true}
 
 // unsearched reports whether a word is not worth reading ahead: a function
-// word, or a number, which people search as part of a version ("24.04"),
-// a phrase with a search of its own.
+// word; a number, which people search as part of a version ("24.04"), a
+// phrase with a search of its own; or a word under three letters, whose
+// search matches every word it begins (a search is a prefix), far more
+// images than the sample counted.
 func unsearched(w string) bool {
-	return functionWords[w] || !strings.ContainsFunc(w, func(r rune) bool { return !unicode.IsDigit(r) })
+	return functionWords[w] || len(w) < 3 || !strings.ContainsFunc(w, func(r rune) bool { return !unicode.IsDigit(r) })
 }
 
 // commonWords returns the words in at least 1/warmShare of a sample of
