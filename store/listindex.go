@@ -434,11 +434,10 @@ func (x *listIndex) bytes() int {
 
 // listed returns the images with the given seqs, in that order. Images
 // listed lately are decoded from memory, the others read from SQLite in one
-// query. An
-// image's fields only change through a catalog change, which rebuilds the
-// index and so empties this cache, except its ratings, which are copied
-// from the index, kept up to date by catchUp. Images removed since the
-// index's generation are left out.
+// query. An image's fields only change through a catalog change, which
+// rebuilds the index and so empties this cache, except its ratings, which
+// are copied from the index, kept up to date by catchUp. Images removed
+// since the index's generation are left out.
 func (x *listIndex) listed(ctx context.Context, bySeq *sql.Stmt, seqs []int64) ([]*Image, error) {
 	found := make(map[int64]*Image, len(seqs))
 	var missing []int64
