@@ -432,6 +432,20 @@ func (x *listIndex) bytes() int {
 	return x.capacity*(4*len(x.orders)+len(x.blocks)+4+4+4+1+8*min(1, len(x.price))) + sets*x.capacity/8
 }
 
+// seqsJSON writes seqs as a JSON array, for `seq IN (SELECT value FROM
+// json_each(?))`: one statement text however many there are, and no bound
+// on their number as with one parameter each.
+func seqsJSON(seqs []int64) string {
+	list := []byte{'['}
+	for i, s := range seqs {
+		if i > 0 {
+			list = append(list, ',')
+		}
+		list = strconv.AppendInt(list, s, 10)
+	}
+	return string(append(list, ']'))
+}
+
 // listed returns the images with the given seqs, in that order. Images
 // listed lately are decoded from memory, the others read from SQLite in one
 // query. An image's fields only change through a catalog change, which
@@ -459,14 +473,7 @@ func (x *listIndex) listed(ctx context.Context, bySeq *sql.Stmt, seqs []int64) (
 		found[s] = img
 	}
 	if len(missing) > 0 {
-		list := []byte{'['}
-		for i, s := range missing {
-			if i > 0 {
-				list = append(list, ',')
-			}
-			list = strconv.AppendInt(list, s, 10)
-		}
-		rows, err := bySeq.QueryContext(ctx, string(append(list, ']')))
+		rows, err := bySeq.QueryContext(ctx, seqsJSON(missing))
 		if err != nil {
 			return nil, err
 		}

@@ -269,7 +269,7 @@ func unsearched(w string) bool {
 func (x *listIndex) commonWords(ctx context.Context, pool *sql.DB) ([]string, error) {
 	total := x.all.Count()
 	step := max(1, total/warmSample)
-	var sample []any
+	var sample []int64
 	i := 0
 	x.all.Each(func(seq int) bool {
 		if i%step == 0 {
@@ -279,34 +279,29 @@ func (x *listIndex) commonWords(ctx context.Context, pool *sql.DB) ([]string, er
 		return len(sample) < warmSample
 	})
 	docs := map[string]int{}
-	for len(sample) > 0 {
-		batch := sample[:min(len(sample), 500)]
-		sample = sample[len(batch):]
-		rows, err := pool.QueryContext(ctx, `SELECT image_name || ' ' || alias || ' ' || description || ' ' || tags
-			FROM images WHERE seq IN (`+strings.Repeat(",?", len(batch))[1:]+`)`, batch...)
-		if err != nil {
+	rows, err := pool.QueryContext(ctx, `SELECT image_name || ' ' || alias || ' ' || description || ' ' || tags
+		FROM images WHERE seq IN (SELECT value FROM json_each(?))`, seqsJSON(sample))
+	if err != nil {
+		return nil, fmt.Errorf("sample words: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var text string
+		if err := rows.Scan(&text); err != nil {
 			return nil, fmt.Errorf("sample words: %w", err)
 		}
-		for rows.Next() {
-			var text string
-			if err := rows.Scan(&text); err != nil {
-				rows.Close()
-				return nil, fmt.Errorf("sample words: %w", err)
-			}
-			seen := map[string]bool{}
-			for _, w := range strings.FieldsFunc(strings.ToLower(text), func(r rune) bool {
-				return !unicode.IsLetter(r) && !unicode.IsDigit(r)
-			}) {
-				if !seen[w] {
-					seen[w] = true
-					docs[w]++
-				}
+		seen := map[string]bool{}
+		for _, w := range strings.FieldsFunc(strings.ToLower(text), func(r rune) bool {
+			return !unicode.IsLetter(r) && !unicode.IsDigit(r)
+		}) {
+			if !seen[w] {
+				seen[w] = true
+				docs[w]++
 			}
 		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return nil, fmt.Errorf("sample words: %w", err)
-		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sample words: %w", err)
 	}
 	sampled := min(total, warmSample)
 	var words []string
