@@ -12,6 +12,8 @@ import (
 	"net/url"
 	"runtime"
 	"sort"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver (pure Go)
@@ -34,9 +36,8 @@ type DB struct {
 	PasswordCost int
 	gen          generation
 	listings     listings
-	// imagesBySeq reads listed images by seq (see listIndex.listed): one
-	// statement text, so it is parsed once per connection, not per page.
-	imagesBySeq *sql.Stmt
+	// bySeq reads listed images by seq (see listIndex.listed).
+	bySeq lazyStmt
 }
 
 // dsn builds the connection string. Pragmas go in the DSN so that every
@@ -89,12 +90,8 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	r.SetMaxOpenConns(n)
 	r.SetMaxIdleConns(n)
 	db.read = r
-	if db.imagesBySeq, err = r.PrepareContext(ctx, `SELECT `+listColumns+`, seq FROM images
-		WHERE seq IN (SELECT value FROM json_each(?))`); err != nil {
-		r.Close()
-		w.Close()
-		return nil, fmt.Errorf("open database %s: %w", path, err)
-	}
+	db.bySeq = lazyStmt{db: r, query: `SELECT ` + listColumns + `, seq FROM images
+		WHERE seq IN (SELECT value FROM json_each(?))`}
 	db.listings.ctx, db.listings.stop = context.WithCancel(context.Background())
 	return db, nil
 }
@@ -106,7 +103,46 @@ func (db *DB) Path() string { return db.path }
 func (db *DB) Close() error {
 	db.listings.stop()
 	db.listings.done.Wait()
-	return errors.Join(db.imagesBySeq.Close(), db.read.Close(), db.write.Close())
+	return errors.Join(db.bySeq.close(), db.read.Close(), db.write.Close())
+}
+
+// lazyStmt is a statement prepared on its first use, so it is parsed once
+// per connection rather than per query. Preparing it in Open would open a
+// read connection that stays in the pool, and while one is open a bulk
+// load cannot leave WAL for a rollback journal (see tuneForBulkLoad).
+type lazyStmt struct {
+	db    *sql.DB
+	query string
+	mu    sync.Mutex // held while preparing
+	stmt  atomic.Pointer[sql.Stmt]
+}
+
+// get returns the prepared statement, preparing it if need be. A failure is
+// not kept: the next call tries again.
+func (l *lazyStmt) get(ctx context.Context) (*sql.Stmt, error) {
+	if stmt := l.stmt.Load(); stmt != nil {
+		return stmt, nil
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if stmt := l.stmt.Load(); stmt != nil {
+		return stmt, nil
+	}
+	stmt, err := l.db.PrepareContext(ctx, l.query)
+	if err != nil {
+		return nil, fmt.Errorf("prepare: %w", err)
+	}
+	l.stmt.Store(stmt)
+	return stmt, nil
+}
+
+func (l *lazyStmt) close() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if stmt := l.stmt.Swap(nil); stmt != nil {
+		return stmt.Close()
+	}
+	return nil
 }
 
 // Ping checks that the database answers a query.

@@ -150,3 +150,30 @@ func TestGenerateCatalogPutsBackWhatItChanged(t *testing.T) {
 		t.Errorf("the other connection sees %d images", c)
 	}
 }
+
+// TestOpenLeavesBulkLoadsAlone: Open must keep no read connection open, or
+// a load run straight after it (berth catalog generate) could never leave
+// WAL for the rollback journal, and would write every page twice.
+func TestOpenLeavesBulkLoadsAlone(t *testing.T) {
+	ctx := context.Background()
+	db := mustOpen(t)
+	conn, err := db.write.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	s, err := tuneForBulkLoad(ctx, conn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !s.journalChanged {
+		t.Error("the load stayed in WAL on a database nothing else had open")
+	}
+	if err := s.restore(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var mode string
+	if err := conn.QueryRowContext(ctx, `PRAGMA journal_mode`).Scan(&mode); err != nil || mode != "wal" {
+		t.Errorf("journal mode after the load %q (%v), want wal", mode, err)
+	}
+}

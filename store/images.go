@@ -108,8 +108,11 @@ func (db *DB) findImagesIndexed(ctx context.Context, x *listIndex, f Filter) (Im
 	if len(seqs) == 0 {
 		return page, nil
 	}
-	var err error
-	page.Images, err = x.listed(ctx, db.imagesBySeq, seqs)
+	bySeq, err := db.bySeq.get(ctx)
+	if err != nil {
+		return page, fmt.Errorf("find images: %w", err)
+	}
+	page.Images, err = x.listed(ctx, bySeq, seqs)
 	if err != nil {
 		return page, fmt.Errorf("find images: %w", err)
 	}
