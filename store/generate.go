@@ -2,6 +2,7 @@ package store
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -9,6 +10,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -83,24 +85,11 @@ func (db *DB) GenerateCatalog(ctx context.Context, n int, seed uint64) (int, err
 			os, release, serial, variant, size, price_cents, added_date, prespawn, tags, based_on, features,
 			pull_ref, security, docs, rating_sum, rating_count) VALUES `,
 			`(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '', ?, '', ?, ?, ?, ?)`, imagesPerStatement)
-		lib := newRowBatch(`INSERT INTO library (user_id, image_id, how, price_cents, acquired_at) VALUES `,
-			`(?, ?, 'import', 0, ?)`, votesPerStatement)
-		rate := newRowBatch(`INSERT INTO ratings (user_id, image_id, rating, updated_at) VALUES `,
-			`(?, ?, ?, ?)`, votesPerStatement)
 		// OR ROLLBACK: a failed row ends the whole load, as any error here
 		// does, so SQLite keeps no statement journal of the pages each
-		// multi-row INSERT touches (a tenth of the load's time). Library and
-		// rating rows refer to their image (the foreign keys are checked at
-		// once, which needs that journal), so the images always go first.
-		flush := func(all bool) error {
-			for _, b := range []*rowBatch{images, lib, rate} {
-				if err := b.flush(ctx, tx, all); err != nil {
-					return err
-				}
-			}
-			return nil
-		}
+		// multi-row INSERT touches (a tenth of the load's time).
 		var votes []int
+		var cast []generatedVote
 		for written < n {
 			build++
 			fam := families[order[rng.IntN(len(order))]]
@@ -143,23 +132,68 @@ func (db *DB) GenerateCatalog(ctx context.Context, n int, seed uint64) (int, err
 					t.OS, release, serial, t.Variant, size, price, added, prespawn, js.tags, js.features, js.security,
 					"A synthetic build of "+t.Alias+" from "+from+", generated for load tests.", sum, len(votes))
 				for i, v := range votes {
-					lib.add(raters[i], id, added)
-					rate.add(raters[i], id, v, added)
+					cast = append(cast, generatedVote{raters[i], id, v, added})
 				}
 				written++
 				if images.full() {
-					if err := flush(false); err != nil {
+					if err := images.flush(ctx, tx, false); err != nil {
 						return err
 					}
 				}
 			}
 		}
-		return flush(true)
+		if err := images.flush(ctx, tx, true); err != nil {
+			return err
+		}
+		return insertVotes(ctx, tx, cast)
 	})
 	if err != nil {
 		return 0, fmt.Errorf("generate: %w", err)
 	}
 	return written, db.analyze(ctx)
+}
+
+// generatedVote is one synthetic rater's import and rating of an image.
+type generatedVote struct {
+	rater  int64
+	image  string
+	rating int
+	at     string
+}
+
+// insertVotes adds the votes' library and rating rows once their images are
+// in, in primary key order: each row then lands at the end of its table's
+// key, and the check of its image's foreign key walks the images' id index
+// in order, where the order the votes were drawn in made both random. With
+// the foreign keys checked at commit and OR ROLLBACK, no statement can fail
+// halfway, so SQLite keeps no statement journal for them either.
+func insertVotes(ctx context.Context, tx *Tx, votes []generatedVote) error {
+	slices.SortFunc(votes, func(a, b generatedVote) int {
+		return cmp.Or(cmp.Compare(a.rater, b.rater), strings.Compare(a.image, b.image))
+	})
+	if _, err := tx.ExecContext(ctx, `PRAGMA defer_foreign_keys = ON`); err != nil {
+		return err
+	}
+	lib := newRowBatch(`INSERT OR ROLLBACK INTO library (user_id, image_id, how, price_cents, acquired_at) VALUES `,
+		`(?, ?, 'import', 0, ?)`, votesPerStatement)
+	rate := newRowBatch(`INSERT OR ROLLBACK INTO ratings (user_id, image_id, rating, updated_at) VALUES `,
+		`(?, ?, ?, ?)`, votesPerStatement)
+	flush := func(all bool) error {
+		if err := lib.flush(ctx, tx, all); err != nil {
+			return err
+		}
+		return rate.flush(ctx, tx, all)
+	}
+	for _, v := range votes {
+		lib.add(v.rater, v.image, v.at)
+		rate.add(v.rater, v.image, v.rating, v.at)
+		if rate.full() {
+			if err := flush(false); err != nil {
+				return err
+			}
+		}
+	}
+	return flush(true)
 }
 
 // Rows per multi-row INSERT: one statement a row cost some 10 s a million
