@@ -153,7 +153,8 @@ func (db *DB) GenerateCatalog(ctx context.Context, n int, seed uint64) (int, err
 	return written, db.analyze(ctx)
 }
 
-// generatedVote is one synthetic rater's import and rating of an image.
+// generatedVote is one synthetic rater's import and rating of an image. The
+// votes wait in memory until their images are in: some 30 MB a million images.
 type generatedVote struct {
 	rater  int64
 	image  string
