@@ -516,3 +516,31 @@ func TestOpenOddPath(t *testing.T) {
 		t.Errorf("database not at %s: %v", path, err)
 	}
 }
+
+// TestLazyStatementRetries: a statement whose first preparation failed (the
+// request that wanted it went away) is prepared by the next caller, and then
+// kept.
+func TestLazyStatementRetries(t *testing.T) {
+	db := mustOpen(t)
+	mustImport(t, db, fixture())
+	gone, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := db.bySeq.get(gone); err == nil {
+		t.Fatal("prepared with a cancelled context")
+	}
+	first, err := db.bySeq.get(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again, err := db.bySeq.get(context.Background()); err != nil || again != first {
+		t.Errorf("second get: %p, %v; want the first statement %p", again, err, first)
+	}
+	rows, err := first.Query(`[1]`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	if !rows.Next() {
+		t.Errorf("no image with seq 1 through the statement: %v", rows.Err())
+	}
+}
