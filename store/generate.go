@@ -81,15 +81,15 @@ func (db *DB) GenerateCatalog(ctx context.Context, n int, seed uint64) (int, err
 		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM images`).Scan(&build); err != nil {
 			return err
 		}
+		// OR ROLLBACK: a failed row ends the whole load, as any error here
+		// does, so SQLite keeps no statement journal of the pages each
+		// multi-row INSERT touches (a tenth of the load's time).
 		images := newRowBatch(`INSERT OR ROLLBACK INTO images (id, alias, description, image_name, architecture,
 			os, release, serial, variant, size, price_cents, added_date, prespawn, tags, based_on, features,
 			pull_ref, security, docs, rating_sum, rating_count) VALUES `,
 			`(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '', ?, '', ?, ?, ?, ?)`, imagesPerStatement)
-		// OR ROLLBACK: a failed row ends the whole load, as any error here
-		// does, so SQLite keeps no statement journal of the pages each
-		// multi-row INSERT touches (a tenth of the load's time).
-		var votes []int
-		var cast []generatedVote
+		var votes []int          // one image's, drawn before its row
+		var cast []generatedVote // all of them, inserted after the images
 		for written < n {
 			build++
 			fam := families[order[rng.IntN(len(order))]]
