@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"golang.org/x/crypto/bcrypt"
@@ -177,4 +178,37 @@ func TestOpenLeavesBulkLoadsAlone(t *testing.T) {
 	if err := conn.QueryRowContext(ctx, `PRAGMA journal_mode`).Scan(&mode); err != nil || mode != "wal" {
 		t.Errorf("journal mode after the load %q (%v), want wal", mode, err)
 	}
+}
+
+// TestOrphanVoteLosesNothing: the votes' foreign keys are checked only at
+// commit, so a vote for an image that is not there must fail the commit and
+// roll the whole load back, leaving the writer as it was and usable.
+func TestOrphanVoteLosesNothing(t *testing.T) {
+	ctx := context.Background()
+	db := mustOpen(t)
+	db.PasswordCost = bcrypt.MinCost
+	if _, err := db.GenerateCatalog(ctx, 50, 1); err != nil {
+		t.Fatal(err)
+	}
+	before, digest := writerState(t, db), generatedDigest(t, db)
+	raters, err := db.generateRaters(ctx, 1, nil) // the seed's raters exist: found, not made
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.bulkInsertImages(ctx, func(ctx context.Context, tx *Tx) error {
+		return insertVotes(ctx, tx, []generatedVote{{raters[0], "no-such-image-00000000000", 3, "2024-01-01T00:00:00Z"}})
+	})
+	if err == nil || !strings.Contains(err.Error(), "FOREIGN KEY") {
+		t.Fatalf("load with an orphan vote: %v, want a foreign key failure", err)
+	}
+	if after := writerState(t, db); !slices.Equal(after, before) {
+		t.Errorf("writer state\n%q\nwant\n%q", after, before)
+	}
+	if got := generatedDigest(t, db); got != digest {
+		t.Error("the failed load changed the catalog")
+	}
+	if _, err := db.GenerateCatalog(ctx, 10, 2); err != nil {
+		t.Errorf("generate after the failed load: %v", err)
+	}
+	mustCheck(t, db)
 }
