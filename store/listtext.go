@@ -56,9 +56,7 @@ type textEntry struct {
 func (c *textCache) get(ctx context.Context, pool *sql.DB, terms []string, capacity int) (*textMatch, error) {
 	m := &textMatch{}
 	for _, term := range terms {
-		e, err := c.entry(ctx, "w"+term, func(ctx context.Context) (*textEntry, error) {
-			return readWord(ctx, pool, term, capacity)
-		})
+		e, err := c.word(ctx, pool, term, capacity)
 		if err != nil {
 			return nil, err
 		}
@@ -91,6 +89,14 @@ func (c *textCache) get(ctx context.Context, pool *sql.DB, terms []string, capac
 		m.ranks = e.ranks
 	}
 	return m, nil
+}
+
+// word returns the cached rows (and ranks) of one FTS5 term, reading them
+// on a miss.
+func (c *textCache) word(ctx context.Context, pool *sql.DB, term string, capacity int) (*textEntry, error) {
+	return c.entry(ctx, "w"+term, func(ctx context.Context) (*textEntry, error) {
+		return readWord(ctx, pool, term, capacity)
+	})
 }
 
 // entry returns the cached entry under key, or computes it once however
@@ -234,10 +240,7 @@ func (x *listIndex) warm(ctx context.Context, pool *sql.DB) error {
 		if spent+x.capacity/8 > warmMaxBytes || ctx.Err() != nil {
 			break
 		}
-		term := ftsTerms(w)[0]
-		e, err := x.text.entry(ctx, "w"+term, func(ctx context.Context) (*textEntry, error) {
-			return readWord(ctx, pool, term, x.capacity)
-		})
+		e, err := x.text.word(ctx, pool, ftsTerms(w)[0], x.capacity)
 		if err != nil {
 			return err
 		}
