@@ -318,13 +318,20 @@ func generatedCatalog(t *testing.T, n int, seed uint64) *DB {
 	return db
 }
 
-func TestWarmReadsCommonWords(t *testing.T) {
-	db := generatedCatalog(t, 3000, 8)
-	ctx := context.Background()
-	x, err := db.buildListIndexNow(ctx)
+// indexedCatalog is generatedCatalog with its listing index built and in use.
+func indexedCatalog(t *testing.T, n int, seed uint64) (*DB, *listIndex) {
+	t.Helper()
+	db := generatedCatalog(t, n, seed)
+	x, err := db.buildListIndexNow(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
+	return db, x
+}
+
+func TestWarmReadsCommonWords(t *testing.T) {
+	db, x := indexedCatalog(t, 3000, 8)
+	ctx := context.Background()
 	if err := x.warm(ctx, db.read); err != nil {
 		t.Fatal(err)
 	}
@@ -371,12 +378,8 @@ func TestWarmLeavesOutFunctionWordsAndNumbers(t *testing.T) {
 }
 
 func TestListedRowsShareTheBudgetWithTheIndex(t *testing.T) {
-	db := generatedCatalog(t, 1000, 3)
+	db, x := indexedCatalog(t, 1000, 3)
 	ctx := context.Background()
-	x, err := db.buildListIndexNow(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
 	// An order of 4 bytes per row and blocks of 1 for each sort but
 	// names, four arrays of 13 bytes per row in all, and a few dozen sets of
 	// a bit per row.
