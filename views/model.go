@@ -144,7 +144,7 @@ func (c Catalog) PageNumbers() []int {
 	add := func(p int) {
 		switch {
 		case p < 1 || p > last || (len(out) > 0 && p <= out[len(out)-1]):
-		case len(out) > 0 && out[len(out)-1] != 0 && p > out[len(out)-1]+1:
+		case len(out) > 0 && p > out[len(out)-1]+1: // a gap, shown as 0
 			out = append(out, 0, p)
 		default:
 			out = append(out, p)
