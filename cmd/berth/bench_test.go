@@ -22,6 +22,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -124,8 +125,15 @@ func TestBenchTable(t *testing.T) {
 		// other queries than the phase, and each round other queries than
 		// the rounds before, so it reads the search words and no answer the
 		// phase asks for is cached.
-		var pageRes, pageDis, apiRes, apiDis, ceil []loadResult
+		var pageRes, pageDis, apiRes, apiDis, ceil, pageFloor, apiFloor []loadResult
 		var ratios []float64
+		ceilURL := func(cpu float64) func(int) string {
+			u := "http://" + ceilAddr + "/"
+			if cpu > 0 {
+				u += "?cpu_us=" + strconv.Itoa(int(cpu*1e6))
+			}
+			return func(int) string { return u }
+		}
 		for r := range rounds {
 			seed := r << 42
 			distinct := func(path string, from int) func(int) string {
@@ -134,14 +142,25 @@ func TestBenchTable(t *testing.T) {
 			load(base, time.Second, func(int) string { return hotPage })
 			pageRes = append(pageRes, load(base, phase, func(int) string { return hotPage }))
 			load(base, time.Second, distinct("/?", 2<<40))
-			pageDis = append(pageDis, load(base, phase, distinct("/?", 0)))
+			pageDis = append(pageDis, loadCPU(cmd.Process.Pid, base, phase, distinct("/?", 0)))
 			load(base, time.Second, func(int) string { return hotAPI })
 			apiRes = append(apiRes, load(base, phase, func(int) string { return hotAPI }))
 			load(base, time.Second, distinct("/api/v1/images/public?", 3<<40))
-			apiDis = append(apiDis, load(base, phase, distinct("/api/v1/images/public?", 1<<40)))
-			load("http://"+ceilAddr, time.Second, func(int) string { return "http://" + ceilAddr + "/" })
-			ceil = append(ceil, load("http://"+ceilAddr, phase, func(int) string { return "http://" + ceilAddr + "/" }))
+			apiDis = append(apiDis, loadCPU(cmd.Process.Pid, base, phase, distinct("/api/v1/images/public?", 1<<40)))
+			load("http://"+ceilAddr, time.Second, ceilURL(0))
+			ceil = append(ceil, loadCPU(bare.Process.Pid, "http://"+ceilAddr, phase, ceilURL(0)))
 			ratios = append(ratios, pageRes[r].rps/ceil[r].rps)
+			// The floor: the bare handler again, now spending as much CPU
+			// on each request as berth did in this round's distinct phases
+			// (less what serving the bytes costs it already).
+			for _, f := range []struct {
+				berth loadResult
+				into  *[]loadResult
+			}{{pageDis[r], &pageFloor}, {apiDis[r], &apiFloor}} {
+				extra := ceilURL(max(0, f.berth.cpu-ceil[r].cpu))
+				load("http://"+ceilAddr, time.Second, extra)
+				*f.into = append(*f.into, loadCPU(bare.Process.Pid, "http://"+ceilAddr, phase, extra))
+			}
 		}
 		bare.Process.Kill()
 		bare.Wait()
@@ -151,6 +170,13 @@ func TestBenchTable(t *testing.T) {
 		w("| %s | catalog page | %.0f | %s | %s | %.0f | %s | %s |\n", short(n), hotPageM.rps, ms(hotPageM.p50), ms(hotPageM.p99), pageDisM.rps, ms(pageDisM.p50), ms(pageDisM.p99))
 		w("| %s | list API | %.0f | %s | %s | %.0f | %s | %s |\n", short(n), apiResM.rps, ms(apiResM.p50), ms(apiResM.p99), apiDisM.rps, ms(apiDisM.p50), ms(apiDisM.p99))
 		w("| %s | bare net/http, same bytes | %.0f | %s | %s | | | |\n", short(n), ceilM.rps, ms(ceilM.p50), ms(ceilM.p99))
+		for _, f := range []struct {
+			what          string
+			berth, floorM loadResult
+		}{{"page", pageDisM, median(pageFloor)}, {"API", apiDisM, median(apiFloor)}} {
+			w("| %s | bare net/http, the distinct %s's CPU: %s a request (it spent %s) | | | | %.0f | %s | %s |\n", short(n), f.what,
+				ms(f.berth.cpu), ms(f.floorM.cpu), f.floorM.rps, ms(f.floorM.p50), ms(f.floorM.p99))
+		}
 		slices.Sort(ratios)
 		extras = append(extras, fmt.Sprintf("%s: hot catalog page at %.0f%% of the bare-bytes ceiling (median of the rounds' ratios, which ran from %.0f%% to %.0f%%); start-up to first answer %s",
 			short(n), 100*ratios[len(ratios)/2], 100*ratios[0], 100*ratios[len(ratios)-1], startup.Round(time.Millisecond)))
@@ -191,7 +217,10 @@ one query; "distinct" walks a stream of different searches, filters and pages, w
 repeats almost no query. Latencies are medians (p50) and 99th percentiles (p99) of every
 request in the phase. The ceiling is a bare net/http handler serving the hot page's bytes
 from a process of its own, as berth runs in its own; both share the cores with the load
-generator. Each catalog file is read once before its server starts, so that it is in the
+generator. The floor rows ask the same bare handler to first spend as much CPU a request
+as berth spent (read from the kernel's account of each process) in the same round's
+distinct phase, taking turns as berth's uncached work does: what any server that costs
+that much CPU a request gets from this machine under this load. Each catalog file is read once before its server starts, so that it is in the
 OS page cache as on a server that has been running. The distinct phases start once the
 listing index is built. Every phase follows a second of warm-up; a distinct phase's
 warm-up, and each round, asks other queries than the phase before, so none of the
@@ -240,6 +269,11 @@ func readFile(t *testing.T, path string) {
 // TestBareCeiling is the bare-bytes ceiling of make bench: run by
 // TestBenchTable in a process of its own, it serves one file's bytes from a
 // plain net/http handler until it is killed, or for ten minutes at most.
+//
+// Asked with ?cpu_us=N, it first spends N microseconds of CPU, taking turns
+// as berth's uncached work does (as many at once as there are cores, the
+// others waiting in order): the floor, what any handler that costs as much
+// CPU a request gets from this machine under the same load.
 func TestBareCeiling(t *testing.T) {
 	addr, file := os.Getenv("BERTH_BARE_ADDR"), os.Getenv("BERTH_BARE_BODY")
 	if addr == "" || file == "" {
@@ -249,7 +283,15 @@ func TestBareCeiling(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	perMicro := spinRate()
+	turns := make(chan struct{}, runtime.GOMAXPROCS(0))
 	srv := &http.Server{Addr: addr, Handler: http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		if r.URL.RawQuery != "" {
+			us, _ := strconv.Atoi(r.URL.Query().Get("cpu_us"))
+			turns <- struct{}{}
+			spin(us * perMicro)
+			<-turns
+		}
 		rw.Header().Set("Content-Type", "text/html; charset=UTF-8")
 		rw.Write(body)
 	})}
@@ -257,6 +299,40 @@ func TestBareCeiling(t *testing.T) {
 	if err := srv.ListenAndServe(); err != http.ErrServerClosed {
 		t.Fatal(err)
 	}
+}
+
+// spinSink keeps the compiler from dropping spin's loop.
+var spinSink atomic.Uint64
+
+// spin does n rounds of arithmetic that stays in registers: CPU time and
+// nothing else.
+func spin(n int) {
+	x := uint64(n)
+	for range n {
+		x = x*6364136223846793005 + 1442695040888963407
+	}
+	spinSink.Add(x)
+}
+
+// spinRate is how many rounds of spin take a microsecond of this process's
+// CPU time, measured over some 100 ms of it.
+func spinRate() int {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	before := processCPU()
+	rounds := 0
+	for processCPU()-before < 100*time.Millisecond {
+		spin(100_000)
+		rounds += 100_000
+	}
+	return max(1, int(float64(rounds)/float64((processCPU()-before).Microseconds())))
+}
+
+// processCPU is the user and system CPU time this process has used.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // distinctQuery is the i-th of a stream of different catalog queries:
@@ -321,6 +397,35 @@ func waitListingIndex(t *testing.T, base string) time.Duration {
 
 type loadResult struct {
 	rps, p50, p99 float64 // p50 and p99 in seconds
+	cpu           float64 // the server's CPU seconds a request, when measured (loadCPU)
+}
+
+// loadCPU is load, also measuring the CPU time the server process pid
+// spent a request meanwhile, from the kernel's account of it.
+func loadCPU(pid int, base string, d time.Duration, url func(i int) string) loadResult {
+	before := cpuSeconds(pid)
+	r := load(base, d, url)
+	if requests := r.rps * d.Seconds(); requests > 0 {
+		r.cpu = (cpuSeconds(pid) - before) / requests
+	}
+	return r
+}
+
+// cpuSeconds is the user and system CPU time process pid has used, in
+// seconds (Linux's /proc, in clock ticks of 1/100 s).
+func cpuSeconds(pid int) float64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	// Fields after the command name, which may hold spaces, in parentheses.
+	f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
+	if len(f) < 13 {
+		return 0
+	}
+	utime, _ := strconv.ParseFloat(f[11], 64)
+	stime, _ := strconv.ParseFloat(f[12], 64)
+	return (utime + stime) / 100
 }
 
 // median returns each figure's median over results.
@@ -335,7 +440,8 @@ func median(results []loadResult) loadResult {
 	}
 	return loadResult{rps: pick(func(r loadResult) float64 { return r.rps }),
 		p50: pick(func(r loadResult) float64 { return r.p50 }),
-		p99: pick(func(r loadResult) float64 { return r.p99 })}
+		p99: pick(func(r loadResult) float64 { return r.p99 }),
+		cpu: pick(func(r loadResult) float64 { return r.cpu })}
 }
 
 // load runs 32 connections against url(i) for d and reports throughput and
@@ -711,5 +817,22 @@ func TestRawConn(t *testing.T) {
 	defer mu.Unlock()
 	if reqs != 6 || opened != 2 {
 		t.Errorf("%d requests over %d connections; want 6 over 2 (one closed by the server)", reqs, opened)
+	}
+}
+
+// The floor's handler spends the CPU time it is asked to, and cpuSeconds
+// reads a process's CPU time as the kernel counts it.
+func TestSpinSpendsCPU(t *testing.T) {
+	rate := spinRate()
+	const want = 60 * time.Millisecond
+	before, beforeProc := processCPU(), cpuSeconds(os.Getpid())
+	spin(int(want.Microseconds()) * rate)
+	spent, counted := processCPU()-before, cpuSeconds(os.Getpid())-beforeProc
+	if spent < want/2 || spent > 2*want {
+		t.Errorf("spin of %v spent %v of CPU", want, spent)
+	}
+	// /proc counts in ticks of 10 ms, and other goroutines may run too.
+	if counted < (want / 2).Seconds() {
+		t.Errorf("/proc counted %.3f s of CPU for a spin of %v", counted, want)
 	}
 }
