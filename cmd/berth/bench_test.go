@@ -171,7 +171,7 @@ func TestBenchTable(t *testing.T) {
 		w("| %s | list API | %.0f | %s | %s | %.0f | %s | %s |\n", short(n), apiResM.rps, ms(apiResM.p50), ms(apiResM.p99), apiDisM.rps, ms(apiDisM.p50), ms(apiDisM.p99))
 		w("| %s | bare net/http, same bytes | %.0f | %s | %s | | | |\n", short(n), ceilM.rps, ms(ceilM.p50), ms(ceilM.p99))
 		for _, f := range []struct {
-			what          string
+			what        string
 			berth, same loadResult
 		}{{"page", pageDisM, median(pageSame)}, {"API", apiDisM, median(apiSame)}} {
 			w("| %s | bare net/http, same CPU as the distinct %s: %s a request (it spent %s) | | | | %.0f | %s | %s |\n", short(n), f.what,
