@@ -2,7 +2,6 @@ package store
 
 import (
 	"cmp"
-	"context"
 	"fmt"
 	"slices"
 	"strings"
@@ -28,6 +27,12 @@ type AliasError struct {
 	err           *Error
 }
 
+// NewAliasError wraps err, the domain error callers map to a status, with
+// what a person needs to fix the request.
+func NewAliasError(alias, reason string, suggestions, architectures []string, err *Error) *AliasError {
+	return &AliasError{Alias: alias, Reason: reason, Suggestions: suggestions, Architectures: architectures, err: err}
+}
+
 // WrongFormat reports whether the alias was refused for its spelling rather
 // than because no image has it.
 func (e *AliasError) WrongFormat() bool { return e.err.Code == EINVALID }
@@ -45,7 +50,7 @@ func CheckAlias(s string) *Error {
 	if aliasPattern.MatchString(s) {
 		return nil
 	}
-	q := shortQuote(s)
+	q := ShortQuote(s)
 	var why string
 	switch {
 	case s == "":
@@ -66,7 +71,7 @@ func CheckAlias(s string) *Error {
 
 // shortQuote quotes a string for a message, cut short so that a long input
 // does not flood the answer.
-func shortQuote(s string) string {
+func ShortQuote(s string) string {
 	const max = 60
 	if len(s) > max {
 		cut := max
@@ -78,99 +83,11 @@ func shortQuote(s string) string {
 	return fmt.Sprintf("%q", s)
 }
 
-// ResolveAlias returns the image an alias names on an architecture ("" for
-// the usual one: amd64, then arm64, then armhf). When there is none, the
-// error is an *AliasError that explains why and suggests what exists.
-func (db *DB) ResolveAlias(ctx context.Context, alias, arch string) (*Image, error) {
-	alias = strings.ToLower(strings.TrimSpace(alias))
-	if err := CheckAlias(alias); err != nil {
-		return nil, db.explain(ctx, alias, arch, err)
-	}
-	img, err := db.FindImageByAlias(ctx, alias, arch)
-	if IsNotFound(err) {
-		return nil, db.ExplainAlias(ctx, alias, arch)
-	}
-	return img, err
-}
-
-// ExplainAlias says why alias names no image on arch ("" for any
-// architecture): its format is wrong (EINVALID), no image has it
-// (ENOTFOUND), both with the closest aliases; or it is built only for other
-// architectures (ENOTFOUND, with those architectures). It returns nil when
-// the alias does name an image there.
-func (db *DB) ExplainAlias(ctx context.Context, alias, arch string) error {
-	if err := CheckAlias(alias); err != nil {
-		return db.explain(ctx, alias, arch, err)
-	}
-	archs, err := queryStrings(ctx, db.read, `SELECT architecture FROM images WHERE alias = ?
-		ORDER BY CASE architecture WHEN 'amd64' THEN 0 WHEN 'arm64' THEN 1 ELSE 2 END`, alias)
-	if err != nil {
-		return fmt.Errorf("explain alias %s: %w", alias, err)
-	}
-	switch {
-	case len(archs) == 0:
-		return db.explain(ctx, alias, arch, Errorf(ENOTFOUND, "No image has the alias %s.", shortQuote(alias)))
-	case arch != "" && !slices.Contains(archs, arch):
-		e := Errorf(ENOTFOUND, "%s is not built for %s; it exists for %s.", alias, arch, strings.Join(archs, " and "))
-		return &AliasError{Alias: alias, Reason: e.Message, Architectures: archs, err: e}
-	}
-	return nil
-}
-
-// explain wraps cause with the closest aliases to alias on arch, named in
-// the message too, so that API clients that only show messages still help.
-func (db *DB) explain(ctx context.Context, alias, arch string, cause *Error) error {
-	sugg, err := db.SuggestAliases(ctx, alias, arch, MaxSuggestions)
-	if err != nil {
-		return err
-	}
-	e := *cause
-	if len(sugg) > 0 {
-		e.Message += " Closest aliases: " + strings.Join(sugg, ", ") + "."
-	}
-	return &AliasError{Alias: alias, Reason: cause.Message, Suggestions: sugg, err: &e}
-}
-
 // aliasInfo is what suggestions compare an input with.
-type aliasInfo struct {
-	alias, os, release, variant string
-	imageNames                  []string
-	pullRef                     string
-}
-
-// SuggestAliases returns up to n existing aliases closest to s, among those
-// built for arch ("" for any architecture). An alias
-// that an obvious respelling of s names comes first (ubuntu:24.04 and
-// ubuntu-24.04 name ubuntu/24.04; an image_name or a pull_ref names its
-// image's alias); then aliases of the same OS; then any alias within a few
-// edits of s. Within a group, the same release and the same variant come
-// first, then the common variants (standard, minimal, cloud, desktop), then
-// the smaller edit distance, and newer releases before older ones.
-func (db *DB) SuggestAliases(ctx context.Context, s, arch string, n int) ([]string, error) {
-	rows, err := db.read.QueryContext(ctx, `SELECT alias, os, release, variant, image_name, pull_ref
-		FROM images WHERE ? = '' OR architecture = ? ORDER BY alias`, arch, arch)
-	if err != nil {
-		return nil, fmt.Errorf("suggest aliases: %w", err)
-	}
-	defer rows.Close()
-	var cands []aliasInfo
-	for rows.Next() {
-		var a aliasInfo
-		var name string
-		if err := rows.Scan(&a.alias, &a.os, &a.release, &a.variant, &name, &a.pullRef); err != nil {
-			return nil, fmt.Errorf("suggest aliases: %w", err)
-		}
-		if len(cands) > 0 && cands[len(cands)-1].alias == a.alias {
-			cands[len(cands)-1].imageNames = append(cands[len(cands)-1].imageNames, name)
-			continue
-		}
-		a.imageNames = []string{name}
-		cands = append(cands, a)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("suggest aliases: %w", err)
-	}
-	return rankAliases(s, cands, n), nil
+type AliasCandidate struct {
+	Alias, OS, Release, Variant string
+	ImageNames                  []string
+	PullRef                     string
 }
 
 // respellings are the aliases people most likely meant by s.
@@ -188,7 +105,7 @@ func respellings(s string) []string {
 }
 
 // rankAliases orders candidates by closeness to s and keeps the first n.
-func rankAliases(s string, cands []aliasInfo, n int) []string {
+func RankAliases(s string, cands []AliasCandidate, n int) []string {
 	s = strings.ToLower(strings.TrimSpace(s))
 	if s == "" || n <= 0 {
 		return nil
@@ -212,26 +129,26 @@ func rankAliases(s string, cands []aliasInfo, n int) []string {
 		release, variant, _ = strings.Cut(rest, "-")
 	}
 	type ranked struct {
-		alias                        string
-		tier, release, variant, dist int
+		Alias                        string
+		tier, Release, Variant, dist int
 	}
 	var out []ranked
 	for _, c := range cands {
-		r := ranked{alias: c.alias, tier: 2, release: 1, variant: variantRank(c.variant), dist: editDistance(target, c.alias)}
-		if c.release == release {
-			r.release = 0
+		r := ranked{Alias: c.Alias, tier: 2, Release: 1, Variant: variantRank(c.Variant), dist: editDistance(target, c.Alias)}
+		if c.Release == release {
+			r.Release = 0
 		}
 		if variant != "" {
 			// A variant was asked for: the nearest spelling of it wins.
-			r.variant = 0
-			if c.variant == variant {
-				r.variant = -1
+			r.Variant = 0
+			if c.Variant == variant {
+				r.Variant = -1
 			}
 		}
 		switch {
-		case slices.Contains(guesses, c.alias) || slices.Contains(c.imageNames, s) || (c.pullRef != "" && c.pullRef == s):
+		case slices.Contains(guesses, c.Alias) || slices.Contains(c.ImageNames, s) || (c.PullRef != "" && c.PullRef == s):
 			r.tier = 0
-		case c.os == osPart:
+		case c.OS == osPart:
 			r.tier = 1
 		case r.dist > max(2, utf8.RuneCountInString(target)/4):
 			continue // not close enough to be a useful guess
@@ -239,15 +156,15 @@ func rankAliases(s string, cands []aliasInfo, n int) []string {
 		out = append(out, r)
 	}
 	slices.SortFunc(out, func(a, b ranked) int {
-		if c := cmp.Or(cmp.Compare(a.tier, b.tier), cmp.Compare(a.release, b.release),
-			cmp.Compare(a.variant, b.variant), cmp.Compare(a.dist, b.dist)); c != 0 {
+		if c := cmp.Or(cmp.Compare(a.tier, b.tier), cmp.Compare(a.Release, b.Release),
+			cmp.Compare(a.Variant, b.Variant), cmp.Compare(a.dist, b.dist)); c != 0 {
 			return c
 		}
-		return strings.Compare(b.alias, a.alias) // newer releases sort higher
+		return strings.Compare(b.Alias, a.Alias) // newer releases sort higher
 	})
 	var names []string
 	for _, r := range out[:min(n, len(out))] {
-		names = append(names, r.alias)
+		names = append(names, r.Alias)
 	}
 	return names
 }

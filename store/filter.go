@@ -3,8 +3,10 @@ package store
 import (
 	"math"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
+	"unicode"
 )
 
 // Sort keys accepted by sort_by.
@@ -273,7 +275,7 @@ func (f Filter) Param(name string) string {
 	case "sort_by":
 		// Popularity is the default order only without search words; with
 		// them the default is relevance, so an explicit popularity stays.
-		if f.SortBy != "" && (f.SortBy != SortPopularity || ftsQuery(f.Search) != "") {
+		if f.SortBy != "" && (f.SortBy != SortPopularity || len(SearchWords(f.Search)) > 0) {
 			return f.SortBy
 		}
 	case "sort_order":
@@ -299,3 +301,23 @@ func FormatUSD(cents int64) string {
 	s = strings.TrimSuffix(s, ".00")
 	return s
 }
+
+// SearchWords splits a search into the words every result must contain as
+// word prefixes: lower-cased, without repeats, and without "words" that hold
+// no letter or digit. Both backends match these words the same way.
+func SearchWords(search string) []string {
+	var words []string
+	for _, w := range strings.Fields(strings.ToLower(search)) {
+		if !strings.ContainsFunc(w, func(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }) {
+			continue
+		}
+		if !slices.Contains(words, w) {
+			words = append(words, w)
+		}
+	}
+	return words
+}
+
+// Ranked reports whether results go by relevance: a search with no sort
+// asked for.
+func (f Filter) Ranked() bool { return f.SortBy == "" && len(SearchWords(f.Search)) > 0 }

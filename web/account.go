@@ -89,7 +89,7 @@ func (s *Server) handleLogin(c echo.Context) error {
 // formProblem shows the form again with what went wrong and what was typed
 // (never the password), with the status the error maps to.
 func (s *Server) formProblem(c echo.Context, f views.AuthForm, err error) error {
-	p := classify(err)
+	p := s.classify(err)
 	if p.status >= 500 {
 		return err
 	}
@@ -152,7 +152,7 @@ func (s *Server) handleCreateToken(c echo.Context) error {
 	}
 	status := http.StatusOK
 	if err != nil {
-		p := classify(err)
+		p := s.classify(err)
 		if p.status >= 500 {
 			return err
 		}

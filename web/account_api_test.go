@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/berth/berth/store"
+	"github.com/berth/berth/store/sqlite"
 )
 
 type apiResult struct {
@@ -48,7 +49,7 @@ func api(t *testing.T, s *Server, method, path, token, body string, header ...st
 }
 
 // member creates an account with a balance in cents and returns its token.
-func member(t *testing.T, db *store.DB, email string, cents int64) (*store.User, string) {
+func member(t *testing.T, db *sqlite.DB, email string, cents int64) (*store.User, string) {
 	t.Helper()
 	ctx := context.Background()
 	u, err := db.CreateUser(ctx, email, "correct horse battery")

@@ -15,6 +15,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/berth/berth/store"
+	"github.com/berth/berth/store/sqlite"
 )
 
 // The browser tests share one Chromium per test package (a launch costs
@@ -97,7 +98,7 @@ func startServer(t *testing.T) string {
 }
 
 // startServerDB is startServer that also hands back the database.
-func startServerDB(t *testing.T) (string, *store.DB) {
+func startServerDB(t *testing.T) (string, *sqlite.DB) {
 	t.Helper()
 	s, db := newTestServer(t)
 	if !s.assets.Has("js/htmx.min.js") {

@@ -41,7 +41,7 @@ type tooManyError struct {
 
 func (e *tooManyError) Error() string { return e.message }
 
-func classify(err error) problem {
+func (s *Server) classify(err error) problem {
 	var tm *tooManyError
 	if errors.As(err, &tm) {
 		return problem{status: http.StatusTooManyRequests, message: tm.message}
@@ -49,7 +49,7 @@ func classify(err error) problem {
 	if errors.Is(err, context.DeadlineExceeded) {
 		return problem{status: http.StatusServiceUnavailable, message: "The request took too long. Try again in a moment."}
 	}
-	if msg, ok := store.Unavailable(err); ok {
+	if msg, ok := s.store.Unavailable(err); ok {
 		return problem{status: http.StatusServiceUnavailable, message: msg}
 	}
 	var he *echo.HTTPError
@@ -94,7 +94,7 @@ func (s *Server) handleError(err error, c echo.Context) {
 	}
 	// The answer must be written even when the request's deadline passed.
 	c.SetRequest(c.Request().WithContext(context.WithoutCancel(c.Request().Context())))
-	p := classify(err)
+	p := s.classify(err)
 	if p.status >= 500 {
 		s.logger.Error("request failed", "method", c.Request().Method, "path", c.Request().URL.Path,
 			"id", c.Get("request_id"), "err", err)

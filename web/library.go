@@ -125,7 +125,7 @@ func (s *Server) buyPage(c echo.Context) (views.BuyPage, error) {
 func (s *Server) handlePurchase(c echo.Context) error {
 	res, err := s.purchase(c, "")
 	if err != nil {
-		p := classify(err)
+		p := s.classify(err)
 		if p.status >= 500 || p.status == http.StatusNotFound || p.status == http.StatusTooManyRequests {
 			return err
 		}
@@ -159,7 +159,7 @@ func (s *Server) handleRate(c echo.Context) error {
 	status := http.StatusOK
 	var problem string
 	if err != nil {
-		p := classify(err)
+		p := s.classify(err)
 		if p.status >= 500 || p.status == http.StatusNotFound {
 			return err
 		}

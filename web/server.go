@@ -43,7 +43,7 @@ type Options struct {
 // Server holds what the handlers need. It has no package-level state, so
 // tests can run several servers side by side.
 type Server struct {
-	store    *store.DB
+	store    store.Store
 	assets   *static.Assets
 	docs     *docs.Site
 	logger   *slog.Logger
@@ -70,7 +70,7 @@ const resultCacheBytes = 4 << 20
 // New wires the router. Every dependency is passed in explicitly: site is
 // the documentation, loaded once at start, which also renders the images'
 // Markdown docs.
-func New(db *store.DB, assets *static.Assets, site *docs.Site, logger *slog.Logger, opts Options) *Server {
+func New(db store.Store, assets *static.Assets, site *docs.Site, logger *slog.Logger, opts Options) *Server {
 	s := &Server{store: db, assets: assets, docs: site, logger: logger, opts: opts,
 		limits: newLimits(opts.APIRate, opts.PurchaseRate), metrics: opts.Metrics, cache: newResultCache(resultCacheBytes), work: newGate(runtime.GOMAXPROCS(0)), echo: echo.New()}
 	s.sessions = newSessionStore(db, opts.SessionKeys, s.isSecure)

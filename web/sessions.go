@@ -23,14 +23,14 @@ const sessionMaxAge = 30 * 24 * time.Hour
 // the sessions table, so a session can be revoked, its id rotated at log-in
 // and deleted at log-out, which a cookie-only store cannot do.
 type sessionStore struct {
-	db     *store.DB
+	db     store.Store
 	codecs []securecookie.Codec
 	secure func(r *http.Request) bool
 }
 
 // newSessionStore signs cookies with the given keys, newest first; older
 // keys still verify, so keys can be rotated without logging people out.
-func newSessionStore(db *store.DB, keys [][]byte, secure func(*http.Request) bool) *sessionStore {
+func newSessionStore(db store.Store, keys [][]byte, secure func(*http.Request) bool) *sessionStore {
 	codecs := make([]securecookie.Codec, 0, len(keys))
 	for _, k := range keys {
 		sc := securecookie.New(k, nil)

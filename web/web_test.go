@@ -17,14 +17,15 @@ import (
 	"github.com/berth/berth/docs"
 	"github.com/berth/berth/static"
 	"github.com/berth/berth/store"
+	"github.com/berth/berth/store/sqlite"
 )
 
 // newTestServer opens a fresh database file with the default catalog and
 // wires the real router around it.
-func newTestServer(t testing.TB) (*Server, *store.DB) {
+func newTestServer(t testing.TB) (*Server, *sqlite.DB) {
 	t.Helper()
 	ctx := context.Background()
-	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "berth.db"))
+	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "berth.db"))
 	if err != nil {
 		t.Fatal(err)
 	}

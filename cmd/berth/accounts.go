@@ -11,14 +11,14 @@ import (
 )
 
 // openFor parses a command's flags and opens its database.
-func openFor(ctx context.Context, f *flags, args []string) (*store.DB, error) {
+func openFor(ctx context.Context, f *flags, args []string) (store.Store, error) {
 	if err := f.parse(args); err != nil {
 		return nil, err
 	}
 	if len(f.pos) != 0 {
 		return nil, usageError{fmt.Sprintf("%s takes flags only, got %q", f.fs.Name(), f.pos)}
 	}
-	return store.Open(ctx, *f.db)
+	return openStore(ctx, *f.db)
 }
 
 func cmdUserCreate(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -118,7 +118,7 @@ func cmdDemo(ctx context.Context, args []string, getenv func(string) string, std
 	return seedDemo(ctx, db, stdout)
 }
 
-func seedDemo(ctx context.Context, db *store.DB, stdout io.Writer) error {
+func seedDemo(ctx context.Context, db store.Store, stdout io.Writer) error {
 	res, err := db.SeedDemo(ctx)
 	if err != nil {
 		return fmt.Errorf("demo: %w", err)

@@ -26,8 +26,6 @@ import (
 	"syscall"
 	"testing"
 	"time"
-
-	"github.com/berth/berth/store"
 )
 
 // TestBenchTable is `make bench`: it builds berth, fills catalogs of 10k,
@@ -240,7 +238,7 @@ Machine: %s, %d cores, %s, %s.
 // ensureCatalog generates a catalog of n images unless the file has one.
 func ensureCatalog(t *testing.T, bin, db string, n int) time.Duration {
 	t.Helper()
-	if st, err := store.Open(context.Background(), db); err == nil {
+	if st, err := openStore(context.Background(), db); err == nil {
 		c, _ := st.CountImages(context.Background())
 		st.Close()
 		if c == n {

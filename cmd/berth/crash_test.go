@@ -152,7 +152,7 @@ func TestCrashLosesNothing(t *testing.T) {
 	if out, err := exec.Command(bin, "check", "--db", db).CombinedOutput(); err != nil {
 		t.Fatalf("berth check after %d crashes: %v\n%s", rounds, err, out)
 	}
-	st, err := store.Open(context.Background(), db)
+	st, err := openStore(context.Background(), db)
 	if err != nil {
 		t.Fatal(err)
 	}

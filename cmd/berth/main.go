@@ -19,7 +19,6 @@ import (
 
 	"github.com/berth/berth/docs"
 	"github.com/berth/berth/static"
-	"github.com/berth/berth/store"
 	"github.com/berth/berth/web"
 )
 
@@ -205,7 +204,7 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 		return usageError{fmt.Sprintf("--log-format %q: use text or json", *logFormat)}
 	}
 
-	db, err := store.Open(ctx, *f.db)
+	db, err := openStore(ctx, *f.db)
 	if err != nil {
 		return err
 	}
@@ -323,7 +322,7 @@ func cmdCatalogImport(ctx context.Context, args []string, getenv func(string) st
 		defer file.Close()
 		in = file
 	}
-	db, err := store.Open(ctx, *f.db)
+	db, err := openStore(ctx, *f.db)
 	if err != nil {
 		return err
 	}
@@ -354,7 +353,7 @@ func cmdBackup(ctx context.Context, args []string, getenv func(string) string, s
 	if len(f.pos) != 1 {
 		return usageError{"backup takes one FILE to write"}
 	}
-	db, err := store.Open(ctx, *f.db)
+	db, err := openStore(ctx, *f.db)
 	if err != nil {
 		return err
 	}
@@ -405,8 +404,14 @@ func cmdCatalogGenerate(ctx context.Context, args []string, getenv func(string) 
 		return err
 	}
 	defer db.Close()
+	gen, ok := db.(interface {
+		GenerateCatalog(ctx context.Context, n int, seed uint64) (int, error)
+	})
+	if !ok {
+		return fmt.Errorf("catalog generate: this database backend has no generator; generate into SQLite and use berth migrate-to")
+	}
 	start := time.Now()
-	n, err := db.GenerateCatalog(ctx, *count, *seed)
+	n, err := gen.GenerateCatalog(ctx, *count, *seed)
 	if err != nil {
 		return fmt.Errorf("catalog generate: %w", err)
 	}

@@ -1,0 +1,784 @@
+package sqlite
+
+import (
+	"cmp"
+	"context"
+	"database/sql"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"sort"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/berth/berth/store"
+	"github.com/berth/berth/store/sqlite/bitset"
+)
+
+// listIndex answers catalog listings from memory. SQLite can walk one index
+// per query, so a listing that filters on a few columns, searches words and
+// sorts by a third thing reads far more rows than it shows once the catalog
+// is large; here every filter is a set of rows, a listing intersects the
+// sets and counts the result exactly, then walks the sort order until the
+// page is full. Rows are named by images.seq. The page's images themselves
+// are read from SQLite by seq, or kept from a recent listing (see listed).
+//
+// The index reflects one catalog generation. After a rating it catches up
+// by re-reading the rated images (see catchUp); any other change to the
+// catalog means a rebuild, and listings go through SQL meanwhile.
+type listIndex struct {
+	gen      int64
+	capacity int // largest seq + 1: the size of every set
+
+	// Fixed for the life of the index.
+	all       *bitset.Set
+	os        map[string]*bitset.Set
+	arch      map[string]*bitset.Set
+	variant   map[string]*bitset.Set
+	prespawn  *bitset.Set
+	priceSets map[int64]*bitset.Set // rows by price in cents, when few prices
+	price     []int64               // cents by seq, when priceSets is nil
+	nameRank  []int32               // position in name order (image_name, id), by seq
+	text      textCache
+	scratch   sync.Pool // *bitset.Set of capacity
+
+	// Images listed lately, as read from SQLite; their ratings are taken
+	// from the index when they are listed again (see listed).
+	rowsMu    sync.Mutex
+	rows      map[int64][]byte // encoded by encodeRow
+	rowsBytes int
+	maxBytes  int // see listedBytes
+
+	// Moved by ratings, under mu.
+	mu           sync.RWMutex
+	ratingSum    []int32
+	ratingCount  []int32
+	tenths       []uint8                          // average rating in tenths, as rating_tenths
+	ratedAtLeast [store.MaxRating + 1]*bitset.Set // [k]: rows rated k stars or more on average
+	// Each sort key's ascending order (key, then name and id) as seqs.
+	// Descending orders read its runs of equal keys from last to first,
+	// each run still by name and id as SQL sorts ties, so they take no
+	// memory of their own. Where runs start is kept for price, size and
+	// date (starts), found by binary search on the keys held here for the
+	// ratings, which move, and needless for names, which are unique.
+	orders map[string][]int32
+	starts map[string]*bitset.Set
+	// Each seq's block in each order but names' (see walk and blockFunc),
+	// moved with the orders.
+	blocks   map[string][]uint8
+	blockLen int
+	// walkBudget is how many order entries a walk passes before it counts
+	// the listing's rows by block; tests set it to 0 to count at once.
+	walkBudget func(total int) int
+}
+
+// maxValueSets bounds the sets kept per distinct price: a price filter then
+// joins the sets of the prices in its range. Catalogs have a handful of
+// prices; with more than this, a price range checks each candidate row.
+const maxValueSets = 256
+
+// buildListIndex reads the catalog in one read transaction, so every part
+// of the index sees the same snapshot, the generation included.
+func buildListIndex(ctx context.Context, pool *sql.DB) (*listIndex, error) {
+	tx, err := pool.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return nil, fmt.Errorf("build listing index: %w", err)
+	}
+	defer tx.Rollback()
+	x := &listIndex{os: map[string]*bitset.Set{}, arch: map[string]*bitset.Set{}, variant: map[string]*bitset.Set{},
+		priceSets: map[int64]*bitset.Set{}, orders: map[string][]int32{}, starts: map[string]*bitset.Set{}}
+	var maxSeq int64
+	if err := tx.QueryRowContext(ctx, `SELECT (SELECT generation FROM catalog_generation WHERE id = 1),
+		(SELECT COALESCE(MAX(seq), 0) FROM images)`).Scan(&x.gen, &maxSeq); err != nil {
+		return nil, fmt.Errorf("build listing index: %w", err)
+	}
+	if maxSeq >= 1<<31-1 {
+		return nil, fmt.Errorf("build listing index: row numbers up to %d do not fit", maxSeq)
+	}
+	n := int(maxSeq) + 1
+	x.capacity = n
+	x.all, x.prespawn = bitset.New(n), bitset.New(n)
+	x.nameRank = make([]int32, n)
+	x.ratingSum, x.ratingCount, x.tenths = make([]int32, n), make([]int32, n), make([]uint8, n)
+	for i := range x.ratedAtLeast {
+		x.ratedAtLeast[i] = bitset.New(n)
+	}
+	x.scratch.New = func() any { return bitset.New(n) }
+
+	// The sets come grouped from SQLite's indexes, each built in one
+	// aggregate (berth_rowset) rather than a Go round trip per row.
+	for _, eq := range []struct {
+		column string
+		sets   map[string]*bitset.Set
+	}{{"os", x.os}, {"architecture", x.arch}, {"variant", x.variant}} {
+		if err := readSets(ctx, tx, eq.column, n, func(value string, s *bitset.Set) { eq.sets[value] = s }); err != nil {
+			return nil, fmt.Errorf("build listing index: %w", err)
+		}
+	}
+	for _, s := range x.os {
+		x.all.Or(s)
+	}
+	if err := readSets(ctx, tx, "prespawn", n, func(value string, s *bitset.Set) {
+		if value == "1" {
+			x.prespawn = s
+		}
+	}); err != nil {
+		return nil, fmt.Errorf("build listing index: %w", err)
+	}
+	var prices int
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(DISTINCT price_cents) FROM images`).Scan(&prices); err != nil {
+		return nil, fmt.Errorf("build listing index: %w", err)
+	}
+	if prices <= maxValueSets {
+		err = readSets(ctx, tx, "price_cents", n, func(value string, s *bitset.Set) {
+			cents, _ := strconv.ParseInt(value, 10, 64)
+			x.priceSets[cents] = s
+		})
+	} else {
+		x.priceSets, x.price = nil, make([]int64, n)
+		err = scanInts(ctx, tx, `SELECT seq, price_cents FROM images`, func(v []int64) { x.price[v[0]] = v[1] })
+	}
+	if err != nil {
+		return nil, fmt.Errorf("build listing index: prices: %w", err)
+	}
+	x.ratedAtLeast[0].CopyFrom(x.all)
+	if err := scanInts(ctx, tx, `SELECT seq, rating_sum, rating_count FROM images WHERE rating_count > 0`,
+		func(v []int64) { x.setRating(int(v[0]), v[1], v[2]) }); err != nil {
+		return nil, fmt.Errorf("build listing index: ratings: %w", err)
+	}
+
+	// Each order is read from SQLite, which keeps an index for every sort,
+	// so the order is defined once, by orderBy; berth_runs marks where the
+	// sort key changes along it.
+	for _, key := range store.SortKeys {
+		if err := x.readOrder(ctx, tx, key); err != nil {
+			return nil, fmt.Errorf("build listing index: order by %s: %w", key, err)
+		}
+	}
+	for i, s := range x.orders[store.SortName] {
+		x.nameRank[s] = int32(i)
+	}
+	x.blocks = map[string][]uint8{}
+	x.blockLen = max(1, (len(x.orders[store.SortName])+orderBlocks-1)/orderBlocks)
+	for key, ord := range x.orders {
+		if key != store.SortName { // names have nameRank
+			x.blocks[key] = blockOf(ord, n, x.blockLen)
+		}
+	}
+	// Counting costs a few nanoseconds a row, walking about one an entry.
+	x.walkBudget = func(total int) int { return 4*total + 4096 }
+	x.maxBytes = listedBytes(x.bytes())
+	return x, nil
+}
+
+// readOrder reads a sort key's order and its runs of equal keys. The
+// blobs are scanned as RawBytes, not copied again: at a million images
+// each order is 4 MB.
+func (x *listIndex) readOrder(ctx context.Context, tx *sql.Tx, key string) error {
+	rows, err := tx.QueryContext(ctx, `SELECT berth_seqlist(seq), berth_runs(`+sortColumns(key)+`)
+		FROM (SELECT seq, `+sortColumns(key)+` FROM images ORDER BY `+orderBy(key, "asc")+`)`)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	if !rows.Next() {
+		return fmt.Errorf("no result: %w", rows.Err())
+	}
+	var blob, runs sql.RawBytes
+	if err := rows.Scan(&blob, &runs); err != nil {
+		return err
+	}
+	seqs := make([]int32, len(blob)/4)
+	for i := range seqs {
+		seqs[i] = int32(binary.LittleEndian.Uint32(blob[4*i:]))
+	}
+	x.orders[key] = seqs
+	if key != store.SortName && !ratingKeyed(key) {
+		x.starts[key] = setFromBlob(runs, len(seqs))
+	}
+	return rows.Close()
+}
+
+// readSets reads the set of rows holding each value of column.
+func readSets(ctx context.Context, tx *sql.Tx, column string, capacity int, got func(value string, s *bitset.Set)) error {
+	rows, err := tx.QueryContext(ctx, `SELECT `+column+`, berth_rowset(seq) FROM images GROUP BY `+column)
+	if err != nil {
+		return fmt.Errorf("%s: %w", column, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var value string
+		var blob sql.RawBytes
+		if err := rows.Scan(&value, &blob); err != nil {
+			return fmt.Errorf("%s: %w", column, err)
+		}
+		got(value, setFromBlob(blob, capacity))
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("%s: %w", column, err)
+	}
+	return nil
+}
+
+// scanInts calls fn with the integer columns of each row of query.
+func scanInts(ctx context.Context, tx *sql.Tx, query string, fn func(v []int64)) error {
+	rows, err := tx.QueryContext(ctx, query)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	cols, err := rows.Columns()
+	if err != nil {
+		return err
+	}
+	v := make([]int64, len(cols))
+	dest := make([]any, len(cols))
+	for i := range v {
+		dest[i] = &v[i]
+	}
+	for rows.Next() {
+		if err := rows.Scan(dest...); err != nil {
+			return err
+		}
+		fn(v)
+	}
+	return rows.Err()
+}
+
+// setRating records an image's rating aggregates and the average in tenths,
+// computed as the rating_tenths column does. Callers hold mu or own x.
+func (x *listIndex) setRating(seq int, sum, count int64) {
+	var tenths int64
+	if count > 0 {
+		tenths = (sum*20 + count) / (count * 2)
+	}
+	for k := 1; k <= store.MaxRating; k++ {
+		if tenths >= int64(10*k) {
+			x.ratedAtLeast[k].Add(seq)
+		} else {
+			x.ratedAtLeast[k].Remove(seq)
+		}
+	}
+	x.ratingSum[seq], x.ratingCount[seq], x.tenths[seq] = int32(sum), int32(count), uint8(tenths)
+}
+
+// sortColumns lists the columns that make up a sort key, before the ties
+// broken by name and id.
+func sortColumns(key string) string {
+	switch key {
+	case store.SortName:
+		return "image_name, id"
+	case store.SortPrice:
+		return "price_cents"
+	case store.SortRating:
+		return "rating_tenths, rating_count"
+	case store.SortSize:
+		return "size"
+	case store.SortAddedDate:
+		return "added_date"
+	default:
+		return "popularity"
+	}
+}
+
+// ratingKey compares two images by a rating-derived sort key, as SQL
+// computes it: the average in tenths then the count, or popularity.
+func (x *listIndex) ratingKey(key string, a, b int32) int {
+	if key == store.SortRating {
+		if c := cmp.Compare(x.tenths[a], x.tenths[b]); c != 0 {
+			return c
+		}
+		return cmp.Compare(x.ratingCount[a], x.ratingCount[b])
+	}
+	// Popularity, as the generated column computes it.
+	pa := (float64(x.ratingSum[a]) + 30.0) / float64(x.ratingCount[a]+10)
+	pb := (float64(x.ratingSum[b]) + 30.0) / float64(x.ratingCount[b]+10)
+	return cmp.Compare(pa, pb)
+}
+
+// ratingKeyed reports whether a sort key is derived from ratings.
+func ratingKeyed(key string) bool { return key == store.SortRating || key == store.SortPopularity }
+
+// runStart returns where the run of equal keys that ends at end (excluded)
+// starts in key's ascending order. Callers hold mu.
+func (x *listIndex) runStart(key string, end int) int {
+	ord := x.orders[key]
+	if starts := x.starts[key]; starts != nil {
+		return starts.Prev(end - 1)
+	}
+	last := ord[end-1]
+	return sort.Search(end, func(i int) bool { return x.ratingKey(key, ord[i], last) >= 0 })
+}
+
+// rerate moves an image whose ratings changed to its new place in the
+// orders that depend on them. Callers hold mu for writing.
+func (x *listIndex) rerate(seq int, sum, count int64) {
+	keys := []string{store.SortRating, store.SortPopularity}
+	s := int32(seq)
+	less := func(key string) func(e, t int32) int {
+		return func(e, t int32) int {
+			if c := x.ratingKey(key, e, t); c != 0 {
+				return c
+			}
+			return cmp.Compare(x.nameRank[e], x.nameRank[t])
+		}
+	}
+	var at [2]int
+	for i, key := range keys {
+		ord := x.orders[key]
+		n, found := slices.BinarySearchFunc(ord, s, less(key))
+		if !found || ord[n] != s {
+			// The order and the aggregates disagree, which would be a
+			// bug; find it by a scan so the index stays right.
+			n = slices.Index(ord, s)
+		}
+		at[i] = n
+	}
+	x.setRating(seq, sum, count)
+	for i, key := range keys {
+		ord := slices.Delete(x.orders[key], at[i], at[i]+1)
+		n, _ := slices.BinarySearchFunc(ord, s, less(key))
+		ord = slices.Insert(ord, n, s)
+		x.orders[key] = ord
+		reblock(x.blocks[key], ord, x.blockLen, min(at[i], n), max(at[i], n))
+		x.blocks[key][s] = uint8(n / x.blockLen)
+	}
+}
+
+// errReshaped means the catalog changed in a way only a rebuild follows.
+var errReshaped = errors.New("catalog reshaped")
+
+// catchUp brings the index to the catalog's current generation when only
+// ratings moved since it was built, re-reading the rated images; otherwise
+// it returns errReshaped.
+func (x *listIndex) catchUp(ctx context.Context, pool *sql.DB) error {
+	tx, err := pool.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	var gen int64
+	if err := tx.QueryRowContext(ctx, `SELECT generation FROM catalog_generation WHERE id = 1`).Scan(&gen); err != nil {
+		return err
+	}
+	if gen == x.gen {
+		return nil
+	}
+	if gen < x.gen || gen-x.gen > 1000 {
+		return errReshaped
+	}
+	// Every generation since the index's must be in the log, one row each,
+	// and none may have reshaped the catalog.
+	var logged, reshaped int64
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*), COALESCE(MAX(reshaped), 0) FROM image_changes
+		WHERE generation > ? AND generation <= ?`, x.gen, gen).Scan(&logged, &reshaped); err != nil {
+		return err
+	}
+	if logged != gen-x.gen || reshaped != 0 {
+		return errReshaped
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT seq, rating_sum, rating_count FROM images
+		WHERE seq IN (SELECT seq FROM image_changes WHERE generation > ? AND generation <= ?)`, x.gen, gen)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	type rated struct{ seq, sum, count int64 }
+	var changed []rated
+	for rows.Next() {
+		var r rated
+		if err := rows.Scan(&r.seq, &r.sum, &r.count); err != nil {
+			return err
+		}
+		if r.seq < 0 || r.seq >= int64(x.capacity) || !x.all.Has(int(r.seq)) {
+			return errReshaped
+		}
+		changed = append(changed, r)
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	for _, r := range changed {
+		if int64(x.ratingSum[r.seq]) != r.sum || int64(x.ratingCount[r.seq]) != r.count {
+			x.rerate(int(r.seq), r.sum, r.count)
+		}
+	}
+	x.gen = gen
+	return nil
+}
+
+// The images kept in listIndex.rows, encoded (see encodeRow), share
+// listedBudget with the index itself, which grows with the catalog: a small
+// catalog keeps most of its images listed lately in memory, and one of a
+// million images, whose index takes most of the budget, minListedBytes.
+const (
+	listedBudget   = 24 << 20
+	minListedBytes = 2 << 20
+)
+
+// listedBytes is how much an index of indexBytes keeps of listed images.
+func listedBytes(indexBytes int) int {
+	return max(minListedBytes, listedBudget-indexBytes)
+}
+
+// bytes estimates the memory the index holds: its orders, its per-row
+// arrays and its sets.
+func (x *listIndex) bytes() int {
+	sets := 2 + len(x.os) + len(x.arch) + len(x.variant) + len(x.priceSets) + len(x.ratedAtLeast) + len(x.starts)
+	return x.capacity*(4*len(x.orders)+len(x.blocks)+4+4+4+1+8*min(1, len(x.price))) + sets*x.capacity/8
+}
+
+// seqsJSON writes seqs as a JSON array, for `seq IN (SELECT value FROM
+// json_each(?))`: one statement text however many there are, and no bound
+// on their number as with one parameter each.
+func seqsJSON(seqs []int64) string {
+	list := []byte{'['}
+	for i, s := range seqs {
+		if i > 0 {
+			list = append(list, ',')
+		}
+		list = strconv.AppendInt(list, s, 10)
+	}
+	return string(append(list, ']'))
+}
+
+// listed returns the images with the given seqs, in that order. Images
+// listed lately are decoded from memory, the others read from SQLite in one
+// query. An image's fields only change through a catalog change, which
+// rebuilds the index and so empties this cache, except its ratings, which
+// are copied from the index, kept up to date by catchUp. Images removed
+// since the index's generation are left out.
+func (x *listIndex) listed(ctx context.Context, bySeq *sql.Stmt, seqs []int64) ([]*store.Image, error) {
+	found := make(map[int64]*store.Image, len(seqs))
+	var missing []int64
+	kept := map[int64][]byte{}
+	x.rowsMu.Lock()
+	for _, s := range seqs {
+		if b, ok := x.rows[s]; ok {
+			kept[s] = b
+		} else {
+			missing = append(missing, s)
+		}
+	}
+	x.rowsMu.Unlock()
+	for s, b := range kept {
+		img, err := decodeRow(b)
+		if err != nil {
+			return nil, err
+		}
+		found[s] = img
+	}
+	if len(missing) > 0 {
+		rows, err := bySeq.QueryContext(ctx, seqsJSON(missing))
+		if err != nil {
+			return nil, err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var seq int64
+			img, err := scanImage(rows, &seq)
+			if err != nil {
+				return nil, err
+			}
+			found[seq] = img
+		}
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+		encoded := make(map[int64][]byte, len(missing))
+		for _, s := range missing {
+			if img, ok := found[s]; ok {
+				encoded[s] = encodeRow(img)
+			}
+		}
+		x.rowsMu.Lock()
+		if x.rows == nil {
+			x.rows = map[int64][]byte{}
+		}
+		for s, b := range encoded {
+			for seq, old := range x.rows { // evict any: map order is random
+				if x.rowsBytes+len(b) <= x.maxBytes {
+					break
+				}
+				delete(x.rows, seq)
+				x.rowsBytes -= len(old)
+			}
+			if old, ok := x.rows[s]; ok {
+				x.rowsBytes -= len(old)
+			}
+			x.rows[s] = b
+			x.rowsBytes += len(b)
+		}
+		x.rowsMu.Unlock()
+	}
+	out := make([]*store.Image, 0, len(seqs))
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	for _, s := range seqs {
+		if img, ok := found[s]; ok {
+			img.RatingSum, img.RatingCount = int64(x.ratingSum[s]), int64(x.ratingCount[s])
+			out = append(out, img)
+		}
+	}
+	return out, nil
+}
+
+// keepPrices removes from set the rows priced outside lo to hi. With a
+// set per price, a large set is intersected with the join of the prices in
+// range and a small one checked row by row against them; without, each
+// row's price is checked.
+func (x *listIndex) keepPrices(set *bitset.Set, lo, hi int64) {
+	if x.priceSets == nil {
+		set.Each(func(i int) bool {
+			if p := x.price[i]; p < lo || p > hi {
+				set.Remove(i)
+			}
+			return true
+		})
+		return
+	}
+	var in []*bitset.Set
+	for cents, s := range x.priceSets {
+		if cents >= lo && cents <= hi {
+			in = append(in, s)
+		}
+	}
+	if set.Count() >= x.capacity/64 {
+		union := x.scratch.Get().(*bitset.Set)
+		defer x.scratch.Put(union)
+		union.Clear()
+		for _, s := range in {
+			union.Or(s)
+		}
+		set.And(union)
+		return
+	}
+	set.Each(func(i int) bool {
+		for _, s := range in {
+			if s.Has(i) {
+				return true
+			}
+		}
+		set.Remove(i)
+		return true
+	})
+}
+
+// find returns the seqs of the images on f's page, in order, and how many
+// images match f. match holds the rows that match f's search words, or is
+// nil when f has none. f.Alias is not handled here (see findImagesIndexed).
+func (x *listIndex) find(f store.Filter, match *textMatch) (seqs []int64, total int) {
+	set := x.scratch.Get().(*bitset.Set)
+	defer x.scratch.Put(set)
+	var ands []*bitset.Set
+	for _, eq := range []struct {
+		value string
+		sets  map[string]*bitset.Set
+	}{{f.OS, x.os}, {f.Architecture, x.arch}, {f.Variant, x.variant}} {
+		if eq.value == "" {
+			continue
+		}
+		s, ok := eq.sets[eq.value]
+		if !ok {
+			return nil, 0
+		}
+		ands = append(ands, s)
+	}
+	if f.Prespawn != nil && *f.Prespawn {
+		ands = append(ands, x.prespawn)
+	}
+	if len(ands) == 0 {
+		// Every other set is part of all, which only words' rows, read
+		// after the index was built, may not be.
+		ands = append(ands, x.all)
+	}
+	if match != nil {
+		ands = append(ands, match.words...)
+	}
+	set.Intersect(ands...)
+	if f.Prespawn != nil && !*f.Prespawn {
+		set.AndNot(x.prespawn)
+	}
+	if f.MinPrice != nil || f.MaxPrice != nil {
+		lo, hi := int64(0), int64(math.MaxInt64)
+		if f.MinPrice != nil {
+			lo = *f.MinPrice
+		}
+		if f.MaxPrice != nil {
+			hi = *f.MaxPrice
+		}
+		x.keepPrices(set, lo, hi)
+	}
+
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	if f.MinRating != nil {
+		// The least t with t >= min_rating * 10, compared as SQL does.
+		least := *f.MinRating * 10
+		t := 0
+		for t <= 10*store.MaxRating && float64(t) < least {
+			t++
+		}
+		switch {
+		case t > 10*store.MaxRating:
+			set.Clear()
+		case t%10 == 0:
+			set.And(x.ratedAtLeast[t/10])
+		default:
+			// Between whole stars: the whole-star set, then each row.
+			set.And(x.ratedAtLeast[t/10])
+			set.Each(func(i int) bool {
+				if int(x.tenths[i]) < t {
+					set.Remove(i)
+				}
+				return true
+			})
+		}
+	}
+	total = set.Count()
+	offset, limit := f.Offset(), f.PageLimit()
+	if total == 0 || offset >= total {
+		return []int64{}, total
+	}
+	seqs = make([]int64, 0, min(limit, total-offset))
+	if f.Ranked() && match.ranks != nil {
+		// Relevance: the matches are few (see textMatch), so sort them all.
+		hits := make([]int32, 0, total)
+		set.Each(func(i int) bool { hits = append(hits, int32(i)); return true })
+		slices.SortFunc(hits, func(a, b int32) int {
+			if c := cmp.Compare(match.ranks[a], match.ranks[b]); c != 0 {
+				return c
+			}
+			return cmp.Compare(x.nameRank[a], x.nameRank[b])
+		})
+		for _, s := range hits[offset:min(total, offset+limit)] {
+			seqs = append(seqs, int64(s))
+		}
+		return seqs, total
+	}
+	key := f.Sort()
+	ord := x.orders[key]
+	w := walk{set: set, ord: ord, blocks: x.blocks[key], block: x.blockFunc(key), blockLen: x.blockLen,
+		skip: offset, limit: limit, out: seqs, budget: x.walkBudget(total)}
+	switch {
+	case f.Order() == "asc":
+		w.forward(0, len(ord))
+	case key == store.SortName: // every key is its own run
+		w.backward(0, len(ord))
+	default:
+		for end := len(ord); end > 0 && !w.full(); {
+			start := x.runStart(key, end)
+			w.forward(start, end)
+			end = start
+		}
+	}
+	return w.out, total
+}
+
+// blockFunc returns the block of a seq in key's order (see walk).
+func (x *listIndex) blockFunc(key string) func(seq int) int {
+	if key == store.SortName {
+		return func(seq int) int { return int(x.nameRank[seq]) / x.blockLen }
+	}
+	blocks := x.blocks[key]
+	return func(seq int) int { return int(blocks[seq]) }
+}
+
+// listings holds the database's listing index and builds it in the
+// background: at start, and again after the catalog changes other than by
+// ratings. Until it is ready, listings go through SQL.
+type listings struct {
+	mu       sync.Mutex
+	idx      *listIndex
+	building bool
+	failedAt time.Time     // of the last failed build; retried a little later
+	took     time.Duration // by the last successful build
+	stop     context.CancelFunc
+	done     sync.WaitGroup
+	ctx      context.Context
+}
+
+// retryBuild is how long after a failed build the next one starts.
+const retryBuild = 5 * time.Second
+
+// PrepareListings starts building the listing index in the background, so
+// the first listings after start-up already use it.
+func (db *DB) PrepareListings() {
+	db.listings.mu.Lock()
+	defer db.listings.mu.Unlock()
+	db.startBuild()
+}
+
+// startBuild starts a build unless one runs. Callers hold listings.mu.
+func (db *DB) startBuild() {
+	l := &db.listings
+	if l.building || l.ctx == nil || l.ctx.Err() != nil || time.Since(l.failedAt) < retryBuild {
+		return
+	}
+	l.building = true
+	l.done.Add(1)
+	go func() {
+		defer l.done.Done()
+		start := time.Now()
+		x, err := buildListIndex(l.ctx, db.read)
+		l.mu.Lock()
+		l.building = false
+		if err != nil {
+			l.failedAt = time.Now()
+			l.mu.Unlock()
+			return
+		}
+		l.idx, l.took = x, time.Since(start)
+		l.mu.Unlock()
+		// In use already; a failure here only leaves words to read on demand.
+		x.warm(l.ctx, db.read)
+	}()
+}
+
+// ListingIndexStatus reports whether listings are served from the
+// in-memory index (rather than SQL while it builds) and how long its last
+// build took.
+func (db *DB) ListingIndexStatus() (ready bool, lastBuild time.Duration) {
+	db.listings.mu.Lock()
+	defer db.listings.mu.Unlock()
+	return db.listings.idx != nil, db.listings.took
+}
+
+// listIndex returns the listing index brought up to generation gen, or nil
+// when there is none yet (one is then being built).
+func (db *DB) listIndex(ctx context.Context, gen int64) *listIndex {
+	l := &db.listings
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.idx != nil && l.idx.gen < gen {
+		if err := l.idx.catchUp(ctx, db.read); err != nil {
+			if ctx.Err() != nil {
+				return nil // the caller left; the index itself is fine
+			}
+			l.idx = nil // reshaped or unreadable: rebuild
+		}
+	}
+	if l.idx == nil {
+		db.startBuild()
+		return nil
+	}
+	return l.idx
+}
+
+// buildListIndexNow builds the listing index and puts it in use at once,
+// for tests.
+func (db *DB) buildListIndexNow(ctx context.Context) (*listIndex, error) {
+	x, err := buildListIndex(ctx, db.read)
+	if err != nil {
+		return nil, err
+	}
+	db.listings.mu.Lock()
+	db.listings.idx = x
+	db.listings.mu.Unlock()
+	return x, nil
+}

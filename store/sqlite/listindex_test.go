@@ -1,0 +1,416 @@
+package sqlite
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"math/rand/v2"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/berth/berth/store"
+	"golang.org/x/crypto/bcrypt"
+)
+
+// randomListings returns n listing queries over a generated catalog: every
+// filter, search words common and rare, every sort and order, deep pages.
+func randomListings(rng *rand.Rand, n int) []string {
+	pick := func(xs ...string) string { return xs[rng.IntN(len(xs))] }
+	out := make([]string, n)
+	for i := range out {
+		q := url.Values{}
+		if rng.IntN(2) == 0 {
+			q.Set("search", pick("ubuntu", "debian", "minimal", "postgres", "gpu", "lts", "alp", "ubuntu minimal",
+				"lamp web", "nosuchword", "24.04", "DOCKER"))
+		}
+		if rng.IntN(2) == 0 {
+			q.Set("os", pick("ubuntu", "debian", "alpine", "fedora", "centos", "rockylinux", "headjack", "plan9"))
+		}
+		if rng.IntN(3) == 0 {
+			q.Set("architecture", pick("amd64", "arm64", "armhf"))
+		}
+		if rng.IntN(4) == 0 {
+			q.Set("variant", pick("standard", "minimal", "cloud", "desktop", "dind"))
+		}
+		if rng.IntN(5) == 0 {
+			q.Set("prespawn", pick("true", "false"))
+		}
+		if rng.IntN(4) == 0 {
+			q.Set("max_price", pick("0", "4.99", "5", "10", "25"))
+		}
+		if rng.IntN(5) == 0 {
+			q.Set("min_price", pick("0.01", "5", "15"))
+			if mx, mn := q.Get("max_price"), q.Get("min_price"); mx != "" && parsePriceCents(mx) < parsePriceCents(mn) {
+				q.Del("min_price")
+			}
+		}
+		if rng.IntN(4) == 0 {
+			q.Set("min_rating", pick("0", "0.7", "2.5", "3", "4.2", "5"))
+		}
+		if s := pick("", "", "name", "price", "rating", "size", "added_date", "popularity"); s != "" {
+			q.Set("sort_by", s)
+			if rng.IntN(2) == 0 {
+				q.Set("sort_order", pick("asc", "desc"))
+			}
+		}
+		q.Set("page", fmt.Sprint(1+rng.IntN(4)*rng.IntN(4)))
+		q.Set("limit", pick("5", "24", "100"))
+		out[i] = q.Encode()
+	}
+	return out
+}
+
+func parsePriceCents(s string) int64 {
+	f, _ := store.ParseFilter(url.Values{"min_price": {s}})
+	return *f.MinPrice
+}
+
+func parse(t *testing.T, raw string) store.Filter {
+	t.Helper()
+	q, _ := url.ParseQuery(raw)
+	f, err := store.ParseFilter(q)
+	if err != nil {
+		t.Fatalf("ParseFilter(%q): %v", raw, err)
+	}
+	return f
+}
+
+// TestListIndexAgreesWithSQL lists a generated catalog through the index
+// and through SQL with a few hundred random queries, after building, after
+// ratings (which the index follows in place) and after an import (which
+// makes it rebuild).
+func TestListIndexAgreesWithSQL(t *testing.T) {
+	db := mustOpen(t)
+	db.PasswordCost = bcrypt.MinCost
+	ctx := context.Background()
+	if _, err := db.LoadDefaultCatalog(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.GenerateCatalog(ctx, 4000, 21); err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(5, 6))
+	agree := func(stage string, x *listIndex, queries []string) {
+		t.Helper()
+		broad, ranked := 0, 0
+		for _, raw := range queries {
+			f := parse(t, raw)
+			want, err := db.findImagesSQL(ctx, f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want.Total > broadMatch {
+				broad++
+			}
+			if f.Ranked() && want.Total > 1 && want.Total <= broadMatch {
+				ranked++
+			}
+			// As walks go, and with the rows counted by block at once.
+			sameListing(t, stage+": "+raw, want, db, x, f)
+			budget := x.walkBudget
+			x.walkBudget = func(int) int { return 0 }
+			sameListing(t, stage+" (counted): "+raw, want, db, x, f)
+			x.walkBudget = budget
+		}
+		// Every row's block is where its order puts it.
+		for key, ord := range x.orders {
+			for pos, s := range ord {
+				if got := x.blockFunc(key)(int(s)); got != pos/x.blockLen {
+					t.Fatalf("%s: row %d at %d of the %s order has block %d, want %d", stage, s, pos, key, got, pos/x.blockLen)
+				}
+			}
+		}
+		if broad == 0 || ranked == 0 {
+			t.Fatalf("%s: %d broad and %d ranked listings: the queries miss a path", stage, broad, ranked)
+		}
+	}
+
+	x, err := db.buildListIndexNow(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	agree("built", x, randomListings(rng, 300))
+
+	// Ratings: the index catches up in place.
+	p, err := db.findImagesSQL(ctx, parse(t, "max_price=0&sort_by=name&limit=40"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, img := range p.Images {
+		u := mustUser(t, db, fmt.Sprintf("rater%d@example.com", i), 0)
+		if err := db.Import(ctx, u.ID, img.ID); err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range []int{i % 6, 5 - i%6} {
+			if _, err := db.Rate(ctx, u.ID, img.ID, r); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	gen, err := db.Generation(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := db.listIndex(ctx, gen); got != x || x.gen != gen {
+		t.Fatalf("after ratings: index %p at generation %d, want %p at %d", got, x.gen, x, gen)
+	}
+	queries := randomListings(rng, 150)
+	for _, q := range []string{"sort_by=rating", "sort_by=rating&sort_order=asc&page=2", "sort_by=popularity&limit=100",
+		"sort_by=popularity&sort_order=asc", "min_rating=3&sort_by=name"} {
+		queries = append(queries, q)
+	}
+	agree("rated", x, queries)
+
+	// An import changes names and prices: the index is dropped and rebuilt.
+	var buf bytes.Buffer
+	if err := db.ExportCatalog(ctx, &buf); err != nil {
+		t.Fatal(err)
+	}
+	var cf store.CatalogFile
+	if err := json.Unmarshal(buf.Bytes(), &cf); err != nil {
+		t.Fatal(err)
+	}
+	cf.Images = cf.Images[:3]
+	for i := range cf.Images {
+		cf.Images[i].Description += " Renamed."
+		cf.Images[i].Price = 12.5
+	}
+	mustImport(t, db, cf)
+	gen, _ = db.Generation(ctx)
+	if got := db.listIndex(ctx, gen); got != nil {
+		t.Fatal("after an import the old index is still in use")
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for x = db.listIndex(ctx, gen); x == nil; x = db.listIndex(ctx, gen) {
+		if time.Now().After(deadline) {
+			t.Fatal("the index was not rebuilt within 20s")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	queries = append(randomListings(rng, 100), "search=renamed", "max_price=12.5&min_price=12.5")
+	agree("imported", x, queries)
+	if p, _ := db.FindImages(ctx, parse(t, "search=renamed")); p.Total != 3 {
+		t.Errorf("search for the new words finds %d images, want 3", p.Total)
+	}
+}
+
+// TestListIndexFollowsOtherWriters checks that writes by another process
+// (here another DB on the same file, as `berth catalog import` would be)
+// reach listings once the generation memo expires.
+func TestListIndexFollowsOtherWriters(t *testing.T) {
+	db := mustOpenCatalog(t)
+	ctx := context.Background()
+	if _, err := db.buildListIndexNow(ctx); err != nil {
+		t.Fatal(err)
+	}
+	other, err := Open(ctx, db.Path())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	f := fixture()
+	f.Images[0].Description = "Now with zebras."
+	mustImport(t, other, f)
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		p, err := db.FindImages(ctx, parse(t, "search=zebras"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.Total == 1 && strings.Contains(p.Images[0].Description, "zebras") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the other writer's change never showed: %d found", p.Total)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestListIndexManyPrices covers catalogs with more distinct prices than
+// the index keeps sets for: price ranges then check each row's price.
+func TestListIndexManyPrices(t *testing.T) {
+	db := mustOpen(t)
+	ctx := context.Background()
+	f := fixture()
+	base := f.Images[0]
+	f.Images = nil
+	for i := range maxValueSets + 40 {
+		img := base
+		img.Release = fmt.Sprintf("24.%d", i)
+		img.Alias = "ubuntu/" + img.Release
+		img.ImageName = "ubuntu-" + img.Release + "-amd64"
+		img.Price = float64(i) / 4
+		f.Images = append(f.Images, img)
+	}
+	mustImport(t, db, f)
+	x, err := db.buildListIndexNow(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if x.priceSets != nil || x.price == nil {
+		t.Fatalf("%d prices were kept as sets", len(f.Images))
+	}
+	for _, raw := range []string{"min_price=10&max_price=20.5", "max_price=0", "min_price=70&sort_by=price&sort_order=desc",
+		"max_price=1&search=ubuntu", "min_price=3&os=ubuntu&limit=100&page=2"} {
+		want, err := db.findImagesSQL(ctx, parse(t, raw))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want.Total == 0 && raw != "max_price=0" {
+			t.Fatalf("%s matches nothing", raw)
+		}
+		sameListing(t, raw, want, db, x, parse(t, raw))
+	}
+}
+
+// TestTextCacheBoundedByBytes checks the search cache evicts the least
+// recently used entries past maxTextBytes and computes each key once.
+func TestTextCacheBoundedByBytes(t *testing.T) {
+	var c textCache
+	ctx := context.Background()
+	computed := map[string]int{}
+	get := func(key string) {
+		t.Helper()
+		if _, err := c.entry(ctx, key, func(context.Context) (*textEntry, error) {
+			computed[key]++
+			return &textEntry{size: maxTextBytes / 3}, nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	get("a")
+	get("b")
+	get("c")
+	get("a") // a is now the most recently used
+	get("d") // over the bound: b, the least recently used, goes
+	if c.bytes > maxTextBytes {
+		t.Errorf("holds %d bytes, more than %d", c.bytes, maxTextBytes)
+	}
+	get("b")
+	get("a")
+	if computed["a"] != 1 || computed["b"] != 2 {
+		t.Errorf("computed a %d times (want 1), b %d times (want 2)", computed["a"], computed["b"])
+	}
+	if _, err := c.entry(ctx, "bad", func(context.Context) (*textEntry, error) { return nil, fmt.Errorf("boom") }); err == nil {
+		t.Error("an error was not returned")
+	}
+	if _, ok := c.entries["bad"]; ok {
+		t.Error("a failed read stays cached")
+	}
+}
+
+// generatedCatalog opens a database with the default catalog and n
+// generated images.
+func generatedCatalog(t *testing.T, n int, seed uint64) *DB {
+	t.Helper()
+	db := mustOpen(t)
+	ctx := context.Background()
+	if _, err := db.LoadDefaultCatalog(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.GenerateCatalog(ctx, n, seed); err != nil {
+		t.Fatal(err)
+	}
+	return db
+}
+
+// indexedCatalog is generatedCatalog with its listing index built and in use.
+func indexedCatalog(t *testing.T, n int, seed uint64) (*DB, *listIndex) {
+	t.Helper()
+	db := generatedCatalog(t, n, seed)
+	x, err := db.buildListIndexNow(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return db, x
+}
+
+func TestWarmReadsCommonWords(t *testing.T) {
+	db, x := indexedCatalog(t, 3000, 8)
+	ctx := context.Background()
+	if err := x.warm(ctx, db.read); err != nil {
+		t.Fatal(err)
+	}
+	total := x.all.Count()
+	x.text.mu.Lock()
+	warmed := maps.Clone(x.text.entries)
+	x.text.mu.Unlock()
+	ubuntu, ok := warmed["w"+ftsTerms("ubuntu")[0]]
+	if !ok {
+		t.Fatalf("ubuntu, in a large share of the catalog, was not read ahead; read %d words", len(warmed))
+	}
+	for key, e := range warmed {
+		// Sampled counts wander a little around the true share.
+		if n := e.rows.Count(); n*warmShare*2 < total {
+			t.Errorf("%s is in %d of %d images, too few to read ahead", key, n, total)
+		}
+	}
+	if len(warmed) < 10 {
+		t.Errorf("only %d words read ahead", len(warmed))
+	}
+	// A search for a warmed word finds it cached.
+	f := parse(t, "search=ubuntu&sort_by=name")
+	if _, err := db.FindImages(ctx, f); err != nil {
+		t.Fatal(err)
+	}
+	x.text.mu.Lock()
+	defer x.text.mu.Unlock()
+	if x.text.entries["w"+ftsTerms("ubuntu")[0]] != ubuntu || len(x.text.entries) != len(warmed) {
+		t.Error("searching a warmed word read it again")
+	}
+}
+
+func TestWarmLeavesOutFunctionWordsAndNumbers(t *testing.T) {
+	for _, w := range []string{"the", "and", "with", "24", "04", "2027", "s", "js"} {
+		if !unsearched(w) {
+			t.Errorf("%q would be read ahead", w)
+		}
+	}
+	for _, w := range []string{"ubuntu", "amd64", "k3s", "lts", "x86"} {
+		if unsearched(w) {
+			t.Errorf("%q would not be read ahead", w)
+		}
+	}
+}
+
+func TestListedRowsShareTheBudgetWithTheIndex(t *testing.T) {
+	db, x := indexedCatalog(t, 1000, 3)
+	ctx := context.Background()
+	// An order of 4 bytes per row and blocks of 1 for each sort but
+	// names, four arrays of 13 bytes per row in all, and a few dozen sets of
+	// a bit per row.
+	if b := x.bytes(); b < x.capacity*(5*len(store.SortKeys)-1+13) || b > x.capacity*(5*len(store.SortKeys)-1+13+10) {
+		t.Errorf("an index of %d images estimated at %d bytes", x.all.Count(), b)
+	}
+	if x.maxBytes < listedBudget-x.bytes() || x.maxBytes < 20<<20 {
+		t.Errorf("a small catalog keeps only %d bytes of listed images", x.maxBytes)
+	}
+	if got := listedBytes(40 << 20); got != minListedBytes {
+		t.Errorf("an index over the budget leaves %d bytes, want the floor %d", got, minListedBytes)
+	}
+	if small, large := listedBytes(4<<20), listedBytes(16<<20); small <= large {
+		t.Errorf("a larger index leaves as much room or more: %d against %d", large, small)
+	}
+	// Listing keeps within the budget, however many images it lists.
+	x.maxBytes = 8 << 10
+	for page := 1; page <= 20; page++ {
+		if _, err := db.FindImages(ctx, parse(t, fmt.Sprintf("sort_by=name&limit=50&page=%d", page))); err != nil {
+			t.Fatal(err)
+		}
+		x.rowsMu.Lock()
+		n, held := 0, 0
+		for _, b := range x.rows {
+			n, held = n+1, held+len(b)
+		}
+		over := x.rowsBytes > x.maxBytes || held != x.rowsBytes || n == 0
+		x.rowsMu.Unlock()
+		if over {
+			t.Fatalf("page %d: %d images hold %d bytes, counted %d, over %d", page, n, held, x.rowsBytes, x.maxBytes)
+		}
+	}
+}

@@ -1,0 +1,323 @@
+package sqlite
+
+import (
+	"cmp"
+	"context"
+	"database/sql"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"unicode"
+
+	"github.com/berth/berth/store/sqlite/bitset"
+)
+
+// textMatch is what the listing index needs from a search: the rows that
+// match each word, which a listing intersects, and, when few enough rows
+// match them all to rank (broadMatch), each one's FTS5 rank for the whole
+// search, lower meaning more relevant. The sets are the cached ones: they
+// must not be changed.
+type textMatch struct {
+	words []*bitset.Set
+	ranks map[int32]float64 // nil when more than broadMatch rows match
+}
+
+// maxTextBytes bounds the memory the rows and ranks of recent searches
+// take: at a million images one word's rows take 125 KB, so this keeps
+// some fifty words.
+const maxTextBytes = 6 << 20
+
+// textCache keeps the rows matching recent search words, and the ranks of
+// recent narrow searches, for one listing index, so a popular word costs
+// one read of the full-text index rather than one per listing. They only
+// change when the catalog's text does, which rebuilds the index and drops
+// its cache with it. A search of several words intersects its words' rows
+// at each listing, which takes microseconds, rather than keeping every
+// combination.
+type textCache struct {
+	mu      sync.Mutex
+	entries map[string]*textEntry
+	bytes   int
+	clock   int64
+}
+
+type textEntry struct {
+	ready chan struct{} // closed once the value or err is set
+	rows  *bitset.Set
+	ranks map[int32]float64
+	err   error
+	size  int
+	used  int64
+}
+
+// get returns what the listing index needs for a search of the FTS5 terms
+// from ftsTerms, over rows below capacity.
+func (c *textCache) get(ctx context.Context, pool *sql.DB, terms []string, capacity int) (*textMatch, error) {
+	m := &textMatch{}
+	for _, term := range terms {
+		e, err := c.word(ctx, pool, term, capacity)
+		if err != nil {
+			return nil, err
+		}
+		m.words = append(m.words, e.rows)
+		m.ranks = e.ranks
+	}
+	if len(terms) > 1 {
+		m.ranks = nil
+		// Counted, not intersected: a set at a million images is 125 KB,
+		// which a listing would otherwise allocate for each search.
+		switch n := bitset.CountAnd(m.words...); {
+		case n > broadMatch:
+			return m, nil
+		case n == 0:
+			// Nothing to rank: FTS5 would still walk every word's rows to
+			// find that out, milliseconds for common words at 1M images.
+			m.ranks = map[int32]float64{}
+			return m, nil
+		}
+		query := strings.Join(terms, " ")
+		e, err := c.entry(ctx, "q"+query, func(ctx context.Context) (*textEntry, error) {
+			ranks, err := readRanks(ctx, pool, query, capacity)
+			e := &textEntry{ranks: ranks}
+			e.size = entrySize(query, e)
+			return e, err
+		})
+		if err != nil {
+			return nil, err
+		}
+		m.ranks = e.ranks
+	}
+	return m, nil
+}
+
+// word returns the cached rows (and ranks) of one FTS5 term, reading them
+// on a miss.
+func (c *textCache) word(ctx context.Context, pool *sql.DB, term string, capacity int) (*textEntry, error) {
+	return c.entry(ctx, "w"+term, func(ctx context.Context) (*textEntry, error) {
+		return readWord(ctx, pool, term, capacity)
+	})
+}
+
+// entry returns the cached entry under key, or computes it once however
+// many listings ask at the same time.
+func (c *textCache) entry(ctx context.Context, key string, compute func(context.Context) (*textEntry, error)) (*textEntry, error) {
+	c.mu.Lock()
+	if c.entries == nil {
+		c.entries = map[string]*textEntry{}
+	}
+	c.clock++
+	e, ok := c.entries[key]
+	if ok {
+		e.used = c.clock
+		c.mu.Unlock()
+		select {
+		case <-e.ready:
+			return e, e.err
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	e = &textEntry{ready: make(chan struct{}), used: c.clock}
+	c.entries[key] = e
+	c.mu.Unlock()
+
+	// The read finishes even if this caller goes away: others may wait on it.
+	got, err := compute(context.WithoutCancel(ctx))
+	c.mu.Lock()
+	if err != nil {
+		e.err = err
+		if c.entries[key] == e {
+			delete(c.entries, key)
+		}
+	} else {
+		e.rows, e.ranks, e.size = got.rows, got.ranks, got.size
+		if c.entries[key] == e {
+			c.bytes += e.size
+			c.evict()
+		}
+	}
+	c.mu.Unlock()
+	close(e.ready)
+	return e, e.err
+}
+
+// evict drops the least recently used finished entries while the cache
+// holds more than maxTextBytes, keeping at least one. Callers hold mu.
+func (c *textCache) evict() {
+	for c.bytes > maxTextBytes && len(c.entries) > 1 {
+		var oldest string
+		var used int64 = -1
+		for k, e := range c.entries {
+			if e.size > 0 && (used < 0 || e.used < used) {
+				oldest, used = k, e.used
+			}
+		}
+		if used < 0 {
+			return
+		}
+		c.bytes -= c.entries[oldest].size
+		delete(c.entries, oldest)
+	}
+}
+
+// readWord reads the rows matching one FTS5 term from the full-text index
+// in one aggregate (berth_rowset), not one Go round trip per row, and their
+// ranks when there are few enough to rank.
+func readWord(ctx context.Context, pool *sql.DB, term string, capacity int) (*textEntry, error) {
+	var blob []byte
+	if err := pool.QueryRowContext(ctx, `SELECT berth_rowset(rowid) FROM images_fts WHERE images_fts MATCH ?`,
+		term).Scan(&blob); err != nil {
+		return nil, fmt.Errorf("search %q: %w", term, err)
+	}
+	e := &textEntry{rows: setFromBlob(blob, capacity)}
+	if e.rows.Count() <= broadMatch {
+		var err error
+		if e.ranks, err = readRanks(ctx, pool, term, capacity); err != nil {
+			return nil, err
+		}
+	}
+	e.size = entrySize(term, e)
+	return e, nil
+}
+
+// entrySize estimates the bytes an entry holds, never zero.
+func entrySize(key string, e *textEntry) int {
+	n := 64 + len(key) + 32*len(e.ranks)
+	if e.rows != nil {
+		n += e.rows.Len() / 8
+	}
+	return n
+}
+
+// readRanks reads the FTS5 rank of every row matching query.
+func readRanks(ctx context.Context, pool *sql.DB, query string, capacity int) (map[int32]float64, error) {
+	rows, err := pool.QueryContext(ctx, `SELECT rowid, rank FROM images_fts WHERE images_fts MATCH ?`, query)
+	if err != nil {
+		return nil, fmt.Errorf("search %q: %w", query, err)
+	}
+	defer rows.Close()
+	ranks := map[int32]float64{}
+	for rows.Next() {
+		var seq int64
+		var rank float64
+		if err := rows.Scan(&seq, &rank); err != nil {
+			return nil, fmt.Errorf("search %q: %w", query, err)
+		}
+		if seq >= 0 && seq < int64(capacity) {
+			ranks[int32(seq)] = rank
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("search %q: %w", query, err)
+	}
+	return ranks, nil
+}
+
+// Warming: the first search for a word reads its rows from the full-text
+// index, which takes time in proportion to how many images the word is in
+// (tens of milliseconds for the commonest words at a million images, while
+// rare ones take well under one). So once an index is in use, the words
+// common enough to be slow are read in the background, before anyone waits
+// for them.
+const (
+	warmSample   = 4096 // rows sampled to find the common words
+	warmShare    = 64   // words in at least 1/warmShare of the sample are read
+	warmMaxBytes = maxTextBytes / 2
+)
+
+// warm reads the rows of the catalog's common words into the text cache.
+// Which words are common is estimated from a sample of rows split into
+// words the way FTS5's unicode61 tokenizer does in the main; a word it
+// splits differently is only read on first use, as any other.
+func (x *listIndex) warm(ctx context.Context, pool *sql.DB) error {
+	words, err := x.commonWords(ctx, pool)
+	if err != nil {
+		return err
+	}
+	spent := 0
+	for _, w := range words {
+		if spent+x.capacity/8 > warmMaxBytes || ctx.Err() != nil {
+			break
+		}
+		e, err := x.text.word(ctx, pool, ftsTerms(w)[0], x.capacity)
+		if err != nil {
+			return err
+		}
+		spent += e.size
+	}
+	return nil
+}
+
+// functionWords are English words common in descriptions that nobody
+// searches a catalog by.
+var functionWords = map[string]bool{"a": true, "an": true, "and": true, "are": true, "as": true, "at": true,
+	"be": true, "but": true, "by": true, "can": true, "for": true, "from": true, "has": true, "have": true,
+	"in": true, "into": true, "is": true, "it": true, "its": true, "not": true, "of": true, "on": true,
+	"or": true, "so": true, "that": true, "the": true, "their": true, "then": true, "this": true, "to": true,
+	"until": true, "with": true, "without": true}
+
+// unsearched reports whether a word is not worth reading ahead: a function
+// word; a number, which people search as part of a version ("24.04"), a
+// phrase with a search of its own; or a word under three letters, whose
+// search matches every word it begins (a search is a prefix), far more
+// images than the sample counted.
+func unsearched(w string) bool {
+	return functionWords[w] || len(w) < 3 || !strings.ContainsFunc(w, func(r rune) bool { return !unicode.IsDigit(r) })
+}
+
+// commonWords returns the words in at least 1/warmShare of a sample of
+// rows spread evenly over the catalog, commonest first, leaving out those
+// nobody searches by alone (see unsearched).
+func (x *listIndex) commonWords(ctx context.Context, pool *sql.DB) ([]string, error) {
+	total := x.all.Count()
+	step := max(1, total/warmSample)
+	var sample []int64
+	i := 0
+	x.all.Each(func(seq int) bool {
+		if i%step == 0 {
+			sample = append(sample, int64(seq))
+		}
+		i++
+		return len(sample) < warmSample
+	})
+	docs := map[string]int{}
+	rows, err := pool.QueryContext(ctx, `SELECT image_name || ' ' || alias || ' ' || description || ' ' || tags
+		FROM images WHERE seq IN (SELECT value FROM json_each(?))`, seqsJSON(sample))
+	if err != nil {
+		return nil, fmt.Errorf("sample words: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var text string
+		if err := rows.Scan(&text); err != nil {
+			return nil, fmt.Errorf("sample words: %w", err)
+		}
+		seen := map[string]bool{}
+		for _, w := range strings.FieldsFunc(strings.ToLower(text), func(r rune) bool {
+			return !unicode.IsLetter(r) && !unicode.IsDigit(r)
+		}) {
+			if !seen[w] {
+				seen[w] = true
+				docs[w]++
+			}
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sample words: %w", err)
+	}
+	sampled := min(total, warmSample)
+	var words []string
+	for w, n := range docs {
+		if n*warmShare >= sampled && !unsearched(w) {
+			words = append(words, w)
+		}
+	}
+	slices.SortFunc(words, func(a, b string) int {
+		if c := cmp.Compare(docs[b], docs[a]); c != 0 {
+			return c
+		}
+		return strings.Compare(a, b)
+	})
+	return words, nil
+}
