@@ -15,6 +15,7 @@ type Store interface {
 	AccountStore
 	LibraryStore
 	SessionStore
+	VoucherStore
 	OperatorStore
 }
 

@@ -294,6 +294,14 @@ type Wallet struct {
 	Shell
 	BalanceCents int64
 	Ledger       []store.LedgerEntry
+	Redeem       RedeemForm
+}
+
+// RedeemForm is the voucher form of the wallet page: what was typed, and
+// why it was refused.
+type RedeemForm struct {
+	Code  string
+	Error string
 }
 
 // Library is the model of the library page.

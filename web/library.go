@@ -103,7 +103,7 @@ func (s *Server) handleBuyForm(c echo.Context) error {
 		return c.Redirect(http.StatusSeeOther, views.ImageURL(b.Image))
 	}
 	if b.BalanceCents < b.Image.PriceCents {
-		b.Problem = fmt.Sprintf("Your balance of %s does not cover the price. Add funds first.", views.Money(b.BalanceCents))
+		b.Problem = fmt.Sprintf("Your balance of %s does not cover the price. Add funds by redeeming a voucher on your wallet page first.", views.Money(b.BalanceCents))
 	}
 	return s.render(c, http.StatusOK, views.BuyConfirmPage(b))
 }
@@ -187,21 +187,6 @@ func (s *Server) handleLibrary(c echo.Context) error {
 		return err
 	}
 	return s.render(c, http.StatusOK, views.LibraryPage(views.Library{Shell: s.shell(c, "Library", ""), Items: items}))
-}
-
-// handleWallet is GET /wallet.
-func (s *Server) handleWallet(c echo.Context) error {
-	ctx := c.Request().Context()
-	u := currentUser(c)
-	bal, err := s.store.Balance(ctx, u.ID)
-	if err != nil {
-		return err
-	}
-	ledger, err := s.store.Ledger(ctx, u.ID)
-	if err != nil {
-		return err
-	}
-	return s.render(c, http.StatusOK, views.WalletPage(views.Wallet{Shell: s.shell(c, "Wallet", ""), BalanceCents: bal, Ledger: ledger}))
 }
 
 // purchase buys the image named in the path for the signed-in user, within

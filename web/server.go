@@ -50,9 +50,11 @@ type Server struct {
 	opts     Options
 	sessions *sessionStore
 	limits   limits
-	metrics  *Metrics
-	cache    *resultCache
-	work     gate // turns for uncached work, see cached
+	// redeemLimit bounds voucher attempts per account.
+	redeemLimit *limiter
+	metrics     *Metrics
+	cache       *resultCache
+	work        gate // turns for uncached work, see cached
 	// The filter choices of the latest catalog generation (see facets).
 	facetMemo struct {
 		mu     sync.Mutex
@@ -72,7 +74,7 @@ const resultCacheBytes = 4 << 20
 // Markdown docs.
 func New(db store.Store, assets *static.Assets, site *docs.Site, logger *slog.Logger, opts Options) *Server {
 	s := &Server{store: db, assets: assets, docs: site, logger: logger, opts: opts,
-		limits: newLimits(opts.APIRate, opts.PurchaseRate), metrics: opts.Metrics, cache: newResultCache(resultCacheBytes), work: newGate(runtime.GOMAXPROCS(0)), echo: echo.New()}
+		limits: newLimits(opts.APIRate, opts.PurchaseRate), redeemLimit: newLimiter(redeemLimit, redeemWindow), metrics: opts.Metrics, cache: newResultCache(resultCacheBytes), work: newGate(runtime.GOMAXPROCS(0)), echo: echo.New()}
 	s.sessions = newSessionStore(db, opts.SessionKeys, s.isSecure)
 	e := s.echo
 	e.HideBanner, e.HidePort = true, true
@@ -140,6 +142,7 @@ func (s *Server) routes() {
 	page.POST("/images/:id/rate", s.handleRate, signedIn)
 	page.GET("/library", s.handleLibrary, signedIn)
 	page.GET("/wallet", s.handleWallet, signedIn)
+	page.POST("/wallet/redeem", s.handleRedeem, signedIn)
 	page.GET("/account", s.handleAccount, signedIn)
 	page.POST("/account/tokens", s.handleCreateToken, signedIn)
 	page.POST("/account/tokens/:token/revoke", s.handleRevokeToken, signedIn)
@@ -156,6 +159,8 @@ func (s *Server) routes() {
 	api.POST("/images/purchase/:id", s.handleAPIPurchase, token)
 	api.POST("/images/rate/:id", s.handleAPIRate, token)
 	api.GET("/wallet/balances", s.handleAPIBalances, token)
+	api.GET("/wallet/history", s.handleAPIWalletHistory, token)
+	api.POST("/wallet/redeem", s.handleAPIRedeem, token)
 
 	// Unknown API paths answer with the envelope, not an HTML page.
 	api.Any("/*", func(c echo.Context) error { return echo.ErrNotFound })

@@ -56,6 +56,8 @@ Commands:
                                 print a new API token for an account
   wallet credit --email E --amount USD
                                 add funds to an account's wallet
+  voucher create --amount USD [--count N] [--expires 30d]
+                                print new one-time voucher codes people redeem on /wallet
   demo                          add demo users, ratings and a funded demo account
   catalog import FILE           add or update images from a catalog file (- for stdin)
   catalog export                write the catalog as JSON to stdout
@@ -119,6 +121,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		default:
 			return cmdWalletCredit(ctx, args[1:], getenv, stdout, stderr)
 		}
+	case "voucher":
+		if len(args) == 0 || args[0] != "create" {
+			return usageError{"use: berth voucher create --amount USD [--count N] [--expires 30d]"}
+		}
+		return cmdVoucherCreate(ctx, args[1:], getenv, stdout, stderr)
 	case "demo":
 		return cmdDemo(ctx, args, getenv, stdout, stderr)
 	case "check":

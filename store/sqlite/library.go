@@ -130,7 +130,7 @@ func purchaseTx(ctx context.Context, tx *Tx, userID int64, imageID string) (stor
 			if err != nil {
 				return res, err
 			}
-			return res, store.Errorf(store.EFUNDS, "Not enough funds: %s costs $%s and your balance is $%s. Add funds, then buy again.",
+			return res, store.Errorf(store.EFUNDS, "Not enough funds: %s costs $%s and your balance is $%s. Add funds (redeem a voucher on your wallet page), then buy again.",
 				img.Alias, store.FormatUSD(img.PriceCents), store.FormatUSD(bal))
 		}
 		now := tx.now.Format(time.RFC3339)
