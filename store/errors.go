@@ -23,7 +23,22 @@ type Error struct {
 	Code    string
 	Param   string
 	Message string
+	// Err, when set, names the rule that refused the request (such as
+	// ErrNeedsPurchase), so callers can add what only they know: the web
+	// layer names the API call to use instead.
+	Err error
 }
+
+// Unwrap exposes the rule behind the error to errors.Is.
+func (e *Error) Unwrap() error { return e.Err }
+
+// Rules whose refusals callers may explain in their own terms.
+var (
+	// ErrNeedsPurchase refuses importing a paid image: it must be bought.
+	ErrNeedsPurchase = errors.New("paid image: buy it instead")
+	// ErrNeedsImport refuses buying a free image: it is imported.
+	ErrNeedsImport = errors.New("free image: import it instead")
+)
 
 func (e *Error) Error() string {
 	if e.Param != "" {

@@ -2,6 +2,7 @@ package web
 
 import (
 	"encoding/json"
+	"errors"
 	"io"
 	"strconv"
 	"strings"
@@ -42,7 +43,7 @@ func (s *Server) handleAPILibrary(c echo.Context) error {
 // handleAPIImport is POST /api/v1/images/import/{id}.
 func (s *Server) handleAPIImport(c echo.Context) error {
 	if err := s.store.Import(c.Request().Context(), currentUser(c).ID, c.Param("id")); err != nil {
-		return err
+		return nameTheCall(err, c.Param("id"))
 	}
 	s.count(func(m *Metrics) { m.imports.Inc() })
 	return ok(c, "Free image imported successfully", struct{}{})
@@ -54,7 +55,7 @@ func (s *Server) handleAPIPurchase(c echo.Context) error {
 	key := strings.TrimSpace(c.Request().Header.Get("Idempotency-Key"))
 	res, err := s.purchase(c, key)
 	if err != nil {
-		return err
+		return nameTheCall(err, c.Param("id"))
 	}
 	if res.IdempotentReplay {
 		c.Response().Header().Set("Idempotent-Replayed", "true")
@@ -114,4 +115,23 @@ func (s *Server) handleAPIBalances(c echo.Context) error {
 	return ok(c, "", map[string]any{
 		"balances": []balance{{Currency: store.Currency, Amount: store.CentsToUSD(bal)}},
 	})
+}
+
+// nameTheCall adds the API call to use to the refusal of importing a paid
+// image or buying a free one; the store says what is wrong, only the API
+// knows its own routes.
+func nameTheCall(err error, id string) error {
+	var e *store.Error
+	if !errors.As(err, &e) {
+		return err
+	}
+	switch {
+	case errors.Is(err, store.ErrNeedsPurchase):
+		return &store.Error{Code: e.Code, Param: e.Param, Err: e.Err,
+			Message: strings.TrimSuffix(e.Message, ".") + ": POST /api/v1/images/purchase/" + id + "."}
+	case errors.Is(err, store.ErrNeedsImport):
+		return &store.Error{Code: e.Code, Param: e.Param, Err: e.Err,
+			Message: strings.TrimSuffix(e.Message, ".") + ": POST /api/v1/images/import/" + id + "."}
+	}
+	return err
 }

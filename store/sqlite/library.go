@@ -37,8 +37,8 @@ func importTx(ctx context.Context, tx *Tx, userID int64, imageID string) error {
 		return err
 	}
 	if !img.Free() {
-		return store.Errorf(store.EINVALID, "%s costs $%s: buy it with POST /api/v1/images/purchase/%s instead of importing it.",
-			img.Alias, store.FormatUSD(img.PriceCents), img.ID)
+		return &store.Error{Code: store.EINVALID, Err: store.ErrNeedsPurchase,
+			Message: fmt.Sprintf("%s costs $%s: buy it instead of importing it.", img.Alias, store.FormatUSD(img.PriceCents))}
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO library (user_id, image_id, how, price_cents, acquired_at)
 		VALUES (?, ?, 'import', 0, ?) ON CONFLICT DO NOTHING`, userID, img.ID, tx.now.Format(time.RFC3339)); err != nil {
@@ -111,7 +111,8 @@ func purchaseTx(ctx context.Context, tx *Tx, userID int64, imageID string) (stor
 		return res, err
 	}
 	if img.Free() {
-		return res, store.Errorf(store.EINVALID, "%s is free: import it with POST /api/v1/images/import/%s instead of buying it.", img.Alias, img.ID)
+		return res, &store.Error{Code: store.EINVALID, Err: store.ErrNeedsImport,
+			Message: fmt.Sprintf("%s is free: import it instead of buying it.", img.Alias)}
 	}
 	owned, err := ownsTx(ctx, tx, userID, img.ID)
 	if err != nil {
