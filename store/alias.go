@@ -91,7 +91,7 @@ type AliasCandidate struct {
 }
 
 // respellings are the aliases people most likely meant by s.
-func respellings(s string) []string {
+func Respellings(s string) []string {
 	first := strings.ReplaceAll(s, ":", "/")
 	out := []string{first}
 	if !strings.Contains(first, "/") {
@@ -115,7 +115,7 @@ func RankAliases(s string, cands []AliasCandidate, n int) []string {
 	}
 	// Distances are measured from the likeliest respelling: a colon or the
 	// first hyphen made a slash.
-	guesses := respellings(s)
+	guesses := Respellings(s)
 	target := guesses[0]
 	if !strings.Contains(target, "/") && len(guesses) > 1 {
 		target = guesses[1]
@@ -134,7 +134,7 @@ func RankAliases(s string, cands []AliasCandidate, n int) []string {
 	}
 	var out []ranked
 	for _, c := range cands {
-		r := ranked{Alias: c.Alias, tier: 2, Release: 1, Variant: variantRank(c.Variant), dist: editDistance(target, c.Alias)}
+		r := ranked{Alias: c.Alias, tier: 2, Release: 1, Variant: variantRank(c.Variant), dist: EditDistance(target, c.Alias)}
 		if c.Release == release {
 			r.Release = 0
 		}
@@ -185,7 +185,7 @@ func variantRank(v string) int {
 }
 
 // editDistance is the Levenshtein distance between a and b, in runes.
-func editDistance(a, b string) int {
+func EditDistance(a, b string) int {
 	ra, rb := []rune(a), []rune(b)
 	prev := make([]int, len(rb)+1)
 	cur := make([]int, len(rb)+1)

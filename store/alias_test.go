@@ -39,7 +39,7 @@ func TestEditDistance(t *testing.T) {
 		a, b string
 		d    int
 	}{{"", "", 0}, {"abc", "", 3}, {"kitten", "sitting", 3}, {"ubuntu/24.04", "ubuntu/22.04", 1}, {"straße", "strasse", 2}} {
-		if got := editDistance(tt.a, tt.b); got != tt.d {
+		if got := EditDistance(tt.a, tt.b); got != tt.d {
 			t.Errorf("editDistance(%q, %q) = %d, want %d", tt.a, tt.b, got, tt.d)
 		}
 	}

@@ -2,6 +2,8 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -63,36 +65,143 @@ func (db *DB) explain(ctx context.Context, alias, arch string, cause *store.Erro
 }
 
 // SuggestAliases returns up to n existing aliases closest to s, among those
-// built for arch ("" for any architecture). An alias
-// that an obvious respelling of s names comes first (ubuntu:24.04 and
-// ubuntu-24.04 name ubuntu/24.04; an image_name or a pull_ref names its
-// image's alias); then aliases of the same OS; then any alias within a few
-// edits of s. Within a group, the same release and the same variant come
-// first, then the common variants (standard, minimal, cloud, desktop), then
-// the smaller edit distance, and newer releases before older ones.
+// built for arch ("" for any architecture), ranked by store.RankAliases: an
+// alias that an obvious respelling of s names first, then aliases of the
+// same OS, then any alias within a few edits of s.
+//
+// The candidates come from a bounded set of index lookups, never a scan of
+// the catalog: the respellings, image names and pull references themselves;
+// the asked release and the newest releases of the asked OS (and of any OS
+// within two edits of it, for typos such as "ubunto"); and the aliases
+// either side of s in alias order.
 func (db *DB) SuggestAliases(ctx context.Context, s, arch string, n int) ([]string, error) {
-	rows, err := db.read.QueryContext(ctx, `SELECT alias, os, release, variant, image_name, pull_ref
-		FROM images WHERE ? = '' OR architecture = ? ORDER BY alias`, arch, arch)
+	s = strings.ToLower(strings.TrimSpace(s))
+	if s == "" || n <= 0 {
+		return nil, nil
+	}
+	if len(s) > 256 {
+		s = s[:256]
+	}
+	c := candidates{db: db, arch: arch, byAlias: map[string]*store.AliasCandidate{}}
+	guesses := store.Respellings(s)
+	target := guesses[0]
+	if !strings.Contains(target, "/") && len(guesses) > 1 {
+		target = guesses[1]
+	}
+	for _, g := range guesses {
+		c.add(ctx, `alias = ?`, g)
+	}
+	c.add(ctx, `image_name = ?`, s)
+	c.add(ctx, `pull_ref = ? AND pull_ref != ''`, s)
+	osPart, rest, _ := strings.Cut(target, "/")
+	release, _, _ := strings.Cut(rest, "-")
+	oses, err := db.distinctOSes(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("suggest aliases: %w", err)
 	}
+	for _, os := range oses {
+		if os != osPart && store.EditDistance(os, osPart) > 2 {
+			continue
+		}
+		if release != "" {
+			c.add(ctx, `os = ? AND release = ?`, os, release)
+		}
+		releases, err := db.newestReleases(ctx, os, 3)
+		if err != nil {
+			return nil, fmt.Errorf("suggest aliases: %w", err)
+		}
+		for _, r := range releases {
+			c.add(ctx, `os = ? AND release = ?`, os, r)
+		}
+	}
+	c.add(ctx, `alias >= ? ORDER BY alias LIMIT 12`, target)
+	c.add(ctx, `alias < ? ORDER BY alias DESC LIMIT 12`, target)
+	if c.err != nil {
+		return nil, fmt.Errorf("suggest aliases: %w", c.err)
+	}
+	cands := make([]store.AliasCandidate, 0, len(c.byAlias))
+	for _, a := range c.byAlias {
+		cands = append(cands, *a)
+	}
+	return store.RankAliases(s, cands, n), nil
+}
+
+// candidates gathers alias candidates from several lookups, once each.
+type candidates struct {
+	db      *DB
+	arch    string
+	byAlias map[string]*store.AliasCandidate
+	err     error
+}
+
+// add reads the images that cond picks (on the wanted architecture) into the
+// candidates. cond is one of SuggestAliases' own fixed conditions.
+func (c *candidates) add(ctx context.Context, cond string, args ...any) {
+	if c.err != nil {
+		return
+	}
+	q := `SELECT alias, os, release, variant, image_name, pull_ref FROM images WHERE (? = '' OR architecture = ?) AND ` + cond
+	rows, err := c.db.read.QueryContext(ctx, q, append([]any{c.arch, c.arch}, args...)...)
+	if err != nil {
+		c.err = err
+		return
+	}
 	defer rows.Close()
-	var cands []store.AliasCandidate
 	for rows.Next() {
 		var a store.AliasCandidate
 		var name string
 		if err := rows.Scan(&a.Alias, &a.OS, &a.Release, &a.Variant, &name, &a.PullRef); err != nil {
-			return nil, fmt.Errorf("suggest aliases: %w", err)
+			c.err = err
+			return
 		}
-		if len(cands) > 0 && cands[len(cands)-1].Alias == a.Alias {
-			cands[len(cands)-1].ImageNames = append(cands[len(cands)-1].ImageNames, name)
+		if have := c.byAlias[a.Alias]; have != nil {
+			if !slices.Contains(have.ImageNames, name) {
+				have.ImageNames = append(have.ImageNames, name)
+			}
 			continue
 		}
 		a.ImageNames = []string{name}
-		cands = append(cands, a)
+		c.byAlias[a.Alias] = &a
 	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("suggest aliases: %w", err)
+	c.err = rows.Err()
+}
+
+// distinctOSes lists the catalog's OS names by skipping through the
+// (os, architecture) index: one seek per OS, however many images each has.
+func (db *DB) distinctOSes(ctx context.Context) ([]string, error) {
+	var out []string
+	last := ""
+	for len(out) < 1000 {
+		var os string
+		err := db.read.QueryRowContext(ctx, `SELECT os FROM images WHERE os > ? ORDER BY os LIMIT 1`, last).Scan(&os)
+		if errors.Is(err, sql.ErrNoRows) {
+			break
+		} else if err != nil {
+			return nil, err
+		}
+		out = append(out, os)
+		last = os
 	}
-	return store.RankAliases(s, cands, n), nil
+	return out, nil
+}
+
+// newestReleases returns up to n releases of os, newest (greatest) first,
+// one seek of the (os, release, variant) index each.
+func (db *DB) newestReleases(ctx context.Context, os string, n int) ([]string, error) {
+	var out []string
+	q := `SELECT release FROM images WHERE os = ? ORDER BY release DESC LIMIT 1`
+	args := []any{os}
+	for len(out) < n {
+		var r string
+		err := db.read.QueryRowContext(ctx, q, args...).Scan(&r)
+		if errors.Is(err, sql.ErrNoRows) {
+			break
+		} else if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+		q = `SELECT release FROM images WHERE os = ? AND release < ? ORDER BY release DESC LIMIT 1`
+		args = []any{os, r}
+	}
+	return out, nil
 }

@@ -62,10 +62,16 @@ func dsn(path string, readOnly bool) string {
 // Open opens (creating if needed) the database at path and applies any
 // migrations it lacks.
 func Open(ctx context.Context, path string) (*DB, error) {
+	return open(ctx, path, "sqlite")
+}
+
+// open is Open through the named database/sql driver: "sqlite" but in the
+// plan test, which records every statement the store runs.
+func open(ctx context.Context, path, driverName string) (*DB, error) {
 	if path == "" {
 		return nil, fmt.Errorf("open database: invalid path %q", path)
 	}
-	w, err := sql.Open("sqlite", dsn(path, false))
+	w, err := sql.Open(driverName, dsn(path, false))
 	if err != nil {
 		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}
@@ -82,7 +88,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		w.Close()
 		return nil, fmt.Errorf("open database %s: optimize: %w", path, err)
 	}
-	r, err := sql.Open("sqlite", dsn(path, true))
+	r, err := sql.Open(driverName, dsn(path, true))
 	if err != nil {
 		w.Close()
 		return nil, fmt.Errorf("open database %s: %w", path, err)

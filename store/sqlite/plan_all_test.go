@@ -1,0 +1,334 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"fmt"
+	"net/url"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/berth/berth/store"
+)
+
+// recorder keeps every statement the store sends to SQLite, with the
+// arguments of its first run.
+type recorder struct {
+	mu    sync.Mutex
+	seen  map[string]bool
+	stmts []recorded
+}
+
+type recorded struct {
+	query string
+	args  []driver.NamedValue
+}
+
+func (r *recorder) add(query string, args []driver.NamedValue) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.seen[query] {
+		return
+	}
+	r.seen[query] = true
+	r.stmts = append(r.stmts, recorded{query, slices.Clone(args)})
+}
+
+// recordingDriver is modernc's driver with every query, exec and prepared
+// statement's run noted in rec.
+type recordingDriver struct {
+	driver.Driver
+	rec *recorder
+}
+
+type fullConn interface {
+	driver.Conn
+	driver.QueryerContext
+	driver.ExecerContext
+	driver.ConnBeginTx
+	driver.ConnPrepareContext
+}
+
+type recordingConn struct {
+	fullConn
+	rec *recorder
+}
+
+type recordingStmt struct {
+	driver.Stmt
+	query string
+	rec   *recorder
+}
+
+func (d *recordingDriver) Open(name string) (driver.Conn, error) {
+	c, err := d.Driver.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	return recordingConn{c.(fullConn), d.rec}, nil
+}
+
+func (c recordingConn) QueryContext(ctx context.Context, q string, args []driver.NamedValue) (driver.Rows, error) {
+	c.rec.add(q, args)
+	return c.fullConn.QueryContext(ctx, q, args)
+}
+
+func (c recordingConn) ExecContext(ctx context.Context, q string, args []driver.NamedValue) (driver.Result, error) {
+	c.rec.add(q, args)
+	return c.fullConn.ExecContext(ctx, q, args)
+}
+
+func (c recordingConn) PrepareContext(ctx context.Context, q string) (driver.Stmt, error) {
+	st, err := c.fullConn.PrepareContext(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	return recordingStmt{st, q, c.rec}, nil
+}
+
+func (s recordingStmt) QueryContext(ctx context.Context, args []driver.NamedValue) (driver.Rows, error) {
+	s.rec.add(s.query, args)
+	return s.Stmt.(driver.StmtQueryContext).QueryContext(ctx, args)
+}
+
+func (s recordingStmt) ExecContext(ctx context.Context, args []driver.NamedValue) (driver.Result, error) {
+	s.rec.add(s.query, args)
+	return s.Stmt.(driver.StmtExecContext).ExecContext(ctx, args)
+}
+
+var registerRecording sync.Once
+var planRecorder = &recorder{seen: map[string]bool{}}
+
+// fullScan finds a plan line that reads a whole table we must never read
+// whole on a request: a SCAN without an index, or one through an index
+// with no bound (SQLite says SEARCH when an index narrows the rows).
+var fullScan = regexp.MustCompile(`^SCAN (images|library|ratings|ledger)\b`)
+
+// tableAlias finds the names a statement gives those tables (images i), as
+// plans name tables by them.
+var tableAlias = regexp.MustCompile(`\b(?:images|library|ratings|ledger)\s+(?:AS\s+)?([a-z]\w*)\b`)
+
+// scansWhole tells whether a plan line reads a whole guarded table: a SCAN
+// of it or of its alias, or an automatic index, which SQLite builds by
+// reading the whole table on every run.
+func scansWhole(line, query string) bool {
+	if fullScan.MatchString(line) {
+		return true
+	}
+	for _, m := range tableAlias.FindAllStringSubmatch(query, -1) {
+		switch strings.ToUpper(m[1]) {
+		case "ON", "WHERE", "JOIN", "LEFT", "USING", "SET", "VALUES", "ORDER", "GROUP", "LIMIT", "WHEN", "AND", "OR":
+			continue
+		}
+		if strings.HasPrefix(line, "SCAN "+m[1]+" ") || line == "SCAN "+m[1] ||
+			strings.Contains(line, " "+m[1]+" USING AUTOMATIC") {
+			return true
+		}
+	}
+	return strings.Contains(line, "AUTOMATIC") && fullScan.MatchString("SCAN "+strings.Fields(line+" x x")[1])
+}
+
+// listingBuild matches the listing index's build and catch-up reads: they
+// read every row on purpose, once per catalog generation, through the
+// aggregates only they use.
+var listingBuild = regexp.MustCompile(`berth_(rowset|seqlist|runs)\(|COUNT\(DISTINCT price_cents\)`)
+
+// intentional marks statements that read everything on purpose, once per
+// run or per change rather than per request (index builds, export, the
+// invariant check, bulk loads).
+const intentional = "/* full scan:"
+
+// TestEveryStatementUsesIndexes runs every store operation a request can
+// reach on a generated catalog through a driver that records each SQL
+// statement the store itself sends, then asks SQLite for each one's plan
+// and fails on a full scan of images, library, ratings or ledger.
+func TestEveryStatementUsesIndexes(t *testing.T) {
+	registerRecording.Do(func() {
+		// The registered driver, with the functions store/sqlite adds to it.
+		base, _ := sql.Open("sqlite", "")
+		sql.Register("sqlite-recording", &recordingDriver{Driver: base.Driver(), rec: planRecorder})
+	})
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "plan.db")
+	db, err := open(ctx, path, "sqlite-recording")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	db.PasswordCost = 4
+	if _, err := db.LoadDefaultCatalog(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.LoadDefaultCatalog(ctx); err != nil { // a start on a full catalog
+		t.Fatal(err)
+	}
+	if _, err := db.GenerateCatalog(ctx, 20000, 3); err != nil {
+		t.Fatal(err)
+	}
+	exercise(t, db)
+	// Again with the listing index built: listings then read rows by seq.
+	if _, err := db.buildListIndexNow(ctx); err != nil {
+		t.Fatal(err)
+	}
+	exercise(t, db)
+
+	planRecorder.mu.Lock()
+	stmts := slices.Clone(planRecorder.stmts)
+	planRecorder.mu.Unlock()
+	conn, err := sql.Open("sqlite", dsn(path, true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	checked := 0
+	for _, st := range stmts {
+		q := strings.TrimSpace(st.query)
+		verb := strings.ToUpper(strings.Fields(q + " x")[0])
+		if !slices.Contains([]string{"SELECT", "WITH", "UPDATE", "DELETE", "INSERT"}, verb) || strings.Contains(q, intentional) ||
+			listingBuild.MatchString(q) {
+			continue
+		}
+		args := make([]any, len(st.args))
+		for i, a := range st.args {
+			args[i] = a.Value
+		}
+		rows, err := conn.QueryContext(ctx, "EXPLAIN QUERY PLAN "+q, args...)
+		if err != nil {
+			t.Errorf("explain %s: %v", q, err)
+			continue
+		}
+		var plan []string
+		for rows.Next() {
+			var id, parent, notused int
+			var detail string
+			rows.Scan(&id, &parent, &notused, &detail)
+			plan = append(plan, detail)
+		}
+		rows.Close()
+		checked++
+		for _, line := range plan {
+			// An ordered walk of an index that stops at a LIMIT reads what
+			// the page needs, not the table.
+			walk := (strings.Contains(line, " USING INDEX ") || strings.Contains(line, " USING COVERING INDEX ")) &&
+				strings.Contains(q, " LIMIT ")
+			if scansWhole(line, q) && !walk {
+				short := strings.Join(strings.Fields(q), " ")
+				if len(short) > 400 {
+					short = short[:400] + "…"
+				}
+				t.Errorf("full scan in a store statement:\n%s\nplan:\n  %s", short, strings.Join(plan, "\n  "))
+				break
+			}
+		}
+	}
+	if checked < 40 {
+		t.Fatalf("only %d statements checked: the recording missed the store's queries", checked)
+	}
+	t.Logf("%d distinct statements checked", checked)
+}
+
+// exercise calls every store operation a request can reach.
+func exercise(t *testing.T, db *DB) {
+	t.Helper()
+	ctx := context.Background()
+	must := func(err error) {
+		t.Helper()
+		if err != nil && store.ErrorCode(err) == store.EINTERNAL {
+			t.Fatal(err)
+		}
+	}
+	queries := []string{"", "os=ubuntu", "architecture=arm64", "variant=minimal", "prespawn=true", "min_price=5&max_price=15",
+		"min_rating=4", "alias=ubuntu/24.04", "search=docker", "search=docker&os=debian", "search=redis&sort_by=price", "page=3&limit=7"}
+	for _, k := range store.SortKeys {
+		queries = append(queries, "sort_by="+k, "sort_by="+k+"&sort_order=asc", "os=alpine&sort_by="+k)
+	}
+	for _, raw := range queries {
+		q, _ := url.ParseQuery(raw)
+		f, err := store.ParseFilter(q)
+		must(err)
+		_, err = db.FindImages(ctx, f)
+		must(err)
+	}
+	img, err := db.FindImageByAlias(ctx, "headjack/systemd", "amd64")
+	must(err)
+	_, err = db.FindImageByAlias(ctx, "headjack/systemd", "")
+	must(err)
+	_, err = db.FindImage(ctx, img.ID)
+	must(err)
+	_, err = db.FindSiblings(ctx, img)
+	must(err)
+	_, err = db.FindLineage(ctx, img)
+	must(err)
+	_, err = db.FindFacets(ctx)
+	must(err)
+	_, err = db.Histogram(ctx, img.ID)
+	must(err)
+	_, err = db.Generation(ctx)
+	must(err)
+	for _, a := range []string{"ubuntu/24.04", "ubuntu:24.04", "ubunto/24.04", "ubuntu", "debian-13", "nothing/here", "ubuntu-24.04-amd64"} {
+		_, err = db.ResolveAlias(ctx, a, "arm64")
+		must(err)
+		must(db.ExplainAlias(ctx, a, ""))
+	}
+
+	email := fmt.Sprintf("plan%d@example.com", time.Now().UnixNano())
+	u, err := db.CreateUser(ctx, email, "correct horse battery")
+	must(err)
+	_, err = db.Authenticate(ctx, email, "correct horse battery")
+	must(err)
+	_, err = db.FindUser(ctx, u.ID)
+	must(err)
+	_, err = db.FindUserByEmail(ctx, email)
+	must(err)
+	secret, tok, err := db.CreateToken(ctx, u.ID, "plan")
+	must(err)
+	_, err = db.UserByToken(ctx, secret)
+	must(err)
+	_, err = db.Tokens(ctx, u.ID)
+	must(err)
+	must(db.RevokeToken(ctx, u.ID, tok.ID))
+	_, err = db.Credit(ctx, u.ID, 10000, "plan")
+	must(err)
+	free, err := db.FindImageByAlias(ctx, "debian/13", "amd64")
+	must(err)
+	paid, err := db.FindImageByAlias(ctx, "ubuntu/24.04-k3s", "amd64")
+	must(err)
+	must(db.Import(ctx, u.ID, free.ID))
+	_, err = db.Purchase(ctx, u.ID, paid.ID, "plan-key-"+email)
+	must(err)
+	_, err = db.Purchase(ctx, u.ID, paid.ID, "plan-key-"+email)
+	must(err)
+	_, err = db.Owns(ctx, u.ID, paid.ID)
+	must(err)
+	_, err = db.Library(ctx, u.ID)
+	must(err)
+	_, err = db.Rate(ctx, u.ID, free.ID, 4)
+	must(err)
+	_, _, err = db.UserRating(ctx, u.ID, free.ID)
+	must(err)
+	_, err = db.Balance(ctx, u.ID)
+	must(err)
+	_, err = db.Ledger(ctx, u.ID)
+	must(err)
+	sid := store.NewSecret(16)
+	must(db.SaveSession(ctx, sid, store.SessionRecord{UserID: u.ID, Data: "{}", ExpiresAt: time.Now().Add(time.Hour)}))
+	_, err = db.LoadSession(ctx, sid)
+	must(err)
+	_, err = db.CountSessions(ctx, u.ID)
+	must(err)
+	_, err = db.DeleteOtherSessions(ctx, u.ID, sid)
+	must(err)
+	must(db.DeleteSession(ctx, sid))
+	codes, err := db.CreateVouchers(ctx, 500, 1, time.Time{})
+	must(err)
+	_, err = db.RedeemVoucher(ctx, u.ID, codes[0])
+	must(err)
+	_, err = db.RedeemVoucher(ctx, u.ID, codes[0])
+	must(err)
+}
