@@ -131,7 +131,7 @@ func scansWhole(line, query string) bool {
 			return true
 		}
 	}
-	return strings.Contains(line, "AUTOMATIC") && fullScan.MatchString("SCAN "+strings.Fields(line+" x x")[1])
+	return strings.Contains(line, "AUTOMATIC") && fullScan.MatchString("SCAN "+strings.Fields(line + " x x")[1])
 }
 
 // listingBuild matches the listing index's build and catch-up reads: they
