@@ -19,6 +19,7 @@ import (
 
 	"github.com/berth/berth/docs"
 	"github.com/berth/berth/static"
+	"github.com/berth/berth/store/synth"
 	"github.com/berth/berth/web"
 )
 
@@ -411,14 +412,12 @@ func cmdCatalogGenerate(ctx context.Context, args []string, getenv func(string) 
 		return err
 	}
 	defer db.Close()
-	gen, ok := db.(interface {
-		GenerateCatalog(ctx context.Context, n int, seed uint64) (int, error)
-	})
+	loader, ok := db.(synth.Loader)
 	if !ok {
-		return fmt.Errorf("catalog generate: this database backend has no generator; generate into SQLite and use berth migrate-to")
+		return fmt.Errorf("catalog generate: this database backend has no bulk loader")
 	}
 	start := time.Now()
-	n, err := gen.GenerateCatalog(ctx, *count, *seed)
+	n, err := synth.Generate(ctx, loader, *count, *seed)
 	if err != nil {
 		return fmt.Errorf("catalog generate: %w", err)
 	}

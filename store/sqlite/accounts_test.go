@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/berth/berth/store"
+	"github.com/berth/berth/store/synth"
 	"golang.org/x/crypto/bcrypt"
 )
 
@@ -403,7 +404,7 @@ func TestGenerateCatalog(t *testing.T) {
 	db := mustOpen(t)
 	db.PasswordCost = bcrypt.MinCost
 	ctx := context.Background()
-	n, err := db.GenerateCatalog(ctx, 2500, 7)
+	n, err := synth.Generate(ctx, db, 2500, 7)
 	if err != nil || n != 2500 {
 		t.Fatalf("generate = %d, %v", n, err)
 	}
@@ -421,12 +422,12 @@ func TestGenerateCatalog(t *testing.T) {
 	// The same seed gives the same images; another seed adds new ones.
 	other := mustOpen(t)
 	other.PasswordCost = bcrypt.MinCost
-	other.GenerateCatalog(ctx, 2500, 7)
+	synth.Generate(ctx, other, 2500, 7)
 	a, b := find(t, db, "sort_by=name&limit=5"), find(t, other, "sort_by=name&limit=5")
 	if !equal(names(a), names(b)) {
 		t.Errorf("same seed, different catalogs: %v vs %v", names(a), names(b))
 	}
-	if _, err := db.GenerateCatalog(ctx, 100, 8); err != nil {
+	if _, err := synth.Generate(ctx, db, 100, 8); err != nil {
 		t.Fatal(err)
 	}
 	mustCheck(t, db)
@@ -435,7 +436,7 @@ func TestGenerateCatalog(t *testing.T) {
 func TestCountCap(t *testing.T) {
 	db := mustOpen(t)
 	db.PasswordCost = bcrypt.MinCost
-	if _, err := db.GenerateCatalog(context.Background(), store.CountCap+50, 3); err != nil {
+	if _, err := synth.Generate(context.Background(), db, store.CountCap+50, 3); err != nil {
 		t.Fatal(err)
 	}
 	p := find(t, db, "limit=100")
@@ -465,7 +466,7 @@ func TestGenerateTwiceWithOneSeed(t *testing.T) {
 	db := mustOpen(t)
 	db.PasswordCost = bcrypt.MinCost
 	for i := 0; i < 2; i++ {
-		if _, err := db.GenerateCatalog(context.Background(), 300, 5); err != nil {
+		if _, err := synth.Generate(context.Background(), db, 300, 5); err != nil {
 			t.Fatalf("run %d: %v", i+1, err)
 		}
 	}
@@ -480,7 +481,7 @@ func TestBroadMatchesWalkTheSortIndex(t *testing.T) {
 	db := mustOpen(t)
 	db.PasswordCost = bcrypt.MinCost
 	ctx := context.Background()
-	if _, err := db.GenerateCatalog(ctx, 9000, 11); err != nil {
+	if _, err := synth.Generate(ctx, db, 9000, 11); err != nil {
 		t.Fatal(err)
 	}
 	for _, raw := range []string{"sort_by=name", "architecture=amd64&sort_by=price&page=3", "max_price=0&sort_by=size&sort_order=desc",

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/berth/berth/store/synth"
 	"golang.org/x/crypto/bcrypt"
 )
 
@@ -56,7 +57,7 @@ func TestGenerateCatalogIsStable(t *testing.T) {
 	db := mustOpen(t)
 	db.PasswordCost = bcrypt.MinCost
 	// Not a multiple of the rows per statement, so partial batches are written too.
-	if n, err := db.GenerateCatalog(context.Background(), 1234, 5); err != nil || n != 1234 {
+	if n, err := synth.Generate(context.Background(), db, 1234, 5); err != nil || n != 1234 {
 		t.Fatalf("generate = %d, %v", n, err)
 	}
 	const want = "2d2bf30e63b8af0980cc3f64ac0c61257139ce9d4b1036880846b30672b42566"
@@ -134,7 +135,7 @@ func TestGenerateCatalogPutsBackWhatItChanged(t *testing.T) {
 		}
 		mustCheck(t, db)
 	}
-	if _, err := db.GenerateCatalog(ctx, 700, 1); err != nil {
+	if _, err := synth.Generate(ctx, db, 700, 1); err != nil {
 		t.Fatal(err)
 	}
 	check("alone", 700)
@@ -144,7 +145,7 @@ func TestGenerateCatalogPutsBackWhatItChanged(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer other.Close()
-	if _, err := db.GenerateCatalog(ctx, 300, 2); err != nil {
+	if _, err := synth.Generate(ctx, db, 300, 2); err != nil {
 		t.Fatal(err)
 	}
 	check("beside another connection", 1000)
@@ -187,11 +188,11 @@ func TestOrphanVoteLosesNothing(t *testing.T) {
 	ctx := context.Background()
 	db := mustOpen(t)
 	db.PasswordCost = bcrypt.MinCost
-	if _, err := db.GenerateCatalog(ctx, 50, 1); err != nil {
+	if _, err := synth.Generate(ctx, db, 50, 1); err != nil {
 		t.Fatal(err)
 	}
 	before, digest := writerState(t, db), generatedDigest(t, db)
-	raters, err := db.generateRaters(ctx, 1, nil) // the seed's raters exist: found, not made
+	raters, err := db.ensureRaters(ctx, synth.RaterEmails(1), nil) // the seed's raters exist: found, not made
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -207,7 +208,7 @@ func TestOrphanVoteLosesNothing(t *testing.T) {
 	if got := generatedDigest(t, db); got != digest {
 		t.Error("the failed load changed the catalog")
 	}
-	if _, err := db.GenerateCatalog(ctx, 10, 2); err != nil {
+	if _, err := synth.Generate(ctx, db, 10, 2); err != nil {
 		t.Errorf("generate after the failed load: %v", err)
 	}
 	mustCheck(t, db)

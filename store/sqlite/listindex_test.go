@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/berth/berth/store"
+	"github.com/berth/berth/store/synth"
 	"golang.org/x/crypto/bcrypt"
 )
 
@@ -90,7 +91,7 @@ func TestListIndexAgreesWithSQL(t *testing.T) {
 	if _, err := db.LoadDefaultCatalog(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.GenerateCatalog(ctx, 4000, 21); err != nil {
+	if _, err := synth.Generate(ctx, db, 4000, 21); err != nil {
 		t.Fatal(err)
 	}
 	rng := rand.New(rand.NewPCG(5, 6))
@@ -313,7 +314,7 @@ func generatedCatalog(t *testing.T, n int, seed uint64) *DB {
 	if _, err := db.LoadDefaultCatalog(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.GenerateCatalog(ctx, n, seed); err != nil {
+	if _, err := synth.Generate(ctx, db, n, seed); err != nil {
 		t.Fatal(err)
 	}
 	return db

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/berth/berth/store"
+	"github.com/berth/berth/store/synth"
 )
 
 // recorder keeps every statement the store sends to SQLite, with the
@@ -168,7 +169,7 @@ func TestEveryStatementUsesIndexes(t *testing.T) {
 	if _, err := db.LoadDefaultCatalog(ctx); err != nil { // a start on a full catalog
 		t.Fatal(err)
 	}
-	if _, err := db.GenerateCatalog(ctx, 20000, 3); err != nil {
+	if _, err := synth.Generate(ctx, db, 20000, 3); err != nil {
 		t.Fatal(err)
 	}
 	exercise(t, db)

@@ -1,85 +1,45 @@
 package sqlite
 
 import (
-	"bytes"
 	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"runtime"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/berth/berth/store"
+	"github.com/berth/berth/store/synth"
 	"golang.org/x/crypto/bcrypt"
 )
 
-// GenerateCatalog adds n synthetic images for load tests and demos of
-// scale, in one transaction: all of them or none (bulkInsertImages says how
-// that stays quick). They are modelled on the default catalog: each
-// synthetic build repeats one real release's set of variants and
-// architectures under a new release name (ubuntu/24.04.b3k9-minimal), with
-// its descriptions and tags, jittered sizes, dates and prices, and real
-// rating rows from synthetic raters for a share of the free images, so
-// every invariant holds. The same seed gives the same catalog.
-func (db *DB) GenerateCatalog(ctx context.Context, n int, seed uint64) (int, error) {
-	if n < 1 || n > 10_000_000 {
-		return 0, store.Invalid("count", "count must be from 1 to 10,000,000")
-	}
-	templates, err := store.ParseCatalog(bytes.NewReader(store.DefaultCatalog))
+// BulkAdd adds the images fill hands to add, with their synthetic raters'
+// votes, in one transaction arranged for millions of rows (bulkInsertImages
+// says how that stays quick): all of them or none. It is how store/synth's
+// generated catalogs get in.
+func (db *DB) BulkAdd(ctx context.Context, raters []string, fill func(existing int, add func(*synth.Build) error) error) (int, error) {
+	raterHash, err := bcrypt.GenerateFromPassword([]byte(store.NewSecret(16)), db.passwordCost())
 	if err != nil {
 		return 0, err
 	}
-	families := map[string][]*store.Image{}
-	var order []string
-	for _, img := range templates {
-		key := img.OS + "/" + img.Release
-		if families[key] == nil {
-			order = append(order, key)
-		}
-		families[key] = append(families[key], img)
+	raterIDs, err := db.ensureRaters(ctx, raters, raterHash)
+	if err != nil {
+		return 0, err
 	}
-	rng := rand.New(rand.NewPCG(seed, 0x6265727468))
 	// Each template's JSON columns are encoded once, not per copy.
 	type jsonCols struct {
 		tags, features string
 		security       any
 	}
-	encoded := map[*store.Image]jsonCols{}
-	for _, t := range templates {
-		tags, _ := json.Marshal(store.NonNil(t.Tags))
-		features, _ := json.Marshal(store.NonNil(t.Features))
-		jc := jsonCols{tags: string(tags), features: string(features)}
-		if t.Security != nil {
-			b, _ := json.Marshal(t.Security)
-			jc.security = string(b)
-		}
-		encoded[t] = jc
-	}
-
-	raterHash, err := bcrypt.GenerateFromPassword([]byte(store.NewSecret(16)), db.passwordCost())
-	if err != nil {
-		return 0, err
-	}
-	raters, err := db.generateRaters(ctx, seed, raterHash)
-	if err != nil {
-		return 0, err
-	}
-
-	start := time.Date(2023, 1, 1, 0, 0, 0, 0, time.UTC)
-	span := int(time.Date(2026, 10, 31, 0, 0, 0, 0, time.UTC).Sub(start).Hours() / 24)
-	prices := []int64{0, 0, 0, 0, 0, 0, 499, 500, 1000, 1500, 2500}
+	encoded := map[int]jsonCols{}
 	written := 0
 	err = db.bulkInsertImages(ctx, func(ctx context.Context, tx *Tx) error {
-		// Builds are numbered after the images already there, so running
-		// again with the same seed adds new images instead of colliding.
-		var build int
-		if err := tx.QueryRowContext(ctx, `SELECT /* full scan: once per generated load */ COUNT(*) FROM images`).Scan(&build); err != nil {
+		var existing int
+		if err := tx.QueryRowContext(ctx, `SELECT /* full scan: once per bulk load */ COUNT(*) FROM images`).Scan(&existing); err != nil {
 			return err
 		}
 		// OR ROLLBACK: a failed row ends the whole load, as any error here
@@ -88,60 +48,39 @@ func (db *DB) GenerateCatalog(ctx context.Context, n int, seed uint64) (int, err
 		images := newRowBatch(`INSERT OR ROLLBACK INTO images (id, alias, description, image_name, architecture,
 			os, release, serial, variant, size, price_cents, added_date, prespawn, tags, based_on, features,
 			pull_ref, security, docs, rating_sum, rating_count) VALUES `,
-			`(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '', ?, '', ?, ?, ?, ?)`, imagesPerStatement)
-		var votes []int          // one image's, drawn before its row
-		var cast []generatedVote // all of them, inserted after the images
-		for written < n {
-			build++
-			fam := families[order[rng.IntN(len(order))]]
-			release := fam[0].Release + ".b" + strconv.FormatUint(seed%1000, 36) + strconv.FormatInt(int64(build), 36)
-			day := start.AddDate(0, 0, rng.IntN(span))
-			added, serial, from := day.Format(time.RFC3339), day.Format("20060102"), day.Format("2 January 2006")
-			for _, t := range fam {
-				if written >= n {
-					break
+			`(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, imagesPerStatement)
+		var cast []generatedVote // all votes, inserted after the images
+		err := fill(existing, func(b *synth.Build) error {
+			img := &b.Image
+			js, ok := encoded[b.Template]
+			if !ok {
+				tags, _ := json.Marshal(store.NonNil(img.Tags))
+				features, _ := json.Marshal(store.NonNil(img.Features))
+				js = jsonCols{tags: string(tags), features: string(features)}
+				if img.Security != nil {
+					sec, _ := json.Marshal(img.Security)
+					js.security = string(sec)
 				}
-				alias := t.OS + "/" + release
-				name := t.OS + "-" + release
-				if t.Variant != store.DefaultVariant {
-					alias += "-" + t.Variant
-					name += "-" + t.Variant
-				}
-				price := t.PriceCents
-				if price > 0 {
-					price = prices[6+rng.IntN(len(prices)-6)]
-				} else if rng.IntN(20) == 0 {
-					price = prices[rng.IntN(len(prices))]
-				}
-				id := store.ImageID(alias, t.Architecture)
-				var sum int64
-				votes = votes[:0]
-				if price == 0 && rng.IntN(8) == 0 {
-					quality := 2.5 + rng.Float64()*2.4
-					for range 1 + rng.IntN(len(raters)) {
-						v := max(store.MinRating, min(store.MaxRating, int(quality+rng.NormFloat64()+0.5)))
-						votes = append(votes, v)
-						sum += int64(v)
-					}
-				}
-				// Drawn in this order, after the votes, so that a seed keeps
-				// giving the catalog it always gave.
-				size := t.Size * int64(90+rng.IntN(21)) / 100
-				prespawn := boolInt(rng.IntN(5) == 0)
-				js := encoded[t]
-				images.add(id, alias, t.Description, name+"-"+t.Architecture, t.Architecture,
-					t.OS, release, serial, t.Variant, size, price, added, prespawn, js.tags, js.features, js.security,
-					"A synthetic build of "+t.Alias+" from "+from+", generated for load tests.", sum, len(votes))
-				for i, v := range votes {
-					cast = append(cast, generatedVote{raters[i], id, v, added})
-				}
-				written++
-				if images.full() {
-					if err := images.flush(ctx, tx, false); err != nil {
-						return err
-					}
-				}
+				encoded[b.Template] = js
 			}
+			if len(b.Votes) > len(raterIDs) {
+				return fmt.Errorf("%d votes for %d raters", len(b.Votes), len(raterIDs))
+			}
+			added := img.AddedDate.UTC().Format(time.RFC3339)
+			images.add(img.ID, img.Alias, img.Description, img.ImageName, img.Architecture,
+				img.OS, img.Release, img.Serial, img.Variant, img.Size, img.PriceCents, added, boolInt(img.Prespawn),
+				js.tags, img.BasedOn, js.features, img.PullRef, js.security, img.Docs, img.RatingSum, img.RatingCount)
+			for i, v := range b.Votes {
+				cast = append(cast, generatedVote{raterIDs[i], img.ID, v, added})
+			}
+			written++
+			if images.full() {
+				return images.flush(ctx, tx, false)
+			}
+			return nil
+		})
+		if err != nil {
+			return err
 		}
 		if err := images.flush(ctx, tx, true); err != nil {
 			return err
@@ -149,7 +88,7 @@ func (db *DB) GenerateCatalog(ctx context.Context, n int, seed uint64) (int, err
 		return insertVotes(ctx, tx, cast)
 	})
 	if err != nil {
-		return 0, fmt.Errorf("generate: %w", err)
+		return 0, fmt.Errorf("bulk add: %w", err)
 	}
 	return written, db.analyze(ctx)
 }
@@ -480,17 +419,16 @@ func dropImageIndexes(ctx context.Context, tx *Tx) ([]string, error) {
 	return schema, rows.Err()
 }
 
-// generateRaters makes (or finds) the synthetic people whose ratings the
-// generated images carry. Their passwords are random and thrown away.
-func (db *DB) generateRaters(ctx context.Context, seed uint64, hash []byte) ([]int64, error) {
+// ensureRaters makes (or finds) the synthetic people whose ratings bulk
+// loads carry. Their passwords are random and thrown away.
+func (db *DB) ensureRaters(ctx context.Context, emails []string, hash []byte) ([]int64, error) {
 	tx, err := db.begin(ctx)
 	if err != nil {
 		return nil, err
 	}
 	defer tx.Rollback()
-	ids := make([]int64, 12)
-	for i := range ids {
-		email := fmt.Sprintf("gen%d-rater%02d@synthetic.berth.example", seed, i+1)
+	ids := make([]int64, len(emails))
+	for i, email := range emails {
 		err := tx.QueryRowContext(ctx, `SELECT id FROM users WHERE email = ?`, email).Scan(&ids[i])
 		if err == nil {
 			continue
