@@ -69,7 +69,7 @@ func (s *Server) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
 			slog.String("ip", c.RealIP()),
 		)
 		if s.metrics != nil {
-			s.metrics.observe(c, took)
+			s.metrics.observe(s.routeLabel(c), methodLabel(c.Request().Method), status, took)
 		}
 		return nil
 	}

@@ -1,8 +1,10 @@
 package web
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 )
 
@@ -28,6 +30,37 @@ func TestNextStaysOnSite(t *testing.T) {
 		resp, _ := b.get("/login?next=" + url.QueryEscape(next))
 		if resp.Header.Get("Location") != next {
 			t.Errorf("next %q: Location %q", next, resp.Header.Get("Location"))
+		}
+	}
+}
+
+// TestMetricLabelsAreBounded sends made-up methods and paths; the request
+// metrics keep a bounded number of series, the methods counted as other.
+func TestMetricLabelsAreBounded(t *testing.T) {
+	s, _ := newTestServer(t)
+	s.metrics = NewMetrics()
+	for i := 0; i < 200; i++ {
+		do(t, s, fmt.Sprintf("M%d", i), "/", nil)
+		do(t, s, fmt.Sprintf("X%d", i), fmt.Sprintf("/api/v1/nothing/%d", i), nil)
+		do(t, s, "GET", fmt.Sprintf("/no/such/page/%d", i), nil)
+	}
+	mfs, err := s.metrics.registry.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if !strings.HasPrefix(mf.GetName(), "berth_http_") {
+			continue
+		}
+		if n := len(mf.GetMetric()); n > 20 {
+			t.Errorf("%s has %d series after 600 odd requests", mf.GetName(), n)
+		}
+		for _, m := range mf.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if v := l.GetValue(); strings.HasPrefix(v, "M") || strings.HasPrefix(v, "X") || strings.Contains(v, "/no/such") {
+					t.Errorf("%s label %s=%q comes from the client", mf.GetName(), l.GetName(), v)
+				}
+			}
 		}
 	}
 }

@@ -61,6 +61,9 @@ type Server struct {
 		facets store.Facets
 	}
 	echo *echo.Echo
+	// routePaths are the registered route patterns, the only values the
+	// route label of the metrics takes.
+	routePaths map[string]bool
 }
 
 // resultCacheBytes bounds the cache of rendered results and API answers:
@@ -99,6 +102,10 @@ func New(db *store.DB, assets *static.Assets, site *docs.Site, logger *slog.Logg
 		Skipper: func(c echo.Context) bool { return !strings.HasPrefix(c.Request().URL.Path, "/static/") }}))
 	e.Use(s.csrf())
 	s.routes()
+	s.routePaths = map[string]bool{}
+	for _, r := range e.Routes() {
+		s.routePaths[r.Path] = true
+	}
 	return s
 }
 
