@@ -64,3 +64,21 @@ func TestMetricLabelsAreBounded(t *testing.T) {
 		}
 	}
 }
+
+// visitor opens the log-in page as a new visitor and returns the headers
+// that make a later request theirs: the session cookie and the CSRF token
+// the page's forms carry (sent as X-CSRF-Token, as htmx does).
+func visitor(t testing.TB, s *Server) http.Header {
+	t.Helper()
+	rec := do(t, s, "GET", "/login", nil)
+	doc := mustDoc(t, rec)
+	token, _ := doc.Find(`input[name=_csrf]`).First().Attr("value")
+	var cookies []string
+	for _, c := range rec.Result().Cookies() {
+		cookies = append(cookies, c.Name+"="+c.Value)
+	}
+	if token == "" || len(cookies) == 0 {
+		t.Fatalf("the log-in page gave no token (%q) or cookie (%v)", token, cookies)
+	}
+	return http.Header{"Cookie": {strings.Join(cookies, "; ")}, "X-Csrf-Token": {token}}
+}

@@ -49,6 +49,7 @@ type Server struct {
 	logger   *slog.Logger
 	opts     Options
 	sessions *sessionStore
+	csrfKeys [][]byte // see csrf.go
 	limits   limits
 	metrics  *Metrics
 	cache    *resultCache
@@ -77,6 +78,7 @@ func New(db *store.DB, assets *static.Assets, site *docs.Site, logger *slog.Logg
 	s := &Server{store: db, assets: assets, docs: site, logger: logger, opts: opts,
 		limits: newLimits(opts.APIRate, opts.PurchaseRate), metrics: opts.Metrics, cache: newResultCache(resultCacheBytes), work: newGate(runtime.GOMAXPROCS(0)), echo: echo.New()}
 	s.sessions = newSessionStore(db, opts.SessionKeys, s.isSecure)
+	s.csrfKeys = csrfKeys(opts.SessionKeys)
 	e := s.echo
 	e.HideBanner, e.HidePort = true, true
 	// The client address is the peer's: a forwarded header is trivially
@@ -100,7 +102,7 @@ func New(db *store.DB, assets *static.Assets, site *docs.Site, logger *slog.Logg
 	// covers the static files.
 	e.Use(middleware.GzipWithConfig(middleware.GzipConfig{MinLength: minCompress, Level: gzip.BestSpeed,
 		Skipper: func(c echo.Context) bool { return !strings.HasPrefix(c.Request().URL.Path, "/static/") }}))
-	e.Use(s.csrf())
+	e.Use(s.csrf)
 	s.routes()
 	s.routePaths = map[string]bool{}
 	for _, r := range e.Routes() {
@@ -168,40 +170,6 @@ func (s *Server) routes() {
 	api.Any("/*", func(c echo.Context) error { return echo.ErrNotFound })
 }
 
-// csrf protects every state-changing page request with a token carried in
-// forms (_csrf) and htmx headers (X-CSRF-Token). API calls are skipped:
-// they authenticate with bearer tokens, which browsers never attach on
-// their own. The cookie is Secure exactly when the request came over TLS.
-func (s *Server) csrf() echo.MiddlewareFunc {
-	cfg := func(secure bool) echo.MiddlewareFunc {
-		return middleware.CSRFWithConfig(middleware.CSRFConfig{
-			Skipper: func(c echo.Context) bool {
-				return isAPI(c) || strings.HasPrefix(c.Request().URL.Path, "/static/")
-			},
-			TokenLookup:    "header:X-CSRF-Token,form:_csrf",
-			CookieName:     "berth_csrf",
-			CookiePath:     "/",
-			CookieHTTPOnly: true,
-			CookieSecure:   secure,
-			CookieSameSite: http.SameSiteLaxMode,
-			ErrorHandler: func(error, echo.Context) error {
-				return store.Errorf(store.EFORBIDDEN,
-					"This form has expired or was sent from another site. Reload the page and try again.")
-			},
-		})
-	}
-	plain, secure := cfg(false), cfg(true)
-	return func(next echo.HandlerFunc) echo.HandlerFunc {
-		plainNext, secureNext := plain(next), secure(next)
-		return func(c echo.Context) error {
-			if s.isSecure(c.Request()) {
-				return secureNext(c)
-			}
-			return plainNext(c)
-		}
-	}
-}
-
 // shell fills the parts of the layout every page shares: assets, the
 // signed-in user with their balance, the CSRF token and a pending message.
 func (s *Server) shell(c echo.Context, title, description string) views.Shell {
@@ -217,7 +185,7 @@ func (s *Server) shell(c echo.Context, title, description string) views.Shell {
 		SignupOpen: s.opts.SignupOpen,
 		Flash:      s.takeFlash(c),
 	}
-	sh.CSRF, _ = c.Get("csrf").(string)
+	sh.CSRF = s.csrfFor(c)
 	if u := currentUser(c); u != nil {
 		sh.User = &views.ShellUser{Email: u.Email}
 		if bal, err := s.store.Balance(c.Request().Context(), u.ID); err == nil {
