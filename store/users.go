@@ -34,6 +34,9 @@ func NormalizeEmail(s string) (string, error) {
 	if s == "" {
 		return "", Invalid("email", "Enter your email address.")
 	}
+	if len(s) > 254 {
+		return "", Invalid("email", "An email address has at most 254 characters.")
+	}
 	addr, err := mail.ParseAddress(s)
 	if err != nil || addr.Address != s || len(s) > 254 || !strings.Contains(s[strings.LastIndexByte(s, '@'):], ".") {
 		return "", Invalid("email", "%q is not an email address we can use.", s)

@@ -43,6 +43,9 @@ func (s *Server) handleSignup(c echo.Context) error {
 	}
 	f := s.authForm(c, true)
 	f.Email, f.Next = strings.TrimSpace(c.FormValue("email")), safeNext(c.FormValue("next"))
+	if len(f.Email) > maxEmailEcho {
+		f.Email = "" // not echoed back into the page
+	}
 	if ok, wait := s.limits.signupIP.allow(c.RealIP()); !ok {
 		return s.tooMany(c, f, wait, "Too many accounts were created from your address.")
 	}
@@ -65,18 +68,33 @@ func (s *Server) handleLoginForm(c echo.Context) error {
 	return s.render(c, http.StatusOK, views.AuthPage(s.authForm(c, false)))
 }
 
-// handleLogin is POST /login. Attempts are limited per address and per
-// account, so neither guessing one password nor spraying many works.
+// handleLogin is POST /login. Attempts are limited per address, per
+// account and address together, and (far more loosely) per account, so
+// neither guessing one password nor spraying many works, and a stranger
+// guessing from elsewhere does not lock the owner out. The account is
+// known by its normalised email, checked first: an over-long or malformed
+// address never becomes a key the limiter holds.
 func (s *Server) handleLogin(c echo.Context) error {
 	f := s.authForm(c, false)
 	f.Email, f.Next = strings.TrimSpace(c.FormValue("email")), safeNext(c.FormValue("next"))
-	if ok, wait := s.limits.loginIP.allow(c.RealIP()); !ok {
+	if len(f.Email) > maxEmailEcho {
+		f.Email = "" // not echoed back into the page
+	}
+	ip := c.RealIP()
+	if ok, wait := s.limits.loginIP.allow(ip); !ok {
 		return s.tooMany(c, f, wait, "Too many log-in attempts from your address.")
 	}
-	if ok, wait := s.limits.loginAccount.allow(strings.ToLower(f.Email)); !ok {
+	email, err := store.NormalizeEmail(c.FormValue("email"))
+	if err != nil {
+		return s.formProblem(c, f, err)
+	}
+	if ok, wait := s.limits.loginAccountIP.allow(email + "\x00" + ip); !ok {
+		return s.tooMany(c, f, wait, "Too many log-in attempts for this account from your address.")
+	}
+	if ok, wait := s.limits.loginAccount.allow(email); !ok {
 		return s.tooMany(c, f, wait, "Too many log-in attempts for this account.")
 	}
-	u, err := s.store.Authenticate(c.Request().Context(), f.Email, c.FormValue("password"))
+	u, err := s.store.Authenticate(c.Request().Context(), email, c.FormValue("password"))
 	if err != nil {
 		return s.formProblem(c, f, err)
 	}
@@ -85,6 +103,10 @@ func (s *Server) handleLogin(c echo.Context) error {
 	}
 	return c.Redirect(http.StatusSeeOther, f.Next)
 }
+
+// maxEmailEcho is the longest typed email shown again in a form; longer
+// is no address anyway (254 at most).
+const maxEmailEcho = 320
 
 // formProblem shows the form again with what went wrong and what was typed
 // (never the password), with the status the error maps to.

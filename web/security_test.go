@@ -3,6 +3,7 @@ package web
 import (
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -81,4 +82,53 @@ func visitor(t testing.TB, s *Server) http.Header {
 		t.Fatalf("the log-in page gave no token (%q) or cookie (%v)", token, cookies)
 	}
 	return http.Header{"Cookie": {strings.Join(cookies, "; ")}, "X-Csrf-Token": {token}}
+}
+
+// postLogin sends the log-in form from a client address, as visitor v.
+func postLogin(t *testing.T, s *Server, v http.Header, ip, email, password string) *httptest.ResponseRecorder {
+	t.Helper()
+	body := url.Values{"email": {email}, "password": {password}}.Encode()
+	r := httptest.NewRequest("POST", "/login", strings.NewReader(body))
+	r.RemoteAddr = ip + ":4000"
+	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	r.Header.Set("Cookie", v.Get("Cookie"))
+	r.Header.Set("X-CSRF-Token", v.Get("X-CSRF-Token"))
+	rec := httptest.NewRecorder()
+	s.Handler().ServeHTTP(rec, r)
+	return rec
+}
+
+// TestLoginGuessingElsewhereDoesNotLockOutTheOwner: a stranger's wrong
+// passwords slow the stranger down, not the owner at another address.
+func TestLoginGuessingElsewhereDoesNotLockOutTheOwner(t *testing.T) {
+	s, db := newTestServer(t)
+	member(t, db, "ada@example.com", 0)
+	attacker, owner := visitor(t, s), visitor(t, s)
+	var last *httptest.ResponseRecorder
+	for i := 0; i < 12; i++ {
+		last = postLogin(t, s, attacker, "203.0.113.9", "ada@example.com", fmt.Sprintf("guess number %d", i))
+	}
+	if last.Code != http.StatusTooManyRequests {
+		t.Fatalf("12th wrong guess from one address = %d, want 429", last.Code)
+	}
+	if rec := postLogin(t, s, owner, "198.51.100.7", "Ada@Example.com", "correct horse battery"); rec.Code != http.StatusSeeOther {
+		t.Errorf("the owner, from another address, = %d, want 303 (signed in)", rec.Code)
+	}
+}
+
+// TestLoginLimiterKeysAreBounded: an over-long email is refused before it
+// can become a limiter key held for minutes.
+func TestLoginLimiterKeysAreBounded(t *testing.T) {
+	s, _ := newTestServer(t)
+	v := visitor(t, s)
+	long := strings.Repeat("a", 900_000) + "@example.com"
+	rec := postLogin(t, s, v, "203.0.113.9", long, "whatever long")
+	if rec.Code != http.StatusBadRequest || rec.Body.Len() > 100_000 {
+		t.Errorf("900 KB email = %d with a %d-byte page, want 400 and no echo", rec.Code, rec.Body.Len())
+	}
+	for k := range s.limits.loginAccount.hits {
+		if len(k) > 300 {
+			t.Errorf("the account limiter holds a %d-byte key", len(k))
+		}
+	}
 }
