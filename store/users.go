@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"golang.org/x/crypto/bcrypt"
+	"golang.org/x/text/unicode/norm"
 )
 
 // User is a person with an account.
@@ -27,10 +28,12 @@ const (
 	MaxPasswordLen = 72
 )
 
-// NormalizeEmail trims and lower-cases an address and checks its shape, so
-// that one person cannot hold two accounts by changing case.
+// NormalizeEmail trims, lower-cases and NFC-normalises an address and
+// checks its shape, so that one person cannot hold two accounts by changing
+// case, or by writing an accented letter as one code point or as a letter
+// and a combining accent, which look the same.
 func NormalizeEmail(s string) (string, error) {
-	s = strings.ToLower(strings.TrimSpace(s))
+	s = norm.NFC.String(strings.ToLower(strings.TrimSpace(s)))
 	if s == "" {
 		return "", Invalid("email", "Enter your email address.")
 	}
