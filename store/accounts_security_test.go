@@ -30,3 +30,21 @@ func TestEmailsAreNFCNormalised(t *testing.T) {
 		}
 	}
 }
+
+// TestCommonPasswordsAreRefused, whatever their case.
+func TestCommonPasswordsAreRefused(t *testing.T) {
+	ctx := context.Background()
+	db := mustOpen(t)
+	for i, p := range []string{"12345678", "password", "PassWord1", "qwertyuiop", " iloveyou ", "1q2w3e4r"} {
+		_, err := db.CreateUser(ctx, "u"+string(rune('a'+i))+"@example.com", p)
+		if ErrorCode(err) != EINVALID || ErrorParam(err) != "password" {
+			t.Errorf("password %q: %v, want refused", p, err)
+		}
+	}
+	if _, err := db.CreateUser(ctx, "ok@example.com", "correct horse battery"); err != nil {
+		t.Errorf("an uncommon password refused: %v", err)
+	}
+	if n := len(commonPasswords()); n < 300 {
+		t.Errorf("only %d common passwords", n)
+	}
+}

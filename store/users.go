@@ -53,6 +53,8 @@ func checkPassword(p string) error {
 		return Invalid("password", "Use a password of at least %d characters.", MinPasswordLen)
 	case len(p) > MaxPasswordLen:
 		return Invalid("password", "Use a password of at most %d bytes.", MaxPasswordLen)
+	case isCommonPassword(p):
+		return Invalid("password", "That password is one of the most common ones, which are guessed first. Choose another.")
 	}
 	return nil
 }
