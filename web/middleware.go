@@ -62,14 +62,14 @@ func (s *Server) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		s.logger.LogAttrs(c.Request().Context(), level, "request",
 			slog.String("id", id),
-			slog.String("method", c.Request().Method),
+			slog.String("method", requestMethod(c)),
 			slog.String("path", c.Request().URL.Path),
 			slog.Int("status", status),
 			slog.Duration("duration", took),
 			slog.String("ip", c.RealIP()),
 		)
 		if s.metrics != nil {
-			s.metrics.observe(s.routeLabel(c), methodLabel(c.Request().Method), status, took)
+			s.metrics.observe(s.routeLabel(c), methodLabel(requestMethod(c)), status, took)
 		}
 		return nil
 	}

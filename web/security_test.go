@@ -132,3 +132,22 @@ func TestLoginLimiterKeysAreBounded(t *testing.T) {
 		}
 	}
 }
+
+// TestHeadIsAnsweredWhereverGetIs: every GET route answers HEAD with the
+// same status and headers, and no body.
+func TestHeadIsAnsweredWhereverGetIs(t *testing.T) {
+	s, _ := newTestServer(t)
+	paths := []string{"/", "/?os=ubuntu", "/images/" + freeImage, "/images/by-alias/debian/13", "/docs", "/docs/overview",
+		"/docs/overview.md", "/docs/search?q=wallet", "/login", "/signup", "/library", "/healthz", "/readyz", "/favicon.svg",
+		s.assets.URL("css/berth.css"), "/api/v1/images/public", "/api/v1/images/public/" + freeImage,
+		"/api/v1/images/" + freeImage + "/icon", "/api/v1/images/user", "/nope"}
+	for _, p := range paths {
+		get, head := do(t, s, "GET", p, nil), do(t, s, "HEAD", p, nil)
+		if head.Code != get.Code || head.Header().Get("Content-Type") != get.Header().Get("Content-Type") {
+			t.Errorf("HEAD %s = %d %q; GET = %d %q", p, head.Code, head.Header().Get("Content-Type"), get.Code, get.Header().Get("Content-Type"))
+		}
+		if head.Body.Len() != 0 {
+			t.Errorf("HEAD %s sent a %d-byte body", p, head.Body.Len())
+		}
+	}
+}

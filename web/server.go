@@ -89,6 +89,7 @@ func New(db *store.DB, assets *static.Assets, site *docs.Site, logger *slog.Logg
 		e.IPExtractor = echo.ExtractIPFromXFFHeader()
 	}
 	e.HTTPErrorHandler = s.handleError
+	e.Pre(answerHead)
 	// A request that cannot finish in time gives up instead of holding a
 	// connection; database calls see the deadline through the context. It
 	// wraps the logger, whose error handling must see the same context.
