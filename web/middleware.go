@@ -56,6 +56,9 @@ func (s *Server) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		took := time.Since(start)
 		status := c.Response().Status
+		if gone, _ := c.Get(ctxGone).(bool); gone {
+			status = statusClientClosed
+		}
 		level := slog.LevelInfo
 		if status >= 500 {
 			level = slog.LevelError

@@ -1,7 +1,10 @@
 package web
 
 import (
+	"bytes"
+	"context"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -149,5 +152,33 @@ func TestHeadIsAnsweredWhereverGetIs(t *testing.T) {
 		if head.Body.Len() != 0 {
 			t.Errorf("HEAD %s sent a %d-byte body", p, head.Body.Len())
 		}
+	}
+}
+
+// TestClientDisconnectIsNotAServerError: a request whose client has gone
+// is logged as 499 at info, not as an ERROR with status 500.
+func TestClientDisconnectIsNotAServerError(t *testing.T) {
+	s, db := newTestServer(t)
+	member(t, db, "ada@example.com", 0)
+	b := newBrowserClient(t, s)
+	b.login("ada@example.com")
+	u, _ := url.Parse(b.base)
+	var logs bytes.Buffer
+	s.logger = slog.New(slog.NewTextHandler(&logs, nil))
+	for _, p := range []string{"/library", "/images/" + freeImage + "?x=1", "/api/v1/images/public?search=nothing+here"} {
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel() // gone before the answer is ready
+		r := httptest.NewRequest("GET", p, nil).WithContext(ctx)
+		for _, c := range b.http.Jar.Cookies(u) {
+			r.AddCookie(c)
+		}
+		s.Handler().ServeHTTP(httptest.NewRecorder(), r)
+	}
+	out := logs.String()
+	if strings.Contains(out, "level=ERROR") || strings.Contains(out, "status=500") {
+		t.Errorf("a client that went away was logged as a server error:\n%s", out)
+	}
+	if strings.Count(out, "status=499") != 3 {
+		t.Errorf("want three requests logged with status 499:\n%s", out)
 	}
 }
