@@ -32,8 +32,9 @@ type Options struct {
 	SessionKeys [][]byte
 	// Metrics receives request and business counters; nil turns them off.
 	Metrics *Metrics
-	// MetricsOnMainAddr serves /metrics on the main listener (off when the
-	// operator gave metrics an address of their own).
+	// MetricsOnMainAddr serves /metrics on the main listener, where anyone
+	// who reaches the server can read it: only when the operator asks (see
+	// berth serve --metrics).
 	MetricsOnMainAddr bool
 	// APIRate and PurchaseRate are per-minute limits per account of token
 	// calls and of purchases; 0 means the default, below 0 no limit.

@@ -50,6 +50,7 @@ const usage = `Usage: berth [command] [flags]
 
 Commands:
   serve [--addr :8080] [--signup=true] [--trust-proxy] [--demo]
+        [--metrics-addr ADDR] [--metrics]
                                 run the web portal and API (the default)
   user create --email E --password P
                                 create an account
@@ -188,7 +189,8 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 	logFormat := f.fs.String("log-format", envOr(getenv, "BERTH_LOG_FORMAT", "text"), "log format: text or json (env BERTH_LOG_FORMAT)")
 	apiRate := f.fs.Int("api-rate", web.DefaultAPIRate, "API calls per minute per account's tokens; -1 for no limit")
 	purchaseRate := f.fs.Int("purchase-rate", web.DefaultPurchaseRate, "purchases per minute per account; -1 for no limit")
-	metricsAddr := f.fs.String("metrics-addr", getenv("BERTH_METRICS_ADDR"), "serve /metrics on this address instead of the main one (env BERTH_METRICS_ADDR)")
+	metricsAddr := f.fs.String("metrics-addr", getenv("BERTH_METRICS_ADDR"), "serve /metrics on this address, apart from the main one (env BERTH_METRICS_ADDR)")
+	metricsMain := f.fs.Bool("metrics", getenv("BERTH_METRICS") == "true", "serve /metrics on the main address too, open to anyone who reaches it (env BERTH_METRICS)")
 	if err := f.parse(args); err != nil {
 		return err
 	}
@@ -242,8 +244,13 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 	if !assets.Has("js/htmx.min.js") {
 		logger.Warn("htmx is missing (run `make assets`); pages work without it but lose in-place updates")
 	}
-	metrics := web.NewMetrics()
-	metrics.WatchListings(db.ListingIndexStatus)
+	// Metrics are off unless asked for: on the main address they would be
+	// public, and they tell how busy the server is and what it runs.
+	var metrics *web.Metrics
+	if *metricsAddr != "" || *metricsMain {
+		metrics = web.NewMetrics()
+		metrics.WatchListings(db.ListingIndexStatus)
+	}
 	if *metricsAddr != "" {
 		mln, err := net.Listen("tcp", *metricsAddr)
 		if err != nil {
@@ -261,7 +268,7 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 	srv := &http.Server{
 		Handler: web.New(db, assets, site, logger, web.Options{
 			SignupOpen: *signup, TrustProxy: *trustProxy, SessionKeys: keys,
-			Metrics: metrics, MetricsOnMainAddr: *metricsAddr == "",
+			Metrics: metrics, MetricsOnMainAddr: *metricsMain,
 			APIRate: *apiRate, PurchaseRate: *purchaseRate,
 		}).Handler(),
 		ReadHeaderTimeout: 5 * time.Second,

@@ -1,8 +1,13 @@
 package main
 
 import (
+	"context"
+	"io"
+	"net"
+	"net/http"
 	"path/filepath"
 	"testing"
+	"time"
 )
 
 // TestWalletCreditRefusesMalformedAmounts: a sign or any other non-digit
@@ -21,5 +26,66 @@ func TestWalletCreditRefusesMalformedAmounts(t *testing.T) {
 		if out, err := berth(t, "wallet", "credit", "--db", db, "--email", "ops@example.com", "--amount", amount); err != nil || out[:len("credited "+want)] != "credited "+want {
 			t.Errorf("credit of %q = %q, %v", amount, out, err)
 		}
+	}
+}
+
+// startServe runs berth serve on a free loopback port with args, and
+// returns its address once it answers; it stops when the test ends.
+func startServe(t *testing.T, args ...string) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	env := map[string]string{"BERTH_DB": filepath.Join(t.TempDir(), "berth.db"), "BERTH_ADDR": addr}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, append([]string{"serve"}, args...), func(k string) string { return env[k] }, nil, io.Discard, io.Discard)
+	}()
+	t.Cleanup(func() { cancel(); <-done })
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		resp, err := http.Get("http://" + addr + "/healthz")
+		if err == nil {
+			resp.Body.Close()
+			return addr
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("server never answered: %v", err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func statusOf(t *testing.T, u string) int {
+	t.Helper()
+	resp, err := http.Get(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+// TestMetricsAreOffTheMainAddressByDefault: /metrics is served on the main
+// address only with --metrics, and on its own address with --metrics-addr.
+func TestMetricsAreOffTheMainAddressByDefault(t *testing.T) {
+	if got := statusOf(t, "http://"+startServe(t)+"/metrics"); got != http.StatusNotFound {
+		t.Errorf("/metrics by default = %d, want 404", got)
+	}
+	if got := statusOf(t, "http://"+startServe(t, "--metrics")+"/metrics"); got != http.StatusOK {
+		t.Errorf("/metrics with --metrics = %d, want 200", got)
+	}
+	ln, _ := net.Listen("tcp", "127.0.0.1:0")
+	maddr := ln.Addr().String()
+	ln.Close()
+	main := startServe(t, "--metrics-addr", maddr)
+	if got := statusOf(t, "http://"+main+"/metrics"); got != http.StatusNotFound {
+		t.Errorf("/metrics on the main address with --metrics-addr = %d, want 404", got)
+	}
+	if got := statusOf(t, "http://"+maddr+"/metrics"); got != http.StatusOK {
+		t.Errorf("/metrics on --metrics-addr = %d, want 200", got)
 	}
 }
