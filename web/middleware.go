@@ -29,9 +29,21 @@ func (s *Server) securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 		if s.isSecure(c.Request()) {
 			h.Set("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
 		}
+		// htmx puts HX-Push-Url in the address bar; a refused query is
+		// echoed there so it can be corrected, but a huge one (68 KB was
+		// seen) is better left out than sent back in a header.
+		c.Response().Before(func() {
+			if len(h.Get("HX-Push-Url")) > maxPushURL {
+				h.Del("HX-Push-Url")
+			}
+		})
 		return next(c)
 	}
 }
+
+// maxPushURL is the longest HX-Push-Url sent: 2 KB, as long as URLs that
+// every browser and proxy keep.
+const maxPushURL = 2048
 
 var requestIDPattern = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
 

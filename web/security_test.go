@@ -182,3 +182,20 @@ func TestClientDisconnectIsNotAServerError(t *testing.T) {
 		t.Errorf("want three requests logged with status 499:\n%s", out)
 	}
 }
+
+// TestPushURLOfARefusedQueryIsCapped: htmx gets the refused query back in
+// HX-Push-Url so it can be corrected, but not a huge one.
+func TestPushURLOfARefusedQueryIsCapped(t *testing.T) {
+	s, _ := newTestServer(t)
+	hx := http.Header{"Hx-Request": {"true"}}
+	rec := do(t, s, "GET", "/?sort_by="+strings.Repeat("x", 60_000), hx)
+	if rec.Code != http.StatusBadRequest {
+		t.Fatalf("refused query = %d", rec.Code)
+	}
+	if n := len(rec.Header().Get("HX-Push-Url")); n > 2048 {
+		t.Errorf("HX-Push-Url of %d bytes", n)
+	}
+	if got := do(t, s, "GET", "/?sort_by=nonsense", hx).Header().Get("HX-Push-Url"); got != "/?sort_by=nonsense" {
+		t.Errorf("a short refused query pushed %q", got)
+	}
+}
