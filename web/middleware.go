@@ -36,6 +36,12 @@ func (s *Server) securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 			if len(h.Get("HX-Push-Url")) > maxPushURL {
 				h.Del("HX-Push-Url")
 			}
+			// Whatever is answered to someone signed in may be personal
+			// (library, wallet, tokens, balance in the header): no cache,
+			// the browser's included, keeps a copy.
+			if currentUser(c) != nil {
+				h.Set("Cache-Control", "no-store")
+			}
 		})
 		return next(c)
 	}

@@ -199,3 +199,26 @@ func TestPushURLOfARefusedQueryIsCapped(t *testing.T) {
 		t.Errorf("a short refused query pushed %q", got)
 	}
 }
+
+// TestPersonalPagesAreNotStored: every page answered to someone signed in
+// is no-store; the anonymous ones stay cacheable.
+func TestPersonalPagesAreNotStored(t *testing.T) {
+	s, db := newTestServer(t)
+	_, token := member(t, db, "ada@example.com", 0)
+	b := newBrowserClient(t, s)
+	b.login("ada@example.com")
+	for _, p := range []string{"/library", "/wallet", "/account", "/images/" + freeImage, "/", "/?os=debian", "/docs/overview"} {
+		resp, _ := b.get(p)
+		if got := resp.Header.Get("Cache-Control"); got != "no-store" {
+			t.Errorf("signed-in GET %s: Cache-Control %q, want no-store", p, got)
+		}
+	}
+	for _, p := range []string{"/api/v1/images/user", "/api/v1/wallet/balances"} {
+		if got := do(t, s, "GET", p, http.Header{"Authorization": {"Bearer " + token}}).Header().Get("Cache-Control"); got != "no-store" {
+			t.Errorf("GET %s with a token: Cache-Control %q, want no-store", p, got)
+		}
+	}
+	if got := do(t, s, "GET", "/images/"+freeImage, nil).Header().Get("Cache-Control"); got == "no-store" {
+		t.Errorf("an anonymous image page is no-store")
+	}
+}
