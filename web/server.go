@@ -155,6 +155,7 @@ func (s *Server) routes() {
 	page.POST("/account/tokens", s.handleCreateToken, signedIn)
 	page.POST("/account/tokens/:token/revoke", s.handleRevokeToken, signedIn)
 	page.POST("/account/sessions/end-others", s.handleEndOtherSessions, signedIn)
+	page.POST("/account/password", s.handleChangePassword, signedIn)
 
 	api := e.Group("/api/v1")
 	api.GET("/images/public", s.handleAPIListImages)

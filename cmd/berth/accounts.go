@@ -39,6 +39,28 @@ func cmdUserCreate(ctx context.Context, args []string, getenv func(string) strin
 	return nil
 }
 
+// cmdUserPassword sets an account's password, for someone locked out of
+// theirs, and ends every session of the account.
+func cmdUserPassword(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	f := newFlags("user password", getenv, stderr)
+	email := f.fs.String("email", "", "email address of the account")
+	password := f.fs.String("password", "", "the new password (at least 8 characters, not a common one)")
+	db, err := openFor(ctx, f, args)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	u, err := db.FindUserByEmail(ctx, *email)
+	if err != nil {
+		return fmt.Errorf("user password: %s", store.ErrorMessage(err))
+	}
+	if err := db.SetPassword(ctx, u.ID, *password); err != nil {
+		return fmt.Errorf("user password: %s", store.ErrorMessage(err))
+	}
+	fmt.Fprintf(stdout, "password of %s changed; its sessions are signed out\n", u.Email)
+	return nil
+}
+
 // cmdTokenCreate prints a new token and nothing else on stdout, so scripts
 // can capture it: TOKEN=$(berth token create --email E).
 func cmdTokenCreate(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {

@@ -54,6 +54,8 @@ Commands:
                                 run the web portal and API (the default)
   user create --email E --password P
                                 create an account
+  user password --email E --password P
+                                set an account's password; signs it out everywhere
   token create --email E [--name N]
                                 print a new API token for an account
   wallet credit --email E --amount USD
@@ -109,6 +111,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	case "backup":
 		return cmdBackup(ctx, args, getenv, stdout, stderr)
 	case "user", "token", "wallet":
+		if cmd == "user" && len(args) > 0 && args[0] == "password" {
+			return cmdUserPassword(ctx, args[1:], getenv, stdout, stderr)
+		}
 		want := map[string]string{"user": "create", "token": "create", "wallet": "credit"}[cmd]
 		if len(args) == 0 || args[0] != want {
 			return usageError{fmt.Sprintf("use: berth %s %s ...", cmd, want)}

@@ -6,8 +6,11 @@ import (
 	"net"
 	"net/http"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/berth/berth/store"
 )
 
 // TestWalletCreditRefusesMalformedAmounts: a sign or any other non-digit
@@ -87,5 +90,50 @@ func TestMetricsAreOffTheMainAddressByDefault(t *testing.T) {
 	}
 	if got := statusOf(t, "http://"+maddr+"/metrics"); got != http.StatusOK {
 		t.Errorf("/metrics on --metrics-addr = %d, want 200", got)
+	}
+}
+
+// TestUserPassword: the operator sets a password from the command line; the
+// old one stops working and the account's sessions end.
+func TestUserPassword(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "berth.db")
+	if _, err := berth(t, "user", "create", "--db", db, "--email", "ada@example.com", "--password", "correct horse battery"); err != nil {
+		t.Fatal(err)
+	}
+	st, err := store.Open(context.Background(), db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, _ := st.FindUserByEmail(context.Background(), "ada@example.com")
+	if err := st.SaveSession(context.Background(), "a-session-id", store.SessionRecord{UserID: u.ID, Data: "{}", ExpiresAt: time.Now().Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	for _, bad := range []string{"short", "12345678", "Password1"} {
+		if _, err := berth(t, "user", "password", "--db", db, "--email", "ada@example.com", "--password", bad); err == nil {
+			t.Errorf("password %q accepted", bad)
+		}
+	}
+	if _, err := berth(t, "user", "password", "--db", db, "--email", "nobody@example.com", "--password", "a much better one"); err == nil {
+		t.Error("password of an unknown account set")
+	}
+	out, err := berth(t, "user", "password", "--db", db, "--email", "ADA@example.com", "--password", "a much better one")
+	if err != nil || !strings.Contains(out, "ada@example.com") {
+		t.Fatalf("user password = %q, %v", out, err)
+	}
+	st, err = store.Open(context.Background(), db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	ctx := context.Background()
+	if _, err := st.Authenticate(ctx, "ada@example.com", "correct horse battery"); err == nil {
+		t.Error("the old password still works")
+	}
+	if _, err := st.Authenticate(ctx, "ada@example.com", "a much better one"); err != nil {
+		t.Errorf("the new password does not: %v", err)
+	}
+	if n, _ := st.CountSessions(ctx, u.ID); n != 0 {
+		t.Errorf("%d sessions survived", n)
 	}
 }
