@@ -53,6 +53,11 @@ type AccountStore interface {
 	UserByToken(ctx context.Context, secret string) (*User, error)
 	Tokens(ctx context.Context, userID int64) ([]*Token, error)
 	RevokeToken(ctx context.Context, userID, tokenID int64) error
+	// RevokeAllTokens revokes every API token of the user and says how many.
+	RevokeAllTokens(ctx context.Context, userID int64) (int, error)
+	// SetPassword replaces the user's password, under the same rules as
+	// sign-up.
+	SetPassword(ctx context.Context, userID int64, password string) error
 }
 
 // LibraryStore moves images into libraries and money out of wallets.

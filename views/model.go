@@ -287,6 +287,39 @@ type Account struct {
 	Sessions  int    // live sessions, this one included
 	Problem   string
 	TokenName string
+	// PasswordProblem is what went wrong changing the password, beside
+	// the field PasswordParam names (current_password or new_password).
+	PasswordProblem string
+	PasswordParam   string
+}
+
+// PasswordInvalid marks the password field that a problem is about, and
+// ties the new password to its hint.
+func (a Account) PasswordInvalid(param string) templ.Attributes {
+	attrs := templ.Attributes{}
+	described := ""
+	if a.PasswordProblem != "" && (a.PasswordParam == param || a.PasswordParam == "" && param == "current_password") {
+		attrs["aria-invalid"] = "true"
+		described = "password-problem"
+	}
+	if param == "new_password" {
+		described = strings.TrimSpace(described + " new-password-hint")
+	}
+	if described != "" {
+		attrs["aria-describedby"] = described
+	}
+	return attrs
+}
+
+// ActiveTokens counts the tokens not revoked.
+func (a Account) ActiveTokens() int {
+	n := 0
+	for _, t := range a.Tokens {
+		if t.RevokedAt == nil {
+			n++
+		}
+	}
+	return n
 }
 
 // Wallet is the model of the wallet page.

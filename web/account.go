@@ -43,6 +43,9 @@ func (s *Server) handleSignup(c echo.Context) error {
 	}
 	f := s.authForm(c, true)
 	f.Email, f.Next = strings.TrimSpace(c.FormValue("email")), safeNext(c.FormValue("next"))
+	if len(f.Email) > maxEmailEcho {
+		f.Email = "" // not echoed back into the page
+	}
 	if ok, wait := s.limits.signupIP.allow(c.RealIP()); !ok {
 		return s.tooMany(c, f, wait, "Too many accounts were created from your address.")
 	}
@@ -65,18 +68,33 @@ func (s *Server) handleLoginForm(c echo.Context) error {
 	return s.render(c, http.StatusOK, views.AuthPage(s.authForm(c, false)))
 }
 
-// handleLogin is POST /login. Attempts are limited per address and per
-// account, so neither guessing one password nor spraying many works.
+// handleLogin is POST /login. Attempts are limited per address, per
+// account and address together, and (far more loosely) per account, so
+// neither guessing one password nor spraying many works, and a stranger
+// guessing from elsewhere does not lock the owner out. The account is
+// known by its normalised email, checked first: an over-long or malformed
+// address never becomes a key the limiter holds.
 func (s *Server) handleLogin(c echo.Context) error {
 	f := s.authForm(c, false)
 	f.Email, f.Next = strings.TrimSpace(c.FormValue("email")), safeNext(c.FormValue("next"))
-	if ok, wait := s.limits.loginIP.allow(c.RealIP()); !ok {
+	if len(f.Email) > maxEmailEcho {
+		f.Email = "" // not echoed back into the page
+	}
+	ip := c.RealIP()
+	if ok, wait := s.limits.loginIP.allow(ip); !ok {
 		return s.tooMany(c, f, wait, "Too many log-in attempts from your address.")
 	}
-	if ok, wait := s.limits.loginAccount.allow(strings.ToLower(f.Email)); !ok {
+	email, err := store.NormalizeEmail(c.FormValue("email"))
+	if err != nil {
+		return s.formProblem(c, f, err)
+	}
+	if ok, wait := s.limits.loginAccountIP.allow(email + "\x00" + ip); !ok {
+		return s.tooMany(c, f, wait, "Too many log-in attempts for this account from your address.")
+	}
+	if ok, wait := s.limits.loginAccount.allow(email); !ok {
 		return s.tooMany(c, f, wait, "Too many log-in attempts for this account.")
 	}
-	u, err := s.store.Authenticate(c.Request().Context(), f.Email, c.FormValue("password"))
+	u, err := s.store.Authenticate(c.Request().Context(), email, c.FormValue("password"))
 	if err != nil {
 		return s.formProblem(c, f, err)
 	}
@@ -85,6 +103,10 @@ func (s *Server) handleLogin(c echo.Context) error {
 	}
 	return c.Redirect(http.StatusSeeOther, f.Next)
 }
+
+// maxEmailEcho is the longest typed email shown again in a form; longer
+// is no address anyway (254 at most).
+const maxEmailEcho = 320
 
 // formProblem shows the form again with what went wrong and what was typed
 // (never the password), with the status the error maps to.
@@ -176,12 +198,62 @@ func (s *Server) handleRevokeToken(c echo.Context) error {
 	return c.Redirect(http.StatusSeeOther, "/account")
 }
 
-// handleEndOtherSessions is POST /account/sessions/end-others.
+// handleEndOtherSessions is POST /account/sessions/end-others: sign out
+// every other session and, when asked (revoke_tokens), revoke every API
+// token too, for someone who fears a password or token got out.
 func (s *Server) handleEndOtherSessions(c echo.Context) error {
-	n, err := s.store.DeleteOtherSessions(c.Request().Context(), currentUser(c).ID, currentSession(c).ID)
+	ctx, u := c.Request().Context(), currentUser(c)
+	n, err := s.store.DeleteOtherSessions(ctx, u.ID, currentSession(c).ID)
 	if err != nil {
 		return err
 	}
-	s.setFlash(c, fmt.Sprintf("Signed out of %d other session%s.", n, plural(n)))
+	msg := fmt.Sprintf("Signed out of %d other session%s.", n, plural(n))
+	if c.FormValue("revoke_tokens") != "" {
+		t, err := s.store.RevokeAllTokens(ctx, u.ID)
+		if err != nil {
+			return err
+		}
+		msg = fmt.Sprintf("Signed out of %d other session%s and revoked %d API token%s.", n, plural(n), t, plural(t))
+	}
+	s.setFlash(c, msg)
+	return c.Redirect(http.StatusSeeOther, "/account")
+}
+
+// handleChangePassword is POST /account/password: with the current
+// password, set a new one. Every session is ended, and this browser gets a
+// new one, so whoever knew the old password is signed out. Wrong current
+// passwords count against the log-in limits, so the form is no way around
+// them.
+func (s *Server) handleChangePassword(c echo.Context) error {
+	ctx, u := c.Request().Context(), currentUser(c)
+	problem := func(status int, param, msg string) error {
+		a, err := s.account(c)
+		if err != nil {
+			return err
+		}
+		a.PasswordProblem, a.PasswordParam = msg, param
+		return s.render(c, status, views.AccountPage(a))
+	}
+	if ok, wait := s.limits.loginAccountIP.allow(u.Email + "\x00" + c.RealIP()); !ok {
+		c.Response().Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
+		return problem(http.StatusTooManyRequests, "current_password",
+			fmt.Sprintf("Too many wrong passwords for this account from your address. Wait %d seconds and try again.", int(wait.Seconds())+1))
+	}
+	if _, err := s.store.Authenticate(ctx, u.Email, c.FormValue("current_password")); store.ErrorCode(err) == store.EUNAUTHORIZED {
+		return problem(http.StatusBadRequest, "current_password", "Your current password is not right.")
+	} else if err != nil {
+		return err
+	}
+	if err := s.store.SetPassword(ctx, u.ID, c.FormValue("new_password")); err != nil {
+		p := s.classify(err)
+		if p.status >= 500 {
+			return err
+		}
+		return problem(p.status, "new_password", p.message)
+	}
+	if err := s.startSession(c, u); err != nil {
+		return err
+	}
+	s.setFlash(c, "Your password is changed, and every other session is signed out.")
 	return c.Redirect(http.StatusSeeOther, "/account")
 }

@@ -5,6 +5,8 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/gorilla/sessions"
 	"github.com/labstack/echo/v4"
@@ -84,10 +86,23 @@ func (s *Server) redirect(c echo.Context, to string) error {
 }
 
 // safeNext keeps a post-login destination on this site: a local path, not
-// "//evil.example" or "https://…", which browsers would follow elsewhere.
+// "//evil.example", "/\\evil.example" or "https://…", which browsers would
+// follow elsewhere. Browsers drop tabs and newlines from URLs and read a
+// backslash as a slash, so "/\t/evil.example" is "//evil.example" to them:
+// any control character, space or backslash is refused, and what is left
+// must parse as a path with neither scheme nor host.
 func safeNext(next string) string {
-	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") ||
-		strings.HasPrefix(next, "/\\") || strings.ContainsAny(next, "\r\n") {
+	if next == "" || len(next) > 2048 || next[0] != '/' || strings.HasPrefix(next, "//") {
+		return "/"
+	}
+	for _, r := range next {
+		if r <= ' ' || r == 0x7f || r == '\\' || unicode.IsSpace(r) || unicode.IsControl(r) || r == utf8.RuneError {
+			return "/"
+		}
+	}
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" ||
+		!strings.HasPrefix(u.Path, "/") || strings.HasPrefix(u.Path, "//") {
 		return "/"
 	}
 	return next

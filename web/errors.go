@@ -25,6 +25,13 @@ var statusOf = map[string]int{
 	store.EINTERNAL:     http.StatusInternalServerError,
 }
 
+// statusClientClosed is logged for requests whose client went away
+// before the answer was ready (marked ctxGone).
+const (
+	statusClientClosed = 499
+	ctxGone            = "berth.gone"
+)
+
 // problem is an error as a response shows it.
 type problem struct {
 	status      int
@@ -92,10 +99,20 @@ func (s *Server) handleError(err error, c echo.Context) {
 	if c.Response().Committed {
 		return
 	}
+	// A client that went away cancels the request's context, and whatever
+	// the handler was doing fails with it: that is the client's doing, not
+	// a fault, so logRequests logs it as 499 (nginx's "client closed
+	// request") at info. A 503 is still written, for the one case where
+	// someone reads it: the server shutting down cancels requests too.
+	gone := errors.Is(c.Request().Context().Err(), context.Canceled)
 	// The answer must be written even when the request's deadline passed.
 	c.SetRequest(c.Request().WithContext(context.WithoutCancel(c.Request().Context())))
 	p := s.classify(err)
-	if p.status >= 500 {
+	if gone {
+		c.Set(ctxGone, true)
+		p = problem{status: http.StatusServiceUnavailable, message: "The request was cancelled before it finished. Try again."}
+	}
+	if p.status >= 500 && !gone {
 		s.logger.Error("request failed", "method", c.Request().Method, "path", c.Request().URL.Path,
 			"id", c.Get("request_id"), "err", err)
 	}

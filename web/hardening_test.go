@@ -232,6 +232,12 @@ func TestEveryRouteForEveryone(t *testing.T) {
 	signedIn.signUp("bob@example.com")
 	expired := newBrowserClient(t, s)
 	expired.signUp("cy@example.com")
+	// Every request carries its sender's CSRF token, to reach the handler.
+	anon := visitor(t, s)
+	_, doc := signedIn.get("/account")
+	signedInToken := csrfFrom(t, doc)
+	_, doc = expired.get("/account")
+	expiredToken := csrfFrom(t, doc)
 	fill := strings.NewReplacer(":id", freeImage, ":slug", "overview", ":token", strconv.FormatInt(revoked.ID, 10), "*", "ubuntu/24.04")
 
 	protected := func(path string) bool {
@@ -260,7 +266,15 @@ func TestEveryRouteForEveryone(t *testing.T) {
 			case "revoked":
 				req.Header.Set("Authorization", "Bearer "+revokedSecret)
 			}
-			req.Header.Set("Sec-Fetch-Site", "same-origin") // past CSRF, to reach the handler
+			switch who {
+			case "signed-in":
+				req.Header.Set("X-CSRF-Token", signedInToken)
+			case "expired":
+				req.Header.Set("X-CSRF-Token", expiredToken)
+			default:
+				req.Header.Set("X-CSRF-Token", anon.Get("X-CSRF-Token"))
+				req.Header.Set("Cookie", anon.Get("Cookie"))
+			}
 			var status int
 			switch who {
 			case "signed-in", "expired":

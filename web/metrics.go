@@ -73,14 +73,35 @@ func (m *Metrics) Handler() http.Handler {
 	return promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{})
 }
 
-// observe records one finished request under its route pattern, never the
-// raw path, so ids do not explode the number of series.
-func (m *Metrics) observe(c echo.Context, took time.Duration) {
-	route := c.Path()
-	if route == "" {
-		route = "unmatched"
+// observe records one finished request. Every label comes from a bounded
+// set, never from the client: the route is a registered pattern (never the
+// raw path, so ids do not explode the number of series), the method one of
+// HTTP's own or "other", the status a three-digit code.
+func (m *Metrics) observe(route, method string, status int, took time.Duration) {
+	code := "other"
+	if status >= 100 && status <= 599 {
+		code = strconv.Itoa(status)
 	}
-	method := c.Request().Method
-	m.requests.WithLabelValues(route, method, strconv.Itoa(c.Response().Status)).Inc()
+	m.requests.WithLabelValues(route, method, code).Inc()
 	m.latency.WithLabelValues(route, method).Observe(took.Seconds())
+}
+
+// methodLabel is a request method as a metric label: a made-up method
+// would otherwise become a series of its own on every request.
+func methodLabel(method string) string {
+	switch method {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
+		http.MethodDelete, http.MethodOptions, http.MethodConnect, http.MethodTrace:
+		return method
+	}
+	return "other"
+}
+
+// routeLabel is the route pattern that answered, or "unmatched" when it is
+// not one of the server's registered patterns.
+func (s *Server) routeLabel(c echo.Context) string {
+	if route := c.Path(); route != "" && s.routePaths[route] {
+		return route
+	}
+	return "unmatched"
 }

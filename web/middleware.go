@@ -29,9 +29,27 @@ func (s *Server) securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 		if s.isSecure(c.Request()) {
 			h.Set("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
 		}
+		// htmx puts HX-Push-Url in the address bar; a refused query is
+		// echoed there so it can be corrected, but a huge one (68 KB was
+		// seen) is better left out than sent back in a header.
+		c.Response().Before(func() {
+			if len(h.Get("HX-Push-Url")) > maxPushURL {
+				h.Del("HX-Push-Url")
+			}
+			// Whatever is answered to someone signed in may be personal
+			// (library, wallet, tokens, balance in the header): no cache,
+			// the browser's included, keeps a copy.
+			if currentUser(c) != nil {
+				h.Set("Cache-Control", "no-store")
+			}
+		})
 		return next(c)
 	}
 }
+
+// maxPushURL is the longest HX-Push-Url sent: 2 KB, as long as URLs that
+// every browser and proxy keep.
+const maxPushURL = 2048
 
 var requestIDPattern = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
 
@@ -56,20 +74,23 @@ func (s *Server) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		took := time.Since(start)
 		status := c.Response().Status
+		if gone, _ := c.Get(ctxGone).(bool); gone {
+			status = statusClientClosed
+		}
 		level := slog.LevelInfo
 		if status >= 500 {
 			level = slog.LevelError
 		}
 		s.logger.LogAttrs(c.Request().Context(), level, "request",
 			slog.String("id", id),
-			slog.String("method", c.Request().Method),
+			slog.String("method", requestMethod(c)),
 			slog.String("path", c.Request().URL.Path),
 			slog.Int("status", status),
 			slog.Duration("duration", took),
 			slog.String("ip", c.RealIP()),
 		)
 		if s.metrics != nil {
-			s.metrics.observe(c, took)
+			s.metrics.observe(s.routeLabel(c), methodLabel(requestMethod(c)), status, took)
 		}
 		return nil
 	}

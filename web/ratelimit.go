@@ -4,60 +4,69 @@ import (
 	"fmt"
 	"sync"
 	"time"
+
+	"golang.org/x/time/rate"
 )
 
-// limiter counts events per key in fixed windows: at most max events per
-// window. It is safe for concurrent use and forgets windows that ended.
+// limiter is a token bucket per key, from golang.org/x/time/rate: a burst
+// of up to max events, refilled at max per period. Unlike a fixed window,
+// someone over the limit waits for one event's worth of refill, not for a
+// whole window to end, so a limit slows down rather than locks out. It is
+// safe for concurrent use and forgets buckets that have refilled.
 type limiter struct {
-	max    int
-	window time.Duration
-	now    func() time.Time
+	max   int
+	every time.Duration // one event's worth of refill
+	now   func() time.Time
 
 	mu   sync.Mutex
-	hits map[string]*window
-}
-
-type window struct {
-	start time.Time
-	n     int
+	hits map[string]*rate.Limiter
 }
 
 func newLimiter(max int, per time.Duration) *limiter {
-	return &limiter{max: max, window: per, now: time.Now, hits: map[string]*window{}}
+	every := per
+	if max > 0 {
+		every = per / time.Duration(max)
+	}
+	return &limiter{max: max, every: every, now: time.Now, hits: map[string]*rate.Limiter{}}
 }
 
 // allow records an event for key and reports whether it is within the
-// limit; when it is not, it also says how long until the window ends.
+// limit; when it is not, it also says how long until the next is allowed.
 func (l *limiter) allow(key string) (bool, time.Duration) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	now := l.now()
 	if len(l.hits) > 10_000 {
-		for k, w := range l.hits {
-			if now.Sub(w.start) >= l.window {
-				delete(l.hits, k)
+		for k, b := range l.hits {
+			if b.TokensAt(now) >= float64(l.max) {
+				delete(l.hits, k) // full again: the same as a new bucket
 			}
 		}
 	}
-	w := l.hits[key]
-	if w == nil || now.Sub(w.start) >= l.window {
-		w = &window{start: now}
-		l.hits[key] = w
+	b := l.hits[key]
+	if b == nil {
+		b = rate.NewLimiter(rate.Every(l.every), l.max)
+		l.hits[key] = b
 	}
-	if w.n >= l.max {
-		return false, w.start.Add(l.window).Sub(now)
+	r := b.ReserveN(now, 1)
+	if !r.OK() {
+		return false, l.every
 	}
-	w.n++
+	if wait := r.DelayFrom(now); wait > 0 {
+		r.CancelAt(now)
+		return false, wait
+	}
 	return true, 0
 }
 
 // limits are the per-address, per-account and per-token limits of a server.
 type limits struct {
-	loginIP      *limiter
-	loginAccount *limiter
-	signupIP     *limiter
-	token        *limiter // API calls per token owner
-	purchase     *limiter // purchases per account, pages and API together
+	loginIP        *limiter // log-in attempts per client address
+	loginAccountIP *limiter // per account and client address together
+	loginAccount   *limiter // per account from everywhere: a far higher cap
+	signupIP       *limiter
+	token          *limiter // API calls per token owner
+	purchase       *limiter // purchases per account, pages and API together
 }
 
 // Default per-minute limits of API calls per account's tokens and of
@@ -75,11 +84,17 @@ func newLimits(apiRate, purchaseRate int) limits {
 		purchaseRate = DefaultPurchaseRate
 	}
 	return limits{
-		loginIP:      newLimiter(30, 15*time.Minute),
-		loginAccount: newLimiter(10, 15*time.Minute),
-		signupIP:     newLimiter(10, time.Hour),
-		token:        newLimiter(apiRate, time.Minute),
-		purchase:     newLimiter(purchaseRate, time.Minute),
+		loginIP: newLimiter(30, 15*time.Minute),
+		// Guessing one account's password from one address slows to one
+		// try every 90 seconds after ten. Other addresses have their own
+		// allowance, so a stranger's guessing does not lock the owner out;
+		// the per-account cap only stops guessing spread over hundreds of
+		// addresses.
+		loginAccountIP: newLimiter(10, 15*time.Minute),
+		loginAccount:   newLimiter(300, 15*time.Minute),
+		signupIP:       newLimiter(10, time.Hour),
+		token:          newLimiter(apiRate, time.Minute),
+		purchase:       newLimiter(purchaseRate, time.Minute),
 	}
 }
 

@@ -45,13 +45,15 @@ func TestLoginLimitPerClientBehindProxy(t *testing.T) {
 		s = New(s.store, s.assets, s.docs, s.logger, s.opts)
 		s.limits.loginIP = newLimiter(1, time.Minute)
 		statuses := []int{}
+		v := visitor(t, s)
 		for _, ip := range []string{"203.0.113.1", "203.0.113.2"} {
 			req := strings.NewReader(url.Values{"email": {"x@example.com"}, "password": {"whatever long"}}.Encode())
 			r, _ := http.NewRequest("POST", "/login", req)
 			r.RemoteAddr = "127.0.0.1:4000"
 			r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 			r.Header.Set("X-Forwarded-For", ip)
-			r.Header.Set("Sec-Fetch-Site", "same-origin")
+			r.Header.Set("Cookie", v.Get("Cookie"))
+			r.Header.Set("X-CSRF-Token", v.Get("X-CSRF-Token"))
 			rec := httptest.NewRecorder()
 			s.Handler().ServeHTTP(rec, r)
 			statuses = append(statuses, rec.Code)

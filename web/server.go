@@ -32,8 +32,9 @@ type Options struct {
 	SessionKeys [][]byte
 	// Metrics receives request and business counters; nil turns them off.
 	Metrics *Metrics
-	// MetricsOnMainAddr serves /metrics on the main listener (off when the
-	// operator gave metrics an address of their own).
+	// MetricsOnMainAddr serves /metrics on the main listener, where anyone
+	// who reaches the server can read it: only when the operator asks (see
+	// berth serve --metrics).
 	MetricsOnMainAddr bool
 	// APIRate and PurchaseRate are per-minute limits per account of token
 	// calls and of purchases; 0 means the default, below 0 no limit.
@@ -49,6 +50,7 @@ type Server struct {
 	logger   *slog.Logger
 	opts     Options
 	sessions *sessionStore
+	csrfKeys [][]byte // see csrf.go
 	limits   limits
 	// redeemLimit bounds voucher attempts per account.
 	redeemLimit *limiter
@@ -63,6 +65,9 @@ type Server struct {
 		facets store.Facets
 	}
 	echo *echo.Echo
+	// routePaths are the registered route patterns, the only values the
+	// route label of the metrics takes.
+	routePaths map[string]bool
 }
 
 // resultCacheBytes bounds the cache of rendered results and API answers:
@@ -76,6 +81,7 @@ func New(db store.Store, assets *static.Assets, site *docs.Site, logger *slog.Lo
 	s := &Server{store: db, assets: assets, docs: site, logger: logger, opts: opts,
 		limits: newLimits(opts.APIRate, opts.PurchaseRate), redeemLimit: newLimiter(redeemLimit, redeemWindow), metrics: opts.Metrics, cache: newResultCache(resultCacheBytes), work: newGate(runtime.GOMAXPROCS(0)), echo: echo.New()}
 	s.sessions = newSessionStore(db, opts.SessionKeys, s.isSecure)
+	s.csrfKeys = csrfKeys(opts.SessionKeys)
 	e := s.echo
 	e.HideBanner, e.HidePort = true, true
 	// The client address is the peer's: a forwarded header is trivially
@@ -86,6 +92,7 @@ func New(db store.Store, assets *static.Assets, site *docs.Site, logger *slog.Lo
 		e.IPExtractor = echo.ExtractIPFromXFFHeader()
 	}
 	e.HTTPErrorHandler = s.handleError
+	e.Pre(answerHead)
 	// A request that cannot finish in time gives up instead of holding a
 	// connection; database calls see the deadline through the context. It
 	// wraps the logger, whose error handling must see the same context.
@@ -99,8 +106,12 @@ func New(db store.Store, assets *static.Assets, site *docs.Site, logger *slog.Lo
 	// covers the static files.
 	e.Use(middleware.GzipWithConfig(middleware.GzipConfig{MinLength: minCompress, Level: gzip.BestSpeed,
 		Skipper: func(c echo.Context) bool { return !strings.HasPrefix(c.Request().URL.Path, "/static/") }}))
-	e.Use(s.csrf())
+	e.Use(s.csrf)
 	s.routes()
+	s.routePaths = map[string]bool{}
+	for _, r := range e.Routes() {
+		s.routePaths[r.Path] = true
+	}
 	return s
 }
 
@@ -147,6 +158,7 @@ func (s *Server) routes() {
 	page.POST("/account/tokens", s.handleCreateToken, signedIn)
 	page.POST("/account/tokens/:token/revoke", s.handleRevokeToken, signedIn)
 	page.POST("/account/sessions/end-others", s.handleEndOtherSessions, signedIn)
+	page.POST("/account/password", s.handleChangePassword, signedIn)
 
 	api := e.Group("/api/v1")
 	api.GET("/images/public", s.handleAPIListImages)
@@ -166,40 +178,6 @@ func (s *Server) routes() {
 	api.Any("/*", func(c echo.Context) error { return echo.ErrNotFound })
 }
 
-// csrf protects every state-changing page request with a token carried in
-// forms (_csrf) and htmx headers (X-CSRF-Token). API calls are skipped:
-// they authenticate with bearer tokens, which browsers never attach on
-// their own. The cookie is Secure exactly when the request came over TLS.
-func (s *Server) csrf() echo.MiddlewareFunc {
-	cfg := func(secure bool) echo.MiddlewareFunc {
-		return middleware.CSRFWithConfig(middleware.CSRFConfig{
-			Skipper: func(c echo.Context) bool {
-				return isAPI(c) || strings.HasPrefix(c.Request().URL.Path, "/static/")
-			},
-			TokenLookup:    "header:X-CSRF-Token,form:_csrf",
-			CookieName:     "berth_csrf",
-			CookiePath:     "/",
-			CookieHTTPOnly: true,
-			CookieSecure:   secure,
-			CookieSameSite: http.SameSiteLaxMode,
-			ErrorHandler: func(error, echo.Context) error {
-				return store.Errorf(store.EFORBIDDEN,
-					"This form has expired or was sent from another site. Reload the page and try again.")
-			},
-		})
-	}
-	plain, secure := cfg(false), cfg(true)
-	return func(next echo.HandlerFunc) echo.HandlerFunc {
-		plainNext, secureNext := plain(next), secure(next)
-		return func(c echo.Context) error {
-			if s.isSecure(c.Request()) {
-				return secureNext(c)
-			}
-			return plainNext(c)
-		}
-	}
-}
-
 // shell fills the parts of the layout every page shares: assets, the
 // signed-in user with their balance, the CSRF token and a pending message.
 func (s *Server) shell(c echo.Context, title, description string) views.Shell {
@@ -215,7 +193,7 @@ func (s *Server) shell(c echo.Context, title, description string) views.Shell {
 		SignupOpen: s.opts.SignupOpen,
 		Flash:      s.takeFlash(c),
 	}
-	sh.CSRF, _ = c.Get("csrf").(string)
+	sh.CSRF = s.csrfFor(c)
 	if u := currentUser(c); u != nil {
 		sh.User = &views.ShellUser{Email: u.Email}
 		if bal, err := s.store.Balance(c.Request().Context(), u.ID); err == nil {

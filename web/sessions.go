@@ -71,6 +71,9 @@ func (st *sessionStore) New(r *http.Request, name string) (*sessions.Session, er
 	}
 	rec, err := st.db.LoadSession(r.Context(), id)
 	if store.IsNotFound(err) {
+		// A pre-session (see startPreSession), or one that ended: it
+		// holds nothing, but its id still binds CSRF tokens.
+		s.ID = id
 		return s, nil
 	} else if err != nil {
 		return s, err
@@ -124,6 +127,21 @@ func (st *sessionStore) Save(r *http.Request, w http.ResponseWriter, s *sessions
 	if err != nil {
 		return fmt.Errorf("encode session cookie: %w", err)
 	}
+	http.SetCookie(w, sessions.NewCookie(s.Name(), encoded, s.Options))
+	return nil
+}
+
+// startPreSession gives a visitor without a session an id of their own, in
+// the signed session cookie but with no row: it exists to bind the CSRF
+// tokens of signed-out forms (log-in, sign-up), and costs no write. Log-in
+// replaces it (see startSession), so a planted id is worth nothing after.
+func (st *sessionStore) startPreSession(r *http.Request, w http.ResponseWriter, s *sessions.Session) error {
+	id := store.NewSecret(32)
+	encoded, err := securecookie.EncodeMulti(s.Name(), id, st.codecs...)
+	if err != nil {
+		return fmt.Errorf("encode session cookie: %w", err)
+	}
+	s.ID = id
 	http.SetCookie(w, sessions.NewCookie(s.Name(), encoded, s.Options))
 	return nil
 }

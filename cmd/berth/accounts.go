@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -35,6 +36,28 @@ func cmdUserCreate(ctx context.Context, args []string, getenv func(string) strin
 		return fmt.Errorf("user create: %s", store.ErrorMessage(err))
 	}
 	fmt.Fprintf(stdout, "created %s\n", u.Email)
+	return nil
+}
+
+// cmdUserPassword sets an account's password, for someone locked out of
+// theirs, and ends every session of the account.
+func cmdUserPassword(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	f := newFlags("user password", getenv, stderr)
+	email := f.fs.String("email", "", "email address of the account")
+	password := f.fs.String("password", "", "the new password (at least 8 characters, not a common one)")
+	db, err := openFor(ctx, f, args)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	u, err := db.FindUserByEmail(ctx, *email)
+	if err != nil {
+		return fmt.Errorf("user password: %s", store.ErrorMessage(err))
+	}
+	if err := db.SetPassword(ctx, u.ID, *password); err != nil {
+		return fmt.Errorf("user password: %s", store.ErrorMessage(err))
+	}
+	fmt.Fprintf(stdout, "password of %s changed; its sessions are signed out\n", u.Email)
 	return nil
 }
 
@@ -87,20 +110,26 @@ func cmdWalletCredit(ctx context.Context, args []string, getenv func(string) str
 	return nil
 }
 
+// usdPattern is an amount as people write it: digits, then at most two
+// decimals. No sign, space or other character anywhere: ParseInt alone
+// read "1.-5" as one dollar minus five cents.
+var usdPattern = regexp.MustCompile(`^[0-9]+(\.[0-9]{1,2})?$`)
+
 // parseUSD reads a positive amount with at most two decimals.
 func parseUSD(s string) (int64, error) {
 	s = strings.TrimPrefix(strings.TrimSpace(s), "$")
-	whole, frac, _ := strings.Cut(s, ".")
-	if s == "" || len(frac) > 2 || strings.HasPrefix(s, "-") || strings.HasPrefix(s, "+") {
-		return 0, usageError{fmt.Sprintf("--amount %q: give a positive USD amount such as 50 or 12.50", s)}
+	bad := usageError{fmt.Sprintf("--amount %q: give a positive USD amount such as 50 or 12.50", s)}
+	if !usdPattern.MatchString(s) {
+		return 0, bad
 	}
-	w, err1 := strconv.ParseInt(whole, 10, 64)
+	whole, frac, _ := strings.Cut(s, ".")
 	for len(frac) < 2 {
 		frac += "0"
 	}
+	w, err1 := strconv.ParseInt(whole, 10, 64)
 	c, err2 := strconv.ParseInt(frac, 10, 64)
 	if err1 != nil || err2 != nil || w > store.MaxCreditCents/100 {
-		return 0, usageError{fmt.Sprintf("--amount %q: give a positive USD amount such as 50 or 12.50", s)}
+		return 0, bad
 	}
 	return w*100 + c, nil
 }

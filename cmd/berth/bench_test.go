@@ -82,7 +82,7 @@ func TestBenchTable(t *testing.T) {
 		addr := freeAddr(t)
 		start := time.Now()
 		// No per-account limits: the load would measure them, not Berth.
-		cmd := exec.Command(bin, "serve", "--db", db, "--addr", addr, "--api-rate", "-1", "--purchase-rate", "-1")
+		cmd := exec.Command(bin, "serve", "--db", db, "--addr", addr, "--api-rate", "-1", "--purchase-rate", "-1", "--metrics")
 		// Output goes to /dev/null directly (nil), not through a pipe that
 		// this process, which is also the load generator, would copy.
 		cmd.Stdout, cmd.Stderr = nil, nil

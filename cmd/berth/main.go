@@ -50,9 +50,12 @@ const usage = `Usage: berth [command] [flags]
 
 Commands:
   serve [--addr :8080] [--signup=true] [--trust-proxy] [--demo]
+        [--metrics-addr ADDR] [--metrics]
                                 run the web portal and API (the default)
   user create --email E --password P
                                 create an account
+  user password --email E --password P
+                                set an account's password; signs it out everywhere
   token create --email E [--name N]
                                 print a new API token for an account
   wallet credit --email E --amount USD
@@ -110,6 +113,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	case "backup":
 		return cmdBackup(ctx, args, getenv, stdout, stderr)
 	case "user", "token", "wallet":
+		if cmd == "user" && len(args) > 0 && args[0] == "password" {
+			return cmdUserPassword(ctx, args[1:], getenv, stdout, stderr)
+		}
 		want := map[string]string{"user": "create", "token": "create", "wallet": "credit"}[cmd]
 		if len(args) == 0 || args[0] != want {
 			return usageError{fmt.Sprintf("use: berth %s %s ...", cmd, want)}
@@ -195,7 +201,8 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 	logFormat := f.fs.String("log-format", envOr(getenv, "BERTH_LOG_FORMAT", "text"), "log format: text or json (env BERTH_LOG_FORMAT)")
 	apiRate := f.fs.Int("api-rate", web.DefaultAPIRate, "API calls per minute per account's tokens; -1 for no limit")
 	purchaseRate := f.fs.Int("purchase-rate", web.DefaultPurchaseRate, "purchases per minute per account; -1 for no limit")
-	metricsAddr := f.fs.String("metrics-addr", getenv("BERTH_METRICS_ADDR"), "serve /metrics on this address instead of the main one (env BERTH_METRICS_ADDR)")
+	metricsAddr := f.fs.String("metrics-addr", getenv("BERTH_METRICS_ADDR"), "serve /metrics on this address, apart from the main one (env BERTH_METRICS_ADDR)")
+	metricsMain := f.fs.Bool("metrics", getenv("BERTH_METRICS") == "true", "serve /metrics on the main address too, open to anyone who reaches it (env BERTH_METRICS)")
 	if err := f.parse(args); err != nil {
 		return err
 	}
@@ -249,8 +256,13 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 	if !assets.Has("js/htmx.min.js") {
 		logger.Warn("htmx is missing (run `make assets`); pages work without it but lose in-place updates")
 	}
-	metrics := web.NewMetrics()
-	metrics.WatchListings(db.ListingIndexStatus)
+	// Metrics are off unless asked for: on the main address they would be
+	// public, and they tell how busy the server is and what it runs.
+	var metrics *web.Metrics
+	if *metricsAddr != "" || *metricsMain {
+		metrics = web.NewMetrics()
+		metrics.WatchListings(db.ListingIndexStatus)
+	}
 	if *metricsAddr != "" {
 		mln, err := net.Listen("tcp", *metricsAddr)
 		if err != nil {
@@ -268,7 +280,7 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 	srv := &http.Server{
 		Handler: web.New(db, assets, site, logger, web.Options{
 			SignupOpen: *signup, TrustProxy: *trustProxy, SessionKeys: keys,
-			Metrics: metrics, MetricsOnMainAddr: *metricsAddr == "",
+			Metrics: metrics, MetricsOnMainAddr: *metricsMain,
 			APIRate: *apiRate, PurchaseRate: *purchaseRate,
 		}).Handler(),
 		ReadHeaderTimeout: 5 * time.Second,

@@ -88,7 +88,7 @@ func TestServe(t *testing.T) {
 	}
 	addr := ln.Addr().String()
 	ln.Close()
-	env := map[string]string{"BERTH_DB": filepath.Join(dir, "berth.db"), "BERTH_ADDR": addr}
+	env := map[string]string{"BERTH_DB": filepath.Join(dir, "berth.db"), "BERTH_ADDR": addr, "BERTH_METRICS": "true"}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	var out bytes.Buffer

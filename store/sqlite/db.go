@@ -71,6 +71,9 @@ func open(ctx context.Context, path, driverName string) (*DB, error) {
 	if path == "" {
 		return nil, fmt.Errorf("open database: invalid path %q", path)
 	}
+	if err := createPrivate(path); err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
+	}
 	w, err := sql.Open(driverName, dsn(path, false))
 	if err != nil {
 		return nil, fmt.Errorf("open database %s: %w", path, err)
