@@ -49,7 +49,8 @@ type listIndex struct {
 	rowsMu    sync.Mutex
 	rows      map[int64][]byte // encoded by encodeRow
 	rowsBytes int
-	maxBytes  int // see listedBytes
+	maxBytes  int    // see listedBytes
+	dropped   uint64 // moved by forget, so rows read before it are not kept
 
 	// Moved by ratings, under mu.
 	mu           sync.RWMutex
@@ -400,6 +401,14 @@ func (x *listIndex) catchUp(ctx context.Context, pool *sql.DB) error {
 	if err := rows.Err(); err != nil {
 		return err
 	}
+	// Only ratings moved, which listed images take from the index; their
+	// rows are dropped anyway, so no change of any column can leave one
+	// showing old values should a column ever be missed in reshaped.
+	seqs := make([]int64, len(changed))
+	for i, r := range changed {
+		seqs[i] = r.seq
+	}
+	x.forget(seqs)
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	for _, r := range changed {
@@ -446,17 +455,32 @@ func seqsJSON(seqs []int64) string {
 	return string(append(list, ']'))
 }
 
+// forget drops the kept rows of changed images, and keeps listings that
+// read rows before from keeping what they read (see listed).
+func (x *listIndex) forget(seqs []int64) {
+	x.rowsMu.Lock()
+	defer x.rowsMu.Unlock()
+	x.dropped++
+	for _, s := range seqs {
+		if old, ok := x.rows[s]; ok {
+			delete(x.rows, s)
+			x.rowsBytes -= len(old)
+		}
+	}
+}
+
 // listed returns the images with the given seqs, in that order. Images
 // listed lately are decoded from memory, the others read from SQLite in one
-// query. An image's fields only change through a catalog change, which
-// rebuilds the index and so empties this cache, except its ratings, which
-// are copied from the index, kept up to date by catchUp. Images removed
-// since the index's generation are left out.
+// query. Any change of an image but its ratings rebuilds the index and so
+// empties this cache (see migration 010), and catchUp drops the rows of
+// the images whose ratings moved; ratings are copied from the index.
+// Images removed since the index's generation are left out.
 func (x *listIndex) listed(ctx context.Context, bySeq *sql.Stmt, seqs []int64) ([]*Image, error) {
 	found := make(map[int64]*Image, len(seqs))
 	var missing []int64
 	kept := map[int64][]byte{}
 	x.rowsMu.Lock()
+	dropped := x.dropped // a row read from SQLite may predate a later forget
 	for _, s := range seqs {
 		if b, ok := x.rows[s]; ok {
 			kept[s] = b
@@ -498,6 +522,9 @@ func (x *listIndex) listed(ctx context.Context, bySeq *sql.Stmt, seqs []int64) (
 		x.rowsMu.Lock()
 		if x.rows == nil {
 			x.rows = map[int64][]byte{}
+		}
+		if x.dropped != dropped {
+			clear(encoded) // read before a change that forget saw: maybe stale
 		}
 		for s, b := range encoded {
 			for seq, old := range x.rows { // evict any: map order is random
