@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/berth/berth/store/bitset"
@@ -724,6 +725,7 @@ type listings struct {
 	building bool
 	failedAt time.Time     // of the last failed build; retried a little later
 	took     time.Duration // by the last successful build
+	failures atomic.Int64   // builds that failed, for metrics
 	stop     context.CancelFunc
 	done     sync.WaitGroup
 	ctx      context.Context
@@ -757,14 +759,25 @@ func (db *DB) startBuild() {
 		if err != nil {
 			l.failedAt = time.Now()
 			l.mu.Unlock()
+			if l.ctx.Err() == nil { // not the database closing
+				l.failures.Add(1)
+				db.log().Error("listing index build failed; listings use SQL until a later build succeeds",
+					"err", err, "retry_after", retryBuild)
+			}
 			return
 		}
 		l.idx, l.took = x, time.Since(start)
 		l.mu.Unlock()
 		// In use already; a failure here only leaves words to read on demand.
-		x.warm(l.ctx, db.read)
+		if err := x.warm(l.ctx, db.read); err != nil && l.ctx.Err() == nil {
+			db.log().Warn("listing index warm-up failed; common search words are read on first use", "err", err)
+		}
 	}()
 }
+
+// ListingIndexBuildFailures counts the builds of the listing index that
+// failed since the database was opened (each is logged, and retried).
+func (db *DB) ListingIndexBuildFailures() int64 { return db.listings.failures.Load() }
 
 // ListingIndexStatus reports whether listings are served from the
 // in-memory index (rather than SQL while it builds) and how long its last
@@ -785,6 +798,9 @@ func (db *DB) listIndex(ctx context.Context, gen int64) *listIndex {
 		if err := l.idx.catchUp(ctx, db.read); err != nil {
 			if ctx.Err() != nil {
 				return nil // the caller left; the index itself is fine
+			}
+			if !errors.Is(err, errReshaped) {
+				db.log().Warn("listing index could not catch up with the catalog; rebuilding it", "err", err)
 			}
 			l.idx = nil // reshaped or unreadable: rebuild
 		}

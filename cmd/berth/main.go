@@ -41,6 +41,27 @@ func main() {
 	}
 }
 
+// commandError is a failed command as a person reads it: what failed and
+// the store's message meant for them, followed, for an internal error
+// (whose message is only "Internal error."), by its whole cause.
+type commandError struct {
+	op  string
+	err error
+}
+
+// failed wraps err for printing (see commandError).
+func failed(op string, err error) error { return &commandError{op: op, err: err} }
+
+func (e *commandError) Error() string {
+	msg := e.op + ": " + store.ErrorMessage(e.err)
+	if store.ErrorCode(e.err) == store.EINTERNAL {
+		msg += "\n  cause: " + e.err.Error()
+	}
+	return msg
+}
+
+func (e *commandError) Unwrap() error { return e.err }
+
 // usageError is a mistake on the command line; it exits with status 2.
 type usageError struct{ msg string }
 
@@ -210,6 +231,7 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 		return err
 	}
 	defer db.Close()
+	db.SetLogger(logger)
 	if loaded, err := db.LoadDefaultCatalog(ctx); err != nil {
 		return err
 	} else if loaded {
@@ -244,6 +266,7 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	metrics := web.NewMetrics()
 	metrics.WatchListings(db.ListingIndexStatus)
+	metrics.WatchListingFailures(db.ListingIndexBuildFailures)
 	if *metricsAddr != "" {
 		mln, err := net.Listen("tcp", *metricsAddr)
 		if err != nil {
