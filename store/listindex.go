@@ -725,7 +725,7 @@ type listings struct {
 	building bool
 	failedAt time.Time     // of the last failed build; retried a little later
 	took     time.Duration // by the last successful build
-	failures atomic.Int64   // builds that failed, for metrics
+	failures atomic.Int64  // builds that failed, for metrics
 	stop     context.CancelFunc
 	done     sync.WaitGroup
 	ctx      context.Context
