@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"io"
+	"log/slog"
 	"time"
 )
 
@@ -97,6 +98,10 @@ type OperatorStore interface {
 	// PrepareListings starts building the in-memory listing index.
 	PrepareListings()
 	ListingIndexStatus() (ready bool, lastBuild time.Duration)
+	// ListingIndexBuildFailures counts failed builds of the listing index.
+	ListingIndexBuildFailures() int64
+	// SetLogger sets where failures out of any request's way are logged.
+	SetLogger(l *slog.Logger)
 	Ping(ctx context.Context) error
 	// Unavailable tells whether err means the database cannot serve right
 	// now, with a message an operator can act on.

@@ -4,8 +4,12 @@ import (
 	"container/list"
 	"context"
 	"errors"
+	"fmt"
+	"runtime/debug"
 	"strconv"
 	"sync"
+
+	"golang.org/x/sync/singleflight"
 )
 
 // resultCache keeps rendered catalog results (HTML fragments and API
@@ -19,15 +23,9 @@ type resultCache struct {
 	bytes    int
 	entries  map[string]*list.Element
 	lru      *list.List // front: most recently used
-	inflight map[string]*call
-}
-
-// call is one computation of a missing entry that concurrent requests for
-// the same key wait for, instead of all running the same query at once.
-type call struct {
-	done chan struct{}
-	body *answer
-	err  error
+	// flight computes a missing entry once for the requests that want it
+	// at the same time, instead of all running the same query at once.
+	flight singleflight.Group
 }
 
 type cacheEntry struct {
@@ -40,7 +38,7 @@ type cacheEntry struct {
 // by size rather than by count, as a catalog page weighs fifty times a
 // small API answer, and a stream of distinct queries must not grow memory.
 func newResultCache(maxBytes int) *resultCache {
-	return &resultCache{maxBytes: maxBytes, entries: map[string]*list.Element{}, lru: list.New(), inflight: map[string]*call{}}
+	return &resultCache{maxBytes: maxBytes, entries: map[string]*list.Element{}, lru: list.New()}
 }
 
 // get returns the body cached for key at generation gen.
@@ -108,37 +106,56 @@ func (s *Server) cached(ctx context.Context, key string, gen int64, coding strin
 		}
 		return a, nil
 	}
-	a, err := s.cache.fill(key, gen, build)
+	a, err := s.cache.fill(ctx, key, gen, build)
 	if err != nil && ctx.Err() == nil && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)) {
 		// The request that was working it out went away, and this one
 		// waited for it: it works the answer out itself.
-		a, err = s.cache.fill(key, gen, build)
+		a, err = s.cache.fill(ctx, key, gen, build)
 	}
 	return a, err
 }
 
 // fill makes the answer for a missing key once, however many requests
 // want it, and keeps it. build must return a body of its own, sized to fit:
-// the cache holds it as it is.
-func (c *resultCache) fill(key string, gen int64, build func() (*answer, error)) (*answer, error) {
+// the cache holds it as it is. It runs with the context of the request
+// that started it; each request waits for it only until its own context
+// ends. A panic in build fails the requests waiting for it, not the key:
+// the next request builds afresh.
+func (c *resultCache) fill(ctx context.Context, key string, gen int64, build func() (*answer, error)) (*answer, error) {
 	flightKey := key + "\x00" + strconv.FormatInt(gen, 10)
-	c.mu.Lock()
-	if cl, ok := c.inflight[flightKey]; ok {
-		c.mu.Unlock()
-		<-cl.done
-		return cl.body, cl.err
+	ch := c.flight.DoChan(flightKey, func() (v any, err error) {
+		// singleflight turns a panic in DoChan's function into one that
+		// ends the process; as an error it reaches the requests instead.
+		defer func() {
+			if r := recover(); r != nil {
+				err = &fillPanic{value: r, stack: debug.Stack()}
+			}
+		}()
+		a, err := build()
+		if err != nil {
+			return nil, err
+		}
+		c.put(key, gen, a)
+		return a, nil
+	})
+	select {
+	case r := <-ch:
+		if r.Err != nil {
+			return nil, r.Err
+		}
+		return r.Val.(*answer), nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
 	}
-	cl := &call{done: make(chan struct{})}
-	c.inflight[flightKey] = cl
-	c.mu.Unlock()
+}
 
-	cl.body, cl.err = build()
-	if cl.err == nil {
-		c.put(key, gen, cl.body)
-	}
-	c.mu.Lock()
-	delete(c.inflight, flightKey)
-	c.mu.Unlock()
-	close(cl.done)
-	return cl.body, cl.err
+// fillPanic is a panic while building a cached answer, with its stack for
+// the log.
+type fillPanic struct {
+	value any
+	stack []byte
+}
+
+func (p *fillPanic) Error() string {
+	return fmt.Sprintf("building a cached answer: panic: %v\n%s", p.value, p.stack)
 }

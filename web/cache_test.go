@@ -109,6 +109,13 @@ func TestAnonymousCatalogPageIsShared(t *testing.T) {
 	if a != b || !strings.Contains(a, `hx-headers="{&#34;X-CSRF-Token&#34;:&#34;&#34;}"`) {
 		t.Errorf("anonymous pages differ or carry a token: %.300s", a)
 	}
+	// Equal pages alone would pass uncached too: the page itself is kept.
+	s.cache.mu.Lock()
+	el, cached := s.cache.entries["page|os=alpine"]
+	s.cache.mu.Unlock()
+	if !cached || string(el.Value.(*cacheEntry).body.body) != a {
+		t.Error("the anonymous catalog page is not cached whole")
+	}
 	u := newBrowserClient(t, s)
 	u.signUp("ada@example.com")
 	_, doc := u.get("/?os=alpine")

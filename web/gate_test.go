@@ -3,6 +3,8 @@ package web
 import (
 	"context"
 	"errors"
+	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -57,7 +59,7 @@ func TestGateWaitEndsWithContext(t *testing.T) {
 func TestCachedSurvivesTheWorkersLeaving(t *testing.T) {
 	s, _ := newTestServer(t)
 	ctx := context.Background()
-	for range cap(s.work) { // every turn taken: the first asker waits in the gate
+	for range s.work.size { // every turn taken: the first asker waits in the gate
 		s.work.enter(ctx)
 	}
 	leaderCtx, cancel := context.WithCancel(ctx)
@@ -67,10 +69,8 @@ func TestCachedSurvivesTheWorkersLeaving(t *testing.T) {
 		_, err := s.cached(leaderCtx, "k", 1, "", compute)
 		leader <- err
 	}()
-	for waiting := false; !waiting; time.Sleep(time.Millisecond) {
-		s.cache.mu.Lock()
-		waiting = len(s.cache.inflight) == 1
-		s.cache.mu.Unlock()
+	for s.work.waiting.Load() != 1 {
+		time.Sleep(time.Millisecond)
 	}
 	follower := make(chan *answer)
 	go func() {
@@ -85,10 +85,81 @@ func TestCachedSurvivesTheWorkersLeaving(t *testing.T) {
 	if err := <-leader; !errors.Is(err, context.Canceled) {
 		t.Fatalf("the leader gave %v, want its context's end", err)
 	}
-	for range cap(s.work) {
+	for range s.work.size {
 		s.work.leave()
 	}
 	if a := <-follower; a == nil || string(a.body) != "answer" {
 		t.Fatalf("the follower got %v", a)
+	}
+}
+
+// A request waiting for another's answer gives up at its own deadline,
+// however long that answer takes.
+func TestCacheWaiterLeavesAtItsDeadline(t *testing.T) {
+	s, _ := newTestServer(t)
+	release := make(chan struct{})
+	defer close(release)
+	started := make(chan struct{})
+	go s.cached(context.Background(), "k", 1, "", func() ([]byte, error) {
+		close(started)
+		<-release // stuck until the test ends
+		return []byte("late"), nil
+	})
+	<-started
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	begun := time.Now()
+	done := make(chan error, 1)
+	go func() {
+		_, err := s.cached(ctx, "k", 1, "", func() ([]byte, error) { return []byte("mine"), nil })
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("the waiter gave %v, want its deadline", err)
+		}
+		if took := time.Since(begun); took > time.Second {
+			t.Errorf("the waiter returned %v after a 100ms deadline", took)
+		}
+	case <-time.After(2 * time.Second):
+		t.Fatal("the waiter was still waiting 2s after its 100ms deadline")
+	}
+}
+
+// A panic while working out an answer fails that request, and the next
+// request for the same key works its answer out within its deadline.
+func TestCachePanicDoesNotWedgeTheKey(t *testing.T) {
+	s, _ := newTestServer(t)
+	first := make(chan error, 1)
+	go func() {
+		defer func() {
+			if r := recover(); r != nil {
+				first <- fmt.Errorf("the panic reached the caller: %v", r)
+			}
+		}()
+		_, err := s.cached(context.Background(), "k", 1, "", func() ([]byte, error) { panic("render broke") })
+		first <- err
+	}()
+	if err := <-first; err == nil || !strings.Contains(err.Error(), "render broke") {
+		t.Fatalf("the panicking fill gave %v, want an error naming the panic", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	next := make(chan *answer, 1)
+	go func() {
+		a, err := s.cached(ctx, "k", 1, "", func() ([]byte, error) { return []byte("answer"), nil })
+		if err != nil {
+			t.Errorf("the next request failed: %v", err)
+		}
+		next <- a
+	}()
+	select {
+	case a := <-next:
+		if a == nil || string(a.body) != "answer" {
+			t.Fatalf("the next request got %v", a)
+		}
+	case <-time.After(2 * time.Second):
+		t.Fatal("the next request for the key was still blocked 2s later")
 	}
 }

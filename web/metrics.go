@@ -68,6 +68,14 @@ func (m *Metrics) WatchListings(status func() (bool, time.Duration)) {
 		}))
 }
 
+// WatchListingFailures exports how many builds of the listing index
+// failed (each is logged with its cause by the store).
+func (m *Metrics) WatchListingFailures(failures func() int64) {
+	m.registry.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+		Name: "berth_listing_index_build_failures_total", Help: "Builds of the in-memory listing index that failed.",
+	}, func() float64 { return float64(failures()) }))
+}
+
 // Handler serves the metrics in the Prometheus text format.
 func (m *Metrics) Handler() http.Handler {
 	return promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{})

@@ -1,12 +1,17 @@
 package web
 
 import (
+	"context"
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/berth/berth/store"
 )
 
 // Unknown paths are 404 for everyone, not a log-in redirect.
@@ -19,14 +24,49 @@ func TestUnknownPathsAre404(t *testing.T) {
 	}
 }
 
-// An explicit popularity sort with search words is not the relevance order.
+// An explicit popularity sort with search words is not the relevance order:
+// each sort of a search is cached apart and answers its own order, even
+// when the other sorts were asked (and cached) first.
 func TestSearchSortIsPartOfTheCacheKey(t *testing.T) {
-	s, _ := newTestServer(t)
-	rel := do(t, s, "GET", "/api/v1/images/public?search=ubuntu&limit=100", nil).Body.String()
-	pop := do(t, s, "GET", "/api/v1/images/public?search=ubuntu&sort_by=popularity&limit=100", nil).Body.String()
-	name := do(t, s, "GET", "/api/v1/images/public?search=ubuntu&sort_by=name&limit=100", nil).Body.String()
-	if pop == rel && name == rel {
-		t.Error("every sort of a search answered the same body")
+	s, db := newTestServer(t)
+	ctx := context.Background()
+	// A rating lifts one image in popularity, so that popularity, name and
+	// relevance give three different orders.
+	u, _ := member(t, db, "rater@example.com", 0)
+	last := listedIDs(t, do(t, s, "GET", "/api/v1/images/public?search=ubuntu&sort_by=name&sort_order=desc&max_price=0&limit=1", nil))
+	if err := db.Import(ctx, u.ID, last[0]); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Rate(ctx, u.ID, last[0], 5); err != nil {
+		t.Fatal(err)
+	}
+	queries := []string{"search=ubuntu&limit=100", "search=ubuntu&sort_by=popularity&limit=100", "search=ubuntu&sort_by=name&limit=100"}
+	want := map[string][]string{}
+	for _, q := range queries {
+		v, _ := url.ParseQuery(q)
+		f, err := store.ParseFilter(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := db.FindImages(ctx, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, img := range p.Images {
+			want[q] = append(want[q], img.ID)
+		}
+		for other, ids := range want {
+			if other != q && slices.Equal(ids, want[q]) {
+				t.Fatalf("%s and %s give the same order: the test would not see them share an entry", q, other)
+			}
+		}
+	}
+	for round := range 2 { // the second round is answered from the cache
+		for _, q := range queries {
+			if got := listedIDs(t, do(t, s, "GET", "/api/v1/images/public?"+q, nil)); !slices.Equal(got, want[q]) {
+				t.Errorf("round %d: %s answered %v, want %v", round+1, q, got, want[q])
+			}
+		}
 	}
 	// Without search words, popularity is the default and shares the entry.
 	a := do(t, s, "GET", "/api/v1/images/public?os=debian", nil).Body.String()
@@ -34,6 +74,37 @@ func TestSearchSortIsPartOfTheCacheKey(t *testing.T) {
 	if a != b {
 		t.Error("default and explicit popularity differ")
 	}
+	s.cache.mu.Lock()
+	defer s.cache.mu.Unlock()
+	shared := 0
+	for key := range s.cache.entries {
+		if strings.Contains(key, "os=debian") {
+			shared++
+		}
+	}
+	if shared != 1 {
+		t.Errorf("default and explicit popularity are cached as %d entries, want one", shared)
+	}
+}
+
+// listedIDs reads the image ids of a list API answer, in order.
+func listedIDs(t *testing.T, rec *httptest.ResponseRecorder) []string {
+	t.Helper()
+	var env struct {
+		Data struct {
+			Images []struct {
+				ID string `json:"id"`
+			} `json:"images"`
+		} `json:"data"`
+	}
+	if err := json.Unmarshal(rec.Body.Bytes(), &env); err != nil || rec.Code != 200 {
+		t.Fatalf("list answered %d: %v: %.200s", rec.Code, err, rec.Body.String())
+	}
+	var ids []string
+	for _, img := range env.Data.Images {
+		ids = append(ids, img.ID)
+	}
+	return ids
 }
 
 // Behind a trusted proxy each client has its own log-in limit; without

@@ -33,7 +33,7 @@ func cmdUserCreate(ctx context.Context, args []string, getenv func(string) strin
 	defer db.Close()
 	u, err := db.CreateUser(ctx, *email, *password)
 	if err != nil {
-		return fmt.Errorf("user create: %s", store.ErrorMessage(err))
+		return failed("user create", err)
 	}
 	fmt.Fprintf(stdout, "created %s\n", u.Email)
 	return nil
@@ -74,7 +74,7 @@ func cmdTokenCreate(ctx context.Context, args []string, getenv func(string) stri
 	defer db.Close()
 	u, err := db.FindUserByEmail(ctx, *email)
 	if err != nil {
-		return fmt.Errorf("token create: %s", store.ErrorMessage(err))
+		return failed("token create", err)
 	}
 	secret, _, err := db.CreateToken(ctx, u.ID, *name)
 	if err != nil {
@@ -100,11 +100,11 @@ func cmdWalletCredit(ctx context.Context, args []string, getenv func(string) str
 	}
 	u, err := db.FindUserByEmail(ctx, *email)
 	if err != nil {
-		return fmt.Errorf("wallet credit: %s", store.ErrorMessage(err))
+		return failed("wallet credit", err)
 	}
 	bal, err := db.Credit(ctx, u.ID, cents, *memo)
 	if err != nil {
-		return fmt.Errorf("wallet credit: %s", store.ErrorMessage(err))
+		return failed("wallet credit", err)
 	}
 	fmt.Fprintf(stdout, "credited $%s to %s; balance $%s\n", store.FormatUSD(cents), u.Email, store.FormatUSD(bal))
 	return nil

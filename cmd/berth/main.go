@@ -19,6 +19,7 @@ import (
 
 	"github.com/berth/berth/docs"
 	"github.com/berth/berth/static"
+	"github.com/berth/berth/store"
 	"github.com/berth/berth/store/synth"
 	"github.com/berth/berth/web"
 )
@@ -40,6 +41,27 @@ func main() {
 		os.Exit(1)
 	}
 }
+
+// commandError is a failed command as a person reads it: what failed and
+// the store's message meant for them, followed, for an internal error
+// (whose message is only "Internal error."), by its whole cause.
+type commandError struct {
+	op  string
+	err error
+}
+
+// failed wraps err for printing (see commandError).
+func failed(op string, err error) error { return &commandError{op: op, err: err} }
+
+func (e *commandError) Error() string {
+	msg := e.op + ": " + store.ErrorMessage(e.err)
+	if store.ErrorCode(e.err) == store.EINTERNAL {
+		msg += "\n  cause: " + e.err.Error()
+	}
+	return msg
+}
+
+func (e *commandError) Unwrap() error { return e.err }
 
 // usageError is a mistake on the command line; it exits with status 2.
 type usageError struct{ msg string }
@@ -224,6 +246,7 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 		return err
 	}
 	defer db.Close()
+	db.SetLogger(logger)
 	if loaded, err := db.LoadDefaultCatalog(ctx); err != nil {
 		return err
 	} else if loaded {
@@ -262,6 +285,7 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 	if *metricsAddr != "" || *metricsMain {
 		metrics = web.NewMetrics()
 		metrics.WatchListings(db.ListingIndexStatus)
+		metrics.WatchListingFailures(db.ListingIndexBuildFailures)
 	}
 	if *metricsAddr != "" {
 		mln, err := net.Listen("tcp", *metricsAddr)

@@ -125,6 +125,9 @@ func TestServe(t *testing.T) {
 		b, _ := io.ReadAll(m.Body)
 		m.Body.Close()
 		if strings.Contains(string(b), "\nberth_listing_index_ready 1\n") {
+			if !strings.Contains(string(b), "\nberth_listing_index_build_failures_total 0\n") {
+				t.Error("metrics lack the count of failed listing index builds")
+			}
 			break
 		}
 		if time.Now().After(deadline) {

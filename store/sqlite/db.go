@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"net/url"
 	"runtime"
 	"sort"
@@ -37,6 +38,9 @@ type DB struct {
 	PasswordCost int
 	gen          generation
 	listings     listings
+	// logger takes what goes wrong out of any request's way, such as a
+	// failed build of the listing index; see SetLogger.
+	logger atomic.Pointer[slog.Logger]
 	// bySeq reads listed images by seq (see listIndex.listed).
 	bySeq lazyStmt
 }

@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/berth/berth/store"
@@ -50,7 +51,8 @@ type listIndex struct {
 	rowsMu    sync.Mutex
 	rows      map[int64][]byte // encoded by encodeRow
 	rowsBytes int
-	maxBytes  int // see listedBytes
+	maxBytes  int    // see listedBytes
+	dropped   uint64 // moved by forget, so rows read before it are not kept
 
 	// Moved by ratings, under mu.
 	mu           sync.RWMutex
@@ -401,6 +403,14 @@ func (x *listIndex) catchUp(ctx context.Context, pool *sql.DB) error {
 	if err := rows.Err(); err != nil {
 		return err
 	}
+	// Only ratings moved, which listed images take from the index; their
+	// rows are dropped anyway, so no change of any column can leave one
+	// showing old values should a column ever be missed in reshaped.
+	seqs := make([]int64, len(changed))
+	for i, r := range changed {
+		seqs[i] = r.seq
+	}
+	x.forget(seqs)
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	for _, r := range changed {
@@ -447,17 +457,32 @@ func seqsJSON(seqs []int64) string {
 	return string(append(list, ']'))
 }
 
+// forget drops the kept rows of changed images, and keeps listings that
+// read rows before from keeping what they read (see listed).
+func (x *listIndex) forget(seqs []int64) {
+	x.rowsMu.Lock()
+	defer x.rowsMu.Unlock()
+	x.dropped++
+	for _, s := range seqs {
+		if old, ok := x.rows[s]; ok {
+			delete(x.rows, s)
+			x.rowsBytes -= len(old)
+		}
+	}
+}
+
 // listed returns the images with the given seqs, in that order. Images
 // listed lately are decoded from memory, the others read from SQLite in one
-// query. An image's fields only change through a catalog change, which
-// rebuilds the index and so empties this cache, except its ratings, which
-// are copied from the index, kept up to date by catchUp. Images removed
-// since the index's generation are left out.
+// query. Any change of an image but its ratings rebuilds the index and so
+// empties this cache (see migration 010), and catchUp drops the rows of
+// the images whose ratings moved; ratings are copied from the index.
+// Images removed since the index's generation are left out.
 func (x *listIndex) listed(ctx context.Context, bySeq *sql.Stmt, seqs []int64) ([]*store.Image, error) {
 	found := make(map[int64]*store.Image, len(seqs))
 	var missing []int64
 	kept := map[int64][]byte{}
 	x.rowsMu.Lock()
+	dropped := x.dropped // a row read from SQLite may predate a later forget
 	for _, s := range seqs {
 		if b, ok := x.rows[s]; ok {
 			kept[s] = b
@@ -499,6 +524,9 @@ func (x *listIndex) listed(ctx context.Context, bySeq *sql.Stmt, seqs []int64) (
 		x.rowsMu.Lock()
 		if x.rows == nil {
 			x.rows = map[int64][]byte{}
+		}
+		if x.dropped != dropped {
+			clear(encoded) // read before a change that forget saw: maybe stale
 		}
 		for s, b := range encoded {
 			for seq, old := range x.rows { // evict any: map order is random
@@ -698,6 +726,7 @@ type listings struct {
 	building bool
 	failedAt time.Time     // of the last failed build; retried a little later
 	took     time.Duration // by the last successful build
+	failures atomic.Int64  // builds that failed, for metrics
 	stop     context.CancelFunc
 	done     sync.WaitGroup
 	ctx      context.Context
@@ -731,14 +760,25 @@ func (db *DB) startBuild() {
 		if err != nil {
 			l.failedAt = time.Now()
 			l.mu.Unlock()
+			if l.ctx.Err() == nil { // not the database closing
+				l.failures.Add(1)
+				db.log().Error("listing index build failed; listings use SQL until a later build succeeds",
+					"err", err, "retry_after", retryBuild)
+			}
 			return
 		}
 		l.idx, l.took = x, time.Since(start)
 		l.mu.Unlock()
 		// In use already; a failure here only leaves words to read on demand.
-		x.warm(l.ctx, db.read)
+		if err := x.warm(l.ctx, db.read); err != nil && l.ctx.Err() == nil {
+			db.log().Warn("listing index warm-up failed; common search words are read on first use", "err", err)
+		}
 	}()
 }
+
+// ListingIndexBuildFailures counts the builds of the listing index that
+// failed since the database was opened (each is logged, and retried).
+func (db *DB) ListingIndexBuildFailures() int64 { return db.listings.failures.Load() }
 
 // ListingIndexStatus reports whether listings are served from the
 // in-memory index (rather than SQL while it builds) and how long its last
@@ -759,6 +799,9 @@ func (db *DB) listIndex(ctx context.Context, gen int64) *listIndex {
 		if err := l.idx.catchUp(ctx, db.read); err != nil {
 			if ctx.Err() != nil {
 				return nil // the caller left; the index itself is fine
+			}
+			if !errors.Is(err, errReshaped) {
+				db.log().Warn("listing index could not catch up with the catalog; rebuilding it", "err", err)
 			}
 			l.idx = nil // reshaped or unreadable: rebuild
 		}

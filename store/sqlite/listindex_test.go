@@ -8,6 +8,8 @@ import (
 	"maps"
 	"math/rand/v2"
 	"net/url"
+	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -197,6 +199,79 @@ func TestListIndexAgreesWithSQL(t *testing.T) {
 	if p, _ := db.FindImages(ctx, parse(t, "search=renamed")); p.Total != 3 {
 		t.Errorf("search for the new words finds %d images, want 3", p.Total)
 	}
+
+	// One import per editable field, each of an image listed just before
+	// (so the index keeps it encoded): the next listing shows the new value.
+	var target store.CatalogImage
+	var whole store.CatalogFile
+	if err := json.Unmarshal(buf.Bytes(), &whole); err != nil {
+		t.Fatal(err)
+	}
+	for _, ci := range whole.Images {
+		if ci.Security != nil && ci.BasedOn != "" && len(ci.Features) > 0 {
+			target = ci
+			break
+		}
+	}
+	if target.ID == "" {
+		t.Fatal("no image with security, a parent and features to edit")
+	}
+	for _, step := range imageFieldEdits() {
+		stage := "edited " + step.field
+		listing := targetListing(t, db, target)
+		if _, err := db.FindImages(ctx, parse(t, listing)); err != nil {
+			t.Fatal(err)
+		}
+		x.rowsMu.Lock()
+		kept := len(x.rows) > 0
+		x.rowsMu.Unlock()
+		if !kept {
+			t.Fatalf("%s: the index kept no listed images", stage)
+		}
+		before, err := db.FindImage(ctx, target.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		step.edit(&target)
+		if res := mustImport(t, db, store.CatalogFile{Version: store.CatalogVersion, Images: []store.CatalogImage{target}}); res.Updated != 1 {
+			t.Fatalf("%s: import %+v, want one updated", stage, res)
+		}
+		if after, err := db.FindImage(ctx, target.ID); err != nil || reflect.DeepEqual(before, after) {
+			t.Fatalf("%s: the edit changed nothing (%v)", stage, err)
+		}
+		gen, _ = db.Generation(ctx)
+		deadline := time.Now().Add(20 * time.Second)
+		for x = db.listIndex(ctx, gen); x == nil; x = db.listIndex(ctx, gen) {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: the index was not rebuilt within 20s", stage)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		listing = targetListing(t, db, target)
+		agree(stage, x, append(randomListings(rng, 25), listing, "search=edited", "sort_by=size&limit=100", "search=gpu", "search=lamp web"))
+	}
+}
+
+// targetListing returns a listing query whose page shows the image ci,
+// found through SQL.
+func targetListing(t *testing.T, db *DB, ci store.CatalogImage) string {
+	t.Helper()
+	for page := 1; page < 100; page++ {
+		q := url.Values{"os": {ci.OS}, "architecture": {ci.Architecture}, "sort_by": {"name"}, "limit": {"100"},
+			"page": {fmt.Sprint(page)}}.Encode()
+		p, err := db.findImagesSQL(context.Background(), parse(t, q))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if slices.Contains(ids(p), ci.ID) {
+			return q
+		}
+		if len(p.Images) == 0 {
+			break
+		}
+	}
+	t.Fatalf("no listing shows %s", ci.ID)
+	return ""
 }
 
 // TestListIndexFollowsOtherWriters checks that writes by another process

@@ -5,10 +5,13 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"sync"
 	"unicode"
+
+	"golang.org/x/sync/singleflight"
 
 	"github.com/berth/berth/store/sqlite/bitset"
 )
@@ -37,16 +40,17 @@ const maxTextBytes = 6 << 20
 // combination.
 type textCache struct {
 	mu      sync.Mutex
-	entries map[string]*textEntry
+	entries map[string]*textEntry // finished reads only
 	bytes   int
 	clock   int64
+	// flight reads a missing entry once for every listing that wants it
+	// at the same time.
+	flight singleflight.Group
 }
 
 type textEntry struct {
-	ready chan struct{} // closed once the value or err is set
 	rows  *bitset.Set
 	ranks map[int32]float64
-	err   error
 	size  int
 	used  int64
 }
@@ -100,46 +104,67 @@ func (c *textCache) word(ctx context.Context, pool *sql.DB, term string, capacit
 }
 
 // entry returns the cached entry under key, or computes it once however
-// many listings ask at the same time.
+// many listings ask at the same time. Each waits only until its own ctx
+// ends; the read goes on for the others and for the cache. A panic in
+// compute fails the listings waiting for it, not the key.
 func (c *textCache) entry(ctx context.Context, key string, compute func(context.Context) (*textEntry, error)) (*textEntry, error) {
+	if e := c.cached(key); e != nil {
+		return e, nil
+	}
+	// The read finishes even if this caller goes away: others may wait on it.
+	readCtx := context.WithoutCancel(ctx)
+	ch := c.flight.DoChan(key, func() (v any, err error) {
+		// singleflight turns a panic in DoChan's function into one that
+		// ends the process; as an error it reaches the listings instead.
+		defer func() {
+			if r := recover(); r != nil {
+				err = fmt.Errorf("search %s: panic: %v\n%s", key, r, debug.Stack())
+			}
+		}()
+		if e := c.cached(key); e != nil { // a flight just before this one read it
+			return e, nil
+		}
+		e, err := compute(readCtx)
+		if err != nil {
+			return nil, err
+		}
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		if old, ok := c.entries[key]; ok {
+			c.bytes -= old.size
+		}
+		c.clock++
+		e.used = c.clock
+		c.entries[key] = e
+		c.bytes += e.size
+		c.evict()
+		return e, nil
+	})
+	select {
+	case r := <-ch:
+		if r.Err != nil {
+			return nil, r.Err
+		}
+		return r.Val.(*textEntry), nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// cached returns the entry under key, marked as just used, or nil.
+func (c *textCache) cached(key string) *textEntry {
 	c.mu.Lock()
+	defer c.mu.Unlock()
 	if c.entries == nil {
 		c.entries = map[string]*textEntry{}
 	}
 	c.clock++
 	e, ok := c.entries[key]
-	if ok {
-		e.used = c.clock
-		c.mu.Unlock()
-		select {
-		case <-e.ready:
-			return e, e.err
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		}
+	if !ok {
+		return nil
 	}
-	e = &textEntry{ready: make(chan struct{}), used: c.clock}
-	c.entries[key] = e
-	c.mu.Unlock()
-
-	// The read finishes even if this caller goes away: others may wait on it.
-	got, err := compute(context.WithoutCancel(ctx))
-	c.mu.Lock()
-	if err != nil {
-		e.err = err
-		if c.entries[key] == e {
-			delete(c.entries, key)
-		}
-	} else {
-		e.rows, e.ranks, e.size = got.rows, got.ranks, got.size
-		if c.entries[key] == e {
-			c.bytes += e.size
-			c.evict()
-		}
-	}
-	c.mu.Unlock()
-	close(e.ready)
-	return e, e.err
+	e.used = c.clock
+	return e
 }
 
 // evict drops the least recently used finished entries while the cache
