@@ -50,7 +50,8 @@ func startServe(t *testing.T, args ...string) string {
 		done <- run(ctx, append([]string{"serve"}, args...), func(k string) string { return env[k] }, nil, io.Discard, io.Discard)
 	}()
 	t.Cleanup(func() { cancel(); <-done })
-	for deadline := time.Now().Add(10 * time.Second); ; {
+	// Loading the default catalog takes seconds under -race on a busy machine.
+	for deadline := time.Now().Add(60 * time.Second); ; {
 		resp, err := http.Get("http://" + addr + "/healthz")
 		if err == nil {
 			resp.Body.Close()
