@@ -36,7 +36,7 @@ check-generate: generate
 ## test: vet, race-checked tests (browser tests included), fuzz seed corpora
 test: assets
 	$(GO) vet $(PKG)
-	$(GO) test -race -count=1 $(PKG)
+	$(GO) test -race -count=1 -timeout 20m $(PKG)
 
 ## fuzz: a short coverage-guided run of every fuzz target (FUZZTIME each)
 FUZZTIME ?= 20s
