@@ -44,7 +44,8 @@ type listIndex struct {
 	price     []int64               // cents by seq, when priceSets is nil
 	nameRank  []int32               // position in name order (image_name, id), by seq
 	text      textCache
-	scratch   sync.Pool // *bitset.Set of capacity
+	scratch   sync.Pool   // *bitset.Set of capacity
+	retired   atomic.Bool // set once another index replaces it: its warm-up stops
 
 	// Images listed lately, as read from SQLite; their ratings are taken
 	// from the index when they are listed again (see listed).
@@ -803,6 +804,7 @@ func (db *DB) listIndex(ctx context.Context, gen int64) *listIndex {
 			if !errors.Is(err, errReshaped) {
 				db.log().Warn("listing index could not catch up with the catalog; rebuilding it", "err", err)
 			}
+			l.idx.retired.Store(true)
 			l.idx = nil // reshaped or unreadable: rebuild
 		}
 	}
@@ -821,6 +823,9 @@ func (db *DB) buildListIndexNow(ctx context.Context) (*listIndex, error) {
 		return nil, err
 	}
 	db.listings.mu.Lock()
+	if old := db.listings.idx; old != nil {
+		old.retired.Store(true)
+	}
 	db.listings.idx = x
 	db.listings.mu.Unlock()
 	return x, nil

@@ -248,7 +248,7 @@ func TestListIndexAgreesWithSQL(t *testing.T) {
 			time.Sleep(10 * time.Millisecond)
 		}
 		listing = targetListing(t, db, target)
-		agree(stage, x, append(randomListings(rng, 25), listing, "search=edited", "sort_by=size&limit=100", "search=gpu", "search=lamp web"))
+		agree(stage, x, append(randomListings(rng, 8), listing, "search=edited", "sort_by=size&limit=100", "search=gpu", "search=lamp web"))
 	}
 }
 

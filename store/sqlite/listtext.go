@@ -262,7 +262,9 @@ func (x *listIndex) warm(ctx context.Context, pool *sql.DB) error {
 	}
 	spent := 0
 	for _, w := range words {
-		if spent+x.capacity/8 > warmMaxBytes || ctx.Err() != nil {
+		// A replaced index's words are of no more use: reading them would
+		// only hold read connections the current one needs.
+		if spent+x.capacity/8 > warmMaxBytes || ctx.Err() != nil || x.retired.Load() {
 			break
 		}
 		e, err := x.text.word(ctx, pool, ftsTerms(w)[0], x.capacity)
