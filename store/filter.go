@@ -1,12 +1,14 @@
 package store
 
 import (
+	"maps"
 	"math"
 	"net/url"
 	"slices"
 	"strconv"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 )
 
 // Sort keys accepted by sort_by.
@@ -108,6 +110,9 @@ func (f Filter) IsZero() bool {
 // blank fields behaves like no filter. Errors name the parameter at fault.
 func ParseFilter(q url.Values) (Filter, error) {
 	var f Filter
+	if err := checkParamText(q); err != nil {
+		return f, err
+	}
 	get := func(k string) string { return strings.TrimSpace(q.Get(k)) }
 
 	f.OS = strings.ToLower(get("os"))
@@ -193,6 +198,37 @@ func ParseFilter(q url.Values) (Filter, error) {
 		return f, Invalid("page", "page is too deep; narrow the filters instead")
 	}
 	return f, nil
+}
+
+// checkParamText refuses a parameter whose name or values hold bytes no
+// filter can mean: invalid UTF-8 or control characters (NUL, line breaks,
+// tabs, DEL). They would otherwise reach the search engine, which fails on
+// some of them (an internal error) and ignores others. Parameters are
+// checked in name order, so the same query always names the same one.
+func checkParamText(q url.Values) error {
+	for _, name := range slices.Sorted(maps.Keys(q)) {
+		if CheckText(name, name) != nil {
+			return Invalid(name, "parameter name %q must be text without control characters", name)
+		}
+		for _, v := range q[name] {
+			if err := CheckText(name, v); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// CheckText refuses a value that is not valid UTF-8 or holds a control
+// character, naming param.
+func CheckText(param, v string) error {
+	if !utf8.ValidString(v) {
+		return Invalid(param, "%s must be valid UTF-8 text", param)
+	}
+	if strings.ContainsFunc(v, unicode.IsControl) {
+		return Invalid(param, "%s cannot contain control characters (such as NUL, tabs or line breaks)", param)
+	}
+	return nil
 }
 
 func parsePrice(s, param string) (*int64, error) {

@@ -123,7 +123,7 @@ type imageListJSON struct {
 func (s *Server) handleAPIListImages(c echo.Context) error {
 	ctx := c.Request().Context()
 	f, err := store.ParseFilter(c.QueryParams())
-	if store.ErrorParam(err) == "alias" {
+	if store.ErrorParam(err) == "alias" && textOnly(c.QueryParams()["alias"]) {
 		err = s.store.ExplainAlias(ctx, strings.ToLower(strings.TrimSpace(c.QueryParam("alias"))), "")
 	}
 	if err != nil {
