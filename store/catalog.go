@@ -1,12 +1,16 @@
 package store
 
 import (
+	"bytes"
 	"crypto/sha256"
 	_ "embed"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
+	"math/big"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -47,7 +51,61 @@ type CatalogImage struct {
 	PullRef      string    `json:"pull_ref"`
 	Security     *Security `json:"security"`
 	Docs         string    `json:"docs"`
+
+	// priceText is the price as the file wrote it ("" when missing), so
+	// that a null price and fractions of a cent are refused rather than
+	// read as free or rounded. See UnmarshalJSON.
+	priceText string
 }
+
+// UnmarshalJSON reads a catalog image, refusing unknown fields, and keeps
+// the text of its price for image to check.
+func (ci *CatalogImage) UnmarshalJSON(b []byte) error {
+	type plain CatalogImage // without this method
+	var v struct {
+		plain
+		Price json.RawMessage `json:"price"` // shadows plain's
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&v); err != nil {
+		return err
+	}
+	*ci = CatalogImage(v.plain)
+	ci.priceText = string(v.Price)
+	if f, err := strconv.ParseFloat(ci.priceText, 64); err == nil {
+		ci.Price = f
+	}
+	return nil
+}
+
+// priceCents reads the price as written in the file: a JSON number of USD,
+// 0 or more, in whole cents.
+func (ci CatalogImage) priceCents() (int64, error) {
+	name := ci.Alias + " (" + ci.Architecture + ")"
+	if ci.priceText == "" || ci.priceText == "null" {
+		return 0, Invalid("price", "image %s: price is missing; give 0 for a free image", name)
+	}
+	r, ok := new(big.Rat).SetString(ci.priceText)
+	if !ok || strings.HasPrefix(ci.priceText, `"`) {
+		return 0, Invalid("price", "image %s: price %s must be a number of USD, such as 5 or 4.99", name, ci.priceText)
+	}
+	if r.Sign() < 0 {
+		return 0, Invalid("price", "image %s: price %s cannot be negative", name, ci.priceText)
+	}
+	cents := new(big.Rat).Mul(r, big.NewRat(100, 1))
+	if !cents.IsInt() {
+		return 0, Invalid("price", "image %s: price %s has a fraction of a cent; prices are in whole cents, such as 4.99", name, ci.priceText)
+	}
+	if !cents.Num().IsInt64() || cents.Num().Int64() > maxPriceCents {
+		return 0, Invalid("price", "image %s: price %s is too large", name, ci.priceText)
+	}
+	return cents.Num().Int64(), nil
+}
+
+// maxPriceCents bounds a catalog price (USD 1,000,000), far above any
+// image's and well inside what a float64 holds to the cent.
+const maxPriceCents = 100_000_000
 
 // ImageID derives the id of an image that a catalog file gives without one:
 // the first 24 hex digits of SHA-256 over "alias|architecture", so the same
@@ -58,9 +116,9 @@ func ImageID(alias, architecture string) string {
 }
 
 func (ci CatalogImage) image() (*Image, error) {
-	cents, ok := USDToCents(ci.Price)
-	if !ok {
-		return nil, Invalid("price", "image %s: price is not a valid amount", ci.Alias)
+	cents, err := ci.priceCents()
+	if err != nil {
+		return nil, err
 	}
 	img := &Image{
 		ID: ci.ID, Alias: ci.Alias, Description: ci.Description, ImageName: ci.ImageName,

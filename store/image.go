@@ -5,6 +5,8 @@ import (
 	"regexp"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Architectures lists the CPU architectures an image can be built for.
@@ -99,7 +101,12 @@ var (
 	serialPattern  = regexp.MustCompile(`^[0-9]{8}(\.[0-9]+)?$`)
 	maxDescription = 2000
 	maxDocs        = 200_000
+	maxPullRef     = 512
 )
+
+// label names the image in messages: its alias and architecture, which
+// together name one image of a catalog file.
+func (img *Image) label() string { return img.Alias + " (" + img.Architecture + ")" }
 
 // ValidID reports whether s has the shape of an image id (24 lowercase hex).
 func ValidID(s string) bool { return idPattern.MatchString(s) }
@@ -122,33 +129,60 @@ func (img *Image) Validate() error {
 	case !aliasPattern.MatchString(img.Alias):
 		return Invalid("alias", "alias %q must look like os/release or os/release-variant", img.Alias)
 	case !namePattern.MatchString(img.OS):
-		return Invalid("os", "image %s: os %q must be a lowercase name", img.Alias, img.OS)
+		return Invalid("os", "image %s: os %q must be a lowercase name", img.label(), img.OS)
 	case !namePattern.MatchString(img.Release):
-		return Invalid("release", "image %s: release %q must be a lowercase name", img.Alias, img.Release)
+		return Invalid("release", "image %s: release %q must be a lowercase name", img.label(), img.Release)
 	case !namePattern.MatchString(img.Variant):
-		return Invalid("variant", "image %s: variant %q must be a lowercase name", img.Alias, img.Variant)
+		return Invalid("variant", "image %s: variant %q must be a lowercase name", img.label(), img.Variant)
 	case !ValidArchitecture(img.Architecture):
-		return Invalid("architecture", "image %s: architecture must be one of %s", img.Alias, strings.Join(Architectures, ", "))
+		return Invalid("architecture", "image %s: architecture must be one of %s", img.label(), strings.Join(Architectures, ", "))
 	case !namePattern.MatchString(img.ImageName):
-		return Invalid("image_name", "image %s: image_name %q must be a lowercase name", img.Alias, img.ImageName)
+		return Invalid("image_name", "image %s: image_name %q must be a lowercase name", img.label(), img.ImageName)
 	case !serialPattern.MatchString(img.Serial):
-		return Invalid("serial", "image %s: serial %q must be a build date such as 20231109", img.Alias, img.Serial)
+		return Invalid("serial", "image %s: serial %q must be a build date such as 20231109", img.label(), img.Serial)
 	case strings.TrimSpace(img.Description) == "" || len(img.Description) > maxDescription:
-		return Invalid("description", "image %s: description must be 1 to %d characters", img.Alias, maxDescription)
+		return Invalid("description", "image %s: description must be 1 to %d characters", img.label(), maxDescription)
 	case img.Size <= 0:
-		return Invalid("size", "image %s: size must be a positive number of bytes", img.Alias)
+		return Invalid("size", "image %s: size must be a positive number of bytes", img.label())
 	case img.PriceCents < 0:
-		return Invalid("price", "image %s: price cannot be negative", img.Alias)
+		return Invalid("price", "image %s: price cannot be negative", img.label())
 	case img.AddedDate.IsZero():
-		return Invalid("added_date", "image %s: added_date is required", img.Alias)
+		return Invalid("added_date", "image %s: added_date is required", img.label())
 	case len(img.Docs) > maxDocs:
-		return Invalid("docs", "image %s: docs body is longer than %d bytes", img.Alias, maxDocs)
+		return Invalid("docs", "image %s: docs body is longer than %d bytes", img.label(), maxDocs)
 	case img.BasedOn != "" && !aliasPattern.MatchString(img.BasedOn):
-		return Invalid("based_on", "image %s: based_on %q is not an alias", img.Alias, img.BasedOn)
+		return Invalid("based_on", "image %s: based_on %q is not an alias", img.label(), img.BasedOn)
+	}
+	if strings.ContainsFunc(img.PullRef, func(r rune) bool { return unicode.IsControl(r) || unicode.IsSpace(r) }) || !utf8.ValidString(img.PullRef) {
+		return Invalid("pull_ref", "image %s: pull_ref %q cannot contain spaces, line breaks or other control characters: it is pasted into a shell", img.label(), img.PullRef)
+	}
+	if len(img.PullRef) > maxPullRef {
+		return Invalid("pull_ref", "image %s: pull_ref is longer than %d characters", img.label(), maxPullRef)
+	}
+	if strings.ContainsFunc(img.Description, func(r rune) bool { return unicode.IsControl(r) && r != '\n' }) {
+		return Invalid("description", "image %s: description cannot contain control characters", img.label())
+	}
+	for _, f := range img.Features {
+		if strings.ContainsFunc(f, unicode.IsControl) || strings.TrimSpace(f) == "" {
+			return Invalid("features", "image %s: feature %q must be text on one line", img.label(), f)
+		}
+	}
+	if sec := img.Security; sec != nil {
+		for _, c := range []struct {
+			name string
+			n    int
+		}{{"critical", sec.Findings.Critical}, {"high", sec.Findings.High}, {"medium", sec.Findings.Medium}, {"low", sec.Findings.Low}} {
+			if c.n < 0 {
+				return Invalid("security.findings."+c.name, "image %s: security.findings.%s is %d; finding counts cannot be negative", img.label(), c.name, c.n)
+			}
+		}
+		if strings.ContainsFunc(sec.SBOM, unicode.IsControl) {
+			return Invalid("security.sbom", "image %s: security.sbom cannot contain control characters", img.label())
+		}
 	}
 	for _, t := range img.Tags {
 		if !namePattern.MatchString(t) {
-			return Invalid("tags", "image %s: tag %q must be a lowercase word", img.Alias, t)
+			return Invalid("tags", "image %s: tag %q must be a lowercase word", img.label(), t)
 		}
 	}
 	return nil
