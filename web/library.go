@@ -11,40 +11,25 @@ import (
 	"github.com/berth/berth/views"
 )
 
-// imageDetail gathers everything the detail page shows for the viewer.
+// imageDetail gathers everything the detail page shows for the viewer: the
+// shared parts from the image page cache (see imageShared), and the
+// viewer's own (owned, their rating, their balance) read afresh.
 func (s *Server) imageDetail(c echo.Context, id string) (views.ImageDetail, error) {
 	ctx := c.Request().Context()
 	var d views.ImageDetail
-	img, err := s.store.FindImage(ctx, id)
+	shared, err := s.imageShared(ctx, id)
 	if err != nil {
 		return d, err
 	}
-	siblings, err := s.store.FindSiblings(ctx, img)
-	if err != nil {
-		return d, err
-	}
-	lineage, err := s.store.FindLineage(ctx, img)
-	if err != nil {
-		return d, err
-	}
-	docsHTML, err := s.docs.Render(img.Docs)
-	if err != nil {
-		return d, fmt.Errorf("image %s: %w", img.ID, err)
-	}
-	hist, err := s.store.Histogram(ctx, img.ID)
-	if err != nil {
-		return d, err
-	}
+	img := shared.image
 	d = views.ImageDetail{
 		Shell:     s.shell(c, fmt.Sprintf("%s (%s)", img.Alias, img.Architecture), img.Description),
 		Image:     img,
-		Siblings:  siblings,
-		Lineage:   lineage,
-		DocsHTML:  docsHTML,
-		Histogram: hist,
-	}
-	if g, ok := s.docs.Guidance(img.VariantLabel()); ok {
-		d.Guidance = &g
+		Siblings:  shared.siblings,
+		Lineage:   shared.lineage,
+		DocsHTML:  shared.docsHTML,
+		Histogram: shared.histogram,
+		Guidance:  shared.guidance,
 	}
 	if u := currentUser(c); u != nil {
 		d.Viewer.SignedIn = true

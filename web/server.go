@@ -56,7 +56,8 @@ type Server struct {
 	redeemLimit *limiter
 	metrics     *Metrics
 	cache       *resultCache
-	work        gate // turns for uncached work, see cached
+	images      *lru[*imageData] // the shared parts of image pages, see imageShared
+	work        gate             // turns for uncached work, see cached
 	// The filter choices of the latest catalog generation (see facets).
 	facetMemo struct {
 		mu     sync.Mutex
@@ -79,7 +80,7 @@ const resultCacheBytes = 4 << 20
 // Markdown docs.
 func New(db store.Store, assets *static.Assets, site *docs.Site, logger *slog.Logger, opts Options) *Server {
 	s := &Server{store: db, assets: assets, docs: site, logger: logger, opts: opts,
-		limits: newLimits(opts.APIRate, opts.PurchaseRate), redeemLimit: newLimiter(redeemLimit, redeemWindow), metrics: opts.Metrics, cache: newResultCache(resultCacheBytes), work: newGate(runtime.GOMAXPROCS(0)), echo: echo.New()}
+		limits: newLimits(opts.APIRate, opts.PurchaseRate), redeemLimit: newLimiter(redeemLimit, redeemWindow), metrics: opts.Metrics, cache: newResultCache(resultCacheBytes), images: newImageCache(), work: newGate(runtime.GOMAXPROCS(0)), echo: echo.New()}
 	s.sessions = newSessionStore(db, opts.SessionKeys, s.isSecure)
 	s.csrfKeys = csrfKeys(opts.SessionKeys)
 	e := s.echo
