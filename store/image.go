@@ -2,6 +2,7 @@ package store
 
 import (
 	"math"
+	"math/big"
 	"regexp"
 	"strings"
 	"time"
@@ -95,9 +96,12 @@ func VariantLabel(v string) string {
 func (img *Image) Family() string { return img.OS + "/" + img.Release }
 
 var (
-	idPattern      = regexp.MustCompile(`^[0-9a-f]{24}$`)
-	namePattern    = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,63}$`)
-	aliasPattern   = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,63}/[a-z0-9][a-z0-9._-]{0,63}$`)
+	idPattern    = regexp.MustCompile(`^[0-9a-f]{24}$`)
+	namePattern  = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,63}$`)
+	aliasPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,63}/[a-z0-9][a-z0-9._-]{0,63}$`)
+	// usdPattern is a JSON number with an exponent of at most three
+	// digits, so that reading it exactly costs nothing.
+	usdPattern     = regexp.MustCompile(`^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]{1,3})?$`)
 	serialPattern  = regexp.MustCompile(`^[0-9]{8}(\.[0-9]+)?$`)
 	maxDescription = 2000
 	maxDocs        = 200_000
@@ -186,6 +190,36 @@ func (img *Image) Validate() error {
 		}
 	}
 	return nil
+}
+
+// MaxPriceCents bounds a price (USD 1,000,000), far above any image's and
+// well inside what a float64 holds to the cent.
+const MaxPriceCents = 100_000_000
+
+// ParseUSD reads an exact price in USD, as a JSON number or a form writes
+// it ("15", "4.99", "1.5e1"), into cents. It refuses, naming param, what
+// is not a number, a negative amount, a fraction of a cent (instead of
+// rounding it) and more than MaxPriceCents.
+func ParseUSD(param, text string) (int64, error) {
+	var r *big.Rat
+	ok := len(text) <= 64 && usdPattern.MatchString(text)
+	if ok {
+		r, ok = new(big.Rat).SetString(text)
+	}
+	if !ok {
+		return 0, Invalid(param, "%s %.64q must be a number of USD, such as 5 or 4.99", param, text)
+	}
+	if r.Sign() < 0 {
+		return 0, Invalid(param, "%s %s cannot be negative", param, text)
+	}
+	cents := new(big.Rat).Mul(r, big.NewRat(100, 1))
+	if !cents.IsInt() {
+		return 0, Invalid(param, "%s %s has a fraction of a cent; amounts are in whole cents, such as 4.99", param, text)
+	}
+	if !cents.Num().IsInt64() || cents.Num().Int64() > MaxPriceCents {
+		return 0, Invalid(param, "%s %s is too large", param, text)
+	}
+	return cents.Num().Int64(), nil
 }
 
 // CentsToUSD converts integer cents to a USD amount for display and JSON.

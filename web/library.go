@@ -122,8 +122,16 @@ func (s *Server) buyPage(c echo.Context) (views.BuyPage, error) {
 }
 
 // handlePurchase is POST /images/{id}/purchase: the confirmed purchase.
+// The confirmation form carries the price it showed (expected_price), and
+// only that price is charged: when the price changed in between, or the
+// form did not say, the confirmation page comes back with the current
+// price and asks again.
 func (s *Server) handlePurchase(c echo.Context) error {
-	res, err := s.purchase(c, "")
+	var res store.PurchaseResult
+	shown, err := parseExpectedPrice(c.FormValue("expected_price"))
+	if err == nil {
+		res, err = s.purchase(c, "", &shown)
+	}
 	if err != nil {
 		p := s.classify(err)
 		if p.status >= 500 || p.status == http.StatusNotFound || p.status == http.StatusTooManyRequests {
@@ -191,12 +199,20 @@ func (s *Server) handleLibrary(c echo.Context) error {
 
 // purchase buys the image named in the path for the signed-in user, within
 // the per-account purchase limit, and counts the outcome.
-func (s *Server) purchase(c echo.Context, idemKey string) (store.PurchaseResult, error) {
+// With expectedCents it charges only that price (see
+// store.PurchaseAtPrice).
+func (s *Server) purchase(c echo.Context, idemKey string, expectedCents *int64) (store.PurchaseResult, error) {
 	u := currentUser(c)
 	if err := s.limits.purchase.check(strconv.FormatInt(u.ID, 10), "purchases from this account"); err != nil {
 		return store.PurchaseResult{}, err
 	}
-	res, err := s.store.Purchase(c.Request().Context(), u.ID, c.Param("id"), idemKey)
+	var res store.PurchaseResult
+	var err error
+	if expectedCents != nil {
+		res, err = s.store.PurchaseAtPrice(c.Request().Context(), u.ID, c.Param("id"), idemKey, *expectedCents)
+	} else {
+		res, err = s.store.Purchase(c.Request().Context(), u.ID, c.Param("id"), idemKey)
+	}
 	s.count(func(m *Metrics) {
 		switch {
 		case err != nil:
@@ -215,4 +231,12 @@ func (s *Server) count(f func(*Metrics)) {
 	if s.metrics != nil {
 		f(s.metrics)
 	}
+}
+
+// parseExpectedPrice reads the price a buy confirmation showed, in USD.
+func parseExpectedPrice(v string) (int64, error) {
+	if v == "" {
+		return 0, store.Invalid("expected_price", "This confirmation did not say which price it showed. Check the price below and confirm again.")
+	}
+	return store.ParseUSD("expected_price", v)
 }
