@@ -1,6 +1,8 @@
 package web
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -15,6 +17,12 @@ import (
 func (s *Server) imageDetail(c echo.Context, id string) (views.ImageDetail, error) {
 	ctx := c.Request().Context()
 	var d views.ImageDetail
+	// The generation is read before the image, so the docs cached under
+	// it are never older than it (see imageDocs).
+	gen, err := s.store.Generation(ctx)
+	if err != nil {
+		return d, err
+	}
 	img, err := s.store.FindImage(ctx, id)
 	if err != nil {
 		return d, err
@@ -27,21 +35,22 @@ func (s *Server) imageDetail(c echo.Context, id string) (views.ImageDetail, erro
 	if err != nil {
 		return d, err
 	}
-	docsHTML, err := s.docs.Render(img.Docs)
+	docsHTML, docsPending, err := s.imageDocs(ctx, img, gen)
 	if err != nil {
-		return d, fmt.Errorf("image %s: %w", img.ID, err)
+		return d, err
 	}
 	hist, err := s.store.Histogram(ctx, img.ID)
 	if err != nil {
 		return d, err
 	}
 	d = views.ImageDetail{
-		Shell:     s.shell(c, fmt.Sprintf("%s (%s)", img.Alias, img.Architecture), img.Description),
-		Image:     img,
-		Siblings:  siblings,
-		Lineage:   lineage,
-		DocsHTML:  docsHTML,
-		Histogram: hist,
+		Shell:       s.shell(c, fmt.Sprintf("%s (%s)", img.Alias, img.Architecture), img.Description),
+		Image:       img,
+		Siblings:    siblings,
+		Lineage:     lineage,
+		DocsHTML:    docsHTML,
+		DocsPending: docsPending,
+		Histogram:   hist,
 	}
 	if g, ok := s.docs.Guidance(img.VariantLabel()); ok {
 		d.Guidance = &g
@@ -59,6 +68,36 @@ func (s *Server) imageDetail(c echo.Context, id string) (views.ImageDetail, erro
 		}
 	}
 	return d, nil
+}
+
+// imageDocs is the image's docs body as HTML. Rendering Markdown can take
+// seconds on hostile input (store.MaxDocs bounds it), so each body is
+// rendered once per image and catalog generation, by one request however
+// many want it, in a turn of s.work like any uncached work. A page waits
+// for it at most s.docsWait and within its own deadline: past that it is
+// shown without the docs (pending), while the render finishes for the
+// next view.
+func (s *Server) imageDocs(ctx context.Context, img *store.Image, gen int64) (html string, pending bool, err error) {
+	if img.Docs == "" {
+		return "", false, nil
+	}
+	wait, cancel := context.WithTimeout(ctx, s.docsWait)
+	defer cancel()
+	docs := img.Docs
+	a, err := s.cachedIn(s.docsCache, wait, "docs|"+img.ID, gen, "", func() ([]byte, error) {
+		h, err := s.renderDocs(docs)
+		if err != nil {
+			return nil, fmt.Errorf("render docs of %s: %w", img.ID, err)
+		}
+		return []byte(h), nil
+	})
+	switch {
+	case err == nil:
+		return string(a.body), false, nil
+	case ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded):
+		return "", true, nil
+	}
+	return "", false, err
 }
 
 // handleImage is GET /images/{id}: one image in full, with the chooser for
