@@ -8,9 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"math/big"
 	"strconv"
-	"strings"
 	"time"
 )
 
@@ -79,33 +77,17 @@ func (ci *CatalogImage) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// priceCents reads the price as written in the file: a JSON number of USD,
-// 0 or more, in whole cents.
+// priceCents reads the price as written in the file (see ParseUSD).
 func (ci CatalogImage) priceCents() (int64, error) {
-	name := ci.Alias + " (" + ci.Architecture + ")"
 	if ci.priceText == "" || ci.priceText == "null" {
-		return 0, Invalid("price", "image %s: price is missing; give 0 for a free image", name)
+		return 0, Invalid("price", "image %s (%s): price is missing; give 0 for a free image", ci.Alias, ci.Architecture)
 	}
-	r, ok := new(big.Rat).SetString(ci.priceText)
-	if !ok || strings.HasPrefix(ci.priceText, `"`) {
-		return 0, Invalid("price", "image %s: price %s must be a number of USD, such as 5 or 4.99", name, ci.priceText)
+	cents, err := ParseUSD("price", ci.priceText)
+	if err != nil {
+		return 0, Invalid("price", "image %s (%s): %s", ci.Alias, ci.Architecture, ErrorMessage(err))
 	}
-	if r.Sign() < 0 {
-		return 0, Invalid("price", "image %s: price %s cannot be negative", name, ci.priceText)
-	}
-	cents := new(big.Rat).Mul(r, big.NewRat(100, 1))
-	if !cents.IsInt() {
-		return 0, Invalid("price", "image %s: price %s has a fraction of a cent; prices are in whole cents, such as 4.99", name, ci.priceText)
-	}
-	if !cents.Num().IsInt64() || cents.Num().Int64() > maxPriceCents {
-		return 0, Invalid("price", "image %s: price %s is too large", name, ci.priceText)
-	}
-	return cents.Num().Int64(), nil
+	return cents, nil
 }
-
-// maxPriceCents bounds a catalog price (USD 1,000,000), far above any
-// image's and well inside what a float64 holds to the cent.
-const maxPriceCents = 100_000_000
 
 // ImageID derives the id of an image that a catalog file gives without one:
 // the first 24 hex digits of SHA-256 over "alias|architecture", so the same

@@ -2,6 +2,7 @@ package store
 
 import (
 	"math"
+	"math/big"
 	"regexp"
 	"strings"
 	"time"
@@ -95,18 +96,27 @@ func VariantLabel(v string) string {
 func (img *Image) Family() string { return img.OS + "/" + img.Release }
 
 var (
-	idPattern      = regexp.MustCompile(`^[0-9a-f]{24}$`)
-	namePattern    = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,63}$`)
-	aliasPattern   = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,63}/[a-z0-9][a-z0-9._-]{0,63}$`)
+	idPattern    = regexp.MustCompile(`^[0-9a-f]{24}$`)
+	namePattern  = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,63}$`)
+	aliasPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,63}/[a-z0-9][a-z0-9._-]{0,63}$`)
+	// usdPattern is a JSON number with an exponent of at most three
+	// digits, so that reading it exactly costs nothing.
+	usdPattern     = regexp.MustCompile(`^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]{1,3})?$`)
 	serialPattern  = regexp.MustCompile(`^[0-9]{8}(\.[0-9]+)?$`)
 	maxDescription = 2000
-	maxDocs        = 200_000
 	maxPullRef     = 512
 )
 
 // label names the image in messages: its alias and architecture, which
 // together name one image of a catalog file.
 func (img *Image) label() string { return img.Alias + " (" + img.Architecture + ")" }
+
+// MaxDocs is the largest Markdown docs body a catalog file may give an
+// image, in bytes. Markdown rendering is quadratic on some inputs: 32 KiB
+// of "[a](" took 2 s to render here, 50 KB 4–5 s (9–21 s on a loaded
+// machine); real docs bodies are a few KB. Web renders each body once per
+// catalog generation besides.
+const MaxDocs = 32 << 10
 
 // ValidID reports whether s has the shape of an image id (24 lowercase hex).
 func ValidID(s string) bool { return idPattern.MatchString(s) }
@@ -148,8 +158,8 @@ func (img *Image) Validate() error {
 		return Invalid("price", "image %s: price cannot be negative", img.label())
 	case img.AddedDate.IsZero():
 		return Invalid("added_date", "image %s: added_date is required", img.label())
-	case len(img.Docs) > maxDocs:
-		return Invalid("docs", "image %s: docs body is longer than %d bytes", img.label(), maxDocs)
+	case len(img.Docs) > MaxDocs:
+		return Invalid("docs", "image %s: docs is %d bytes, over the limit of %d KiB; shorten it, or link to longer documentation", img.label(), len(img.Docs), MaxDocs>>10)
 	case img.BasedOn != "" && !aliasPattern.MatchString(img.BasedOn):
 		return Invalid("based_on", "image %s: based_on %q is not an alias", img.label(), img.BasedOn)
 	}
@@ -186,6 +196,36 @@ func (img *Image) Validate() error {
 		}
 	}
 	return nil
+}
+
+// MaxPriceCents bounds a price (USD 1,000,000), far above any image's and
+// well inside what a float64 holds to the cent.
+const MaxPriceCents = 100_000_000
+
+// ParseUSD reads an exact price in USD, as a JSON number or a form writes
+// it ("15", "4.99", "1.5e1"), into cents. It refuses, naming param, what
+// is not a number, a negative amount, a fraction of a cent (instead of
+// rounding it) and more than MaxPriceCents.
+func ParseUSD(param, text string) (int64, error) {
+	var r *big.Rat
+	ok := len(text) <= 64 && usdPattern.MatchString(text)
+	if ok {
+		r, ok = new(big.Rat).SetString(text)
+	}
+	if !ok {
+		return 0, Invalid(param, "%s %.64q must be a number of USD, such as 5 or 4.99", param, text)
+	}
+	if r.Sign() < 0 {
+		return 0, Invalid(param, "%s %s cannot be negative", param, text)
+	}
+	cents := new(big.Rat).Mul(r, big.NewRat(100, 1))
+	if !cents.IsInt() {
+		return 0, Invalid(param, "%s %s has a fraction of a cent; amounts are in whole cents, such as 4.99", param, text)
+	}
+	if !cents.Num().IsInt64() || cents.Num().Int64() > MaxPriceCents {
+		return 0, Invalid(param, "%s %s is too large", param, text)
+	}
+	return cents.Num().Int64(), nil
 }
 
 // CentsToUSD converts integer cents to a USD amount for display and JSON.

@@ -108,7 +108,12 @@ func (c *lru[V]) remove(el *list.Element) {
 // for none), so that the whole cost of an uncached answer is paid in
 // arrival order.
 func (s *Server) cached(ctx context.Context, key string, gen int64, coding string, compute func() ([]byte, error)) (*answer, error) {
-	if b, ok := s.cache.get(key, gen); ok {
+	return s.cachedIn(s.cache, ctx, key, gen, coding, compute)
+}
+
+// cachedIn is cached with another cache than the results'.
+func (s *Server) cachedIn(cache *resultCache, ctx context.Context, key string, gen int64, coding string, compute func() ([]byte, error)) (*answer, error) {
+	if b, ok := cache.get(key, gen); ok {
 		s.count(func(m *Metrics) { m.cache.WithLabelValues("hit").Inc() })
 		return b, nil
 	}
@@ -128,11 +133,11 @@ func (s *Server) cached(ctx context.Context, key string, gen int64, coding strin
 		}
 		return a, nil
 	}
-	a, err := s.cache.fill(ctx, key, gen, build)
+	a, err := cache.fill(ctx, key, gen, build)
 	if err != nil && ctx.Err() == nil && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)) {
 		// The request that was working it out went away, and this one
 		// waited for it: it works the answer out itself.
-		a, err = s.cache.fill(ctx, key, gen, build)
+		a, err = cache.fill(ctx, key, gen, build)
 	}
 	return a, err
 }

@@ -2,14 +2,13 @@ package web
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/berth/berth/docs"
 	"github.com/berth/berth/store"
 )
 
 // imageData is the part of an image page that is the same for every
-// viewer: the image, its siblings and lineage, its rendered docs, the
+// viewer: the image, its siblings and lineage (its rendered docs have a cache of their own, see imageDocs), the
 // rating histogram and the guidance for its variant. It is worked out once
 // per catalog generation and image and shared, read-only, by every request
 // for the page; what belongs to the viewer (owned, their rating, their
@@ -24,10 +23,10 @@ type imageData struct {
 	image     *store.Image
 	siblings  []*store.Image
 	lineage   *store.LineageNode
-	docsHTML  string
 	histogram [store.MaxRating + 1]int64
 	guidance  *docs.Guidance
-	size      int // the bytes it holds, roughly, for the cache's bound
+	gen       int64 // the catalog generation it was read at
+	size      int   // the bytes it holds, roughly, for the cache's bound
 }
 
 // imageCacheBytes bounds the cache of image page data: a few thousand
@@ -56,7 +55,11 @@ func (s *Server) imageShared(ctx context.Context, id string) (*imageData, error)
 			return nil, err
 		}
 		defer s.work.leave()
-		return s.loadImageData(ctx, id)
+		d, err := s.loadImageData(ctx, id)
+		if d != nil {
+			d.gen = gen
+		}
+		return d, err
 	})
 }
 
@@ -73,16 +76,13 @@ func (s *Server) loadImageData(ctx context.Context, id string) (*imageData, erro
 	if d.lineage, err = s.store.FindLineage(ctx, img); err != nil {
 		return nil, err
 	}
-	if d.docsHTML, err = s.docs.Render(img.Docs); err != nil {
-		return nil, fmt.Errorf("image %s: %w", img.ID, err)
-	}
 	if d.histogram, err = s.store.Histogram(ctx, img.ID); err != nil {
 		return nil, err
 	}
 	if g, ok := s.docs.Guidance(img.VariantLabel()); ok {
 		d.guidance = &g
 	}
-	d.size = 512 + len(d.docsHTML) + imageBytes(img)
+	d.size = 512 + imageBytes(img)
 	for _, sib := range d.siblings {
 		d.size += imageBytes(sib)
 	}

@@ -42,7 +42,8 @@ func TestImagePageCacheSharesNothingPersonal(t *testing.T) {
 
 	// Ada buys and rates the image through the pages.
 	_, doc := ada.get(page + "/buy")
-	if resp, _ := ada.post(page+"/purchase", url.Values{"_csrf": {csrfFrom(t, doc)}}); resp.StatusCode != http.StatusSeeOther {
+	shown, _ := doc.Find(`form[action$="/purchase"] input[name=expected_price]`).Attr("value")
+	if resp, _ := ada.post(page+"/purchase", url.Values{"_csrf": {csrfFrom(t, doc)}, "expected_price": {shown}}); resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("purchase answered %d", resp.StatusCode)
 	}
 	_, doc = ada.get(page)

@@ -57,7 +57,13 @@ type Server struct {
 	metrics     *Metrics
 	cache       *resultCache
 	images      *lru[*imageData] // the shared parts of image pages, see imageShared
-	work        gate             // turns for uncached work, see cached
+	// docsCache holds the images' rendered docs bodies, one per image and
+	// catalog generation (see imageDocs); renderDocs renders one, and a
+	// page waits at most docsWait for it.
+	docsCache  *resultCache
+	renderDocs func(markdown string) (string, error)
+	docsWait   time.Duration
+	work       gate // turns for uncached work, see cached
 	// The filter choices of the latest catalog generation (see facets).
 	facetMemo struct {
 		mu     sync.Mutex
@@ -71,6 +77,15 @@ type Server struct {
 	routePaths map[string]bool
 }
 
+// docsCacheBytes bounds the cache of rendered image docs: a few hundred
+// typical bodies, or dozens of the largest a catalog may hold.
+const docsCacheBytes = 2 << 20
+
+// docsWait is how long a page waits for an image's docs to render before
+// it shows the rest without them (the render carries on, for the next
+// view), well inside the request's deadline.
+const docsWait = 2 * time.Second
+
 // resultCacheBytes bounds the cache of rendered results and API answers:
 // over a hundred catalog pages, or a thousand API pages.
 const resultCacheBytes = 4 << 20
@@ -81,6 +96,7 @@ const resultCacheBytes = 4 << 20
 func New(db store.Store, assets *static.Assets, site *docs.Site, logger *slog.Logger, opts Options) *Server {
 	s := &Server{store: db, assets: assets, docs: site, logger: logger, opts: opts,
 		limits: newLimits(opts.APIRate, opts.PurchaseRate), redeemLimit: newLimiter(redeemLimit, redeemWindow), metrics: opts.Metrics, cache: newResultCache(resultCacheBytes), images: newImageCache(), work: newGate(runtime.GOMAXPROCS(0)), echo: echo.New()}
+	s.docsCache, s.renderDocs, s.docsWait = newResultCache(docsCacheBytes), site.Render, docsWait
 	s.sessions = newSessionStore(db, opts.SessionKeys, s.isSecure)
 	s.csrfKeys = csrfKeys(opts.SessionKeys)
 	e := s.echo

@@ -65,6 +65,8 @@ func TestImportRefusesBadValues(t *testing.T) {
 		{"PullRefCarriageReturn", "pull_ref", func(img map[string]any) { img["pull_ref"] = "docker.io/library/postgres:16\r" }},
 		{"PullRefNUL", "pull_ref", func(img map[string]any) { img["pull_ref"] = "docker.io/x\x00y" }},
 		{"PullRefSpace", "pull_ref", func(img map[string]any) { img["pull_ref"] = "docker.io/x; rm -rf ~" }},
+		// Item 8: 32 KiB of "[a](" takes seconds to render; the limit is 32 KiB.
+		{"DocsOver32KiB", "docs", func(img map[string]any) { img["docs"] = strings.Repeat("[a](", store.MaxDocs/4+1) }},
 	}
 	var before bytes.Buffer
 	if err := db.ExportCatalog(ctx, &before); err != nil {
@@ -103,6 +105,13 @@ func TestImportRefusesBadValues(t *testing.T) {
 		if err != nil || res.Updated == 0 {
 			t.Errorf("price %s: %+v, %v", price, res, err)
 		}
+	}
+	// Docs of exactly the limit still import.
+	if _, err := db.ImportCatalog(ctx, bytes.NewReader(file(func(img map[string]any) {
+		img["price"] = json.Number("0.10")
+		img["docs"] = strings.Repeat("x", store.MaxDocs)
+	}))); err != nil {
+		t.Errorf("docs of %d bytes: %v", store.MaxDocs, err)
 	}
 	img, err := db.FindImage(ctx, store.ImageID("debian/13-postgres", "amd64"))
 	if err != nil || img.PriceCents != 10 {
