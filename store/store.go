@@ -18,6 +18,7 @@ type Store interface {
 	SessionStore
 	VoucherStore
 	OperatorStore
+	ContentStore
 }
 
 // CatalogStore reads the catalog.

@@ -89,12 +89,21 @@ Commands:
   catalog export                write the catalog as JSON to stdout
   catalog generate --count N [--seed S]
                                 add N synthetic images for load tests
+  image load --alias A --architecture X FILE
+                                load a build's content (OCI layout, oci-archive or
+                                docker save tarball) into the blob store for the registry
+  image load --format incus --alias A --architecture X METADATA ROOTFS
+                                load an Incus image for the simplestreams remote
+  image gc [--grace 1h]         remove blobs no loaded build references
   backup FILE                   write a consistent copy of the database to FILE
-  check                         verify the database's invariants; exits 1 on a violation
+  check [--deep]                verify the database's invariants and that every
+                                referenced blob exists (--deep re-hashes them);
+                                exits 1 on a violation
   version                       print the version
 
 Every command takes --db PATH (default ./berth.db, or $BERTH_DB) and creates
-and migrates the database when needed.
+and migrates the database when needed. serve, image and check take --blobs DIR
+(default PATH.blobs beside the database, or $BERTH_BLOBS).
 `
 
 // run is main without the process: arguments, environment and streams come
@@ -155,6 +164,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 			return usageError{"use: berth voucher create --amount USD [--count N] [--expires 30d]"}
 		}
 		return cmdVoucherCreate(ctx, args[1:], getenv, stdout, stderr)
+	case "image":
+		if len(args) > 0 && args[0] == "load" {
+			return cmdImageLoad(ctx, args[1:], getenv, stdout, stderr)
+		}
+		if len(args) > 0 && args[0] == "gc" {
+			return cmdImageGC(ctx, args[1:], getenv, stdout, stderr)
+		}
+		return usageError{"use: berth image load --alias A --architecture X FILE, or berth image gc"}
 	case "demo":
 		return cmdDemo(ctx, args, getenv, stdout, stderr)
 	case "check":
@@ -413,6 +430,8 @@ func cmdBackup(ctx context.Context, args []string, getenv func(string) string, s
 // ledger, rating aggregates against their rows, purchases against libraries.
 func cmdCheck(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	f := newFlags("check", getenv, stderr)
+	blobDir := f.blobsFlag(getenv)
+	deep := f.fs.Bool("deep", false, "re-hash every referenced blob")
 	if err := f.parse(args); err != nil {
 		return err
 	}
@@ -429,6 +448,11 @@ func cmdCheck(ctx context.Context, args []string, getenv func(string) string, st
 	if err != nil {
 		return err
 	}
+	blobProblems, err := checkBlobs(ctx, db, blobDir(), *deep)
+	if err != nil {
+		return fmt.Errorf("check blobs: %w", err)
+	}
+	problems = append(problems, blobProblems...)
 	if len(problems) == 0 {
 		fmt.Fprintf(stdout, "%s: all checks passed\n", *f.db)
 		return nil
