@@ -122,6 +122,13 @@ func (s *Server) handleError(err error, c echo.Context) {
 	}
 	var werr error
 	switch {
+	case isRegistry(c):
+		code := map[int]string{http.StatusNotFound: "NAME_UNKNOWN", http.StatusUnauthorized: "UNAUTHORIZED",
+			http.StatusForbidden: "DENIED", http.StatusTooManyRequests: "TOOMANYREQUESTS"}[p.status]
+		if code == "" {
+			code = "UNKNOWN"
+		}
+		werr = s.registryFail(c, p.status, code, p.message)
 	case c.Request().Method == http.MethodHead:
 		werr = c.NoContent(p.status)
 	case isAPI(c):
