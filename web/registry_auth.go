@@ -205,4 +205,3 @@ func (s *Server) publicBase(c echo.Context) string {
 func (s *Server) registryHost(c echo.Context) string {
 	return registryService(s.publicBase(c))
 }
-

@@ -2,8 +2,8 @@ package web
 
 import (
 	"context"
-	"errors"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -35,8 +35,8 @@ type registryFixture struct {
 	s       *Server
 	db      *sqlite.DB
 	blobs   *blobs.Store
-	url     string // http://127.0.0.1:PORT
-	host    string // 127.0.0.1:PORT
+	url     string            // http://127.0.0.1:PORT
+	host    string            // 127.0.0.1:PORT
 	digests map[string]string // alias + " " + arch -> manifest digest
 	images  map[string]v1.Image
 }

@@ -65,7 +65,7 @@ type Server struct {
 	csrfKeys [][]byte // see csrf.go
 	// registryKey signs the registry's bearer tokens (see registry_auth.go).
 	registryKey []byte
-	limits   limits
+	limits      limits
 	// redeemLimit bounds voucher attempts per account.
 	redeemLimit *limiter
 	metrics     *Metrics
