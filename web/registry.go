@@ -267,25 +267,10 @@ func (s *Server) serveManifest(c echo.Context, a access, req registryRequest, bu
 		return s.registryFail(c, http.StatusNotFound, "MANIFEST_UNKNOWN",
 			fmt.Sprintf("%s has no manifest %q: its tags are %s.", req.name, req.ref, strings.Join(sortedTags(tags), ", ")))
 	}
-	// The index is served to whoever may pull at least one of its builds;
-	// each build's own manifest is checked again when it is asked for.
-	var denied *store.Image
-	for _, b := range group {
-		ok, err := a.allowed(b.Image)
-		if err != nil {
-			return err
-		}
-		if ok {
-			denied = nil
-			break
-		}
-		if denied == nil {
-			denied = b.Image
-		}
-	}
-	if denied != nil {
-		return a.refuse(denied)
-	}
+	// The index only lists digests and platforms: it is served to anyone
+	// who may use the registry, and each build's manifest is refused to
+	// those who may not pull it, naming the page of that architecture's
+	// build.
 	body := indexOf(group)
 	d := digest.FromBytes(body).String()
 	h := c.Response().Header()
