@@ -376,3 +376,79 @@ func registryToken(t testing.TB, f *registryFixture, email, token string) string
 	}
 	return body.Token
 }
+
+// TestPullSnippets: the detail page and the library give the pull and
+// log-in commands for images Berth serves, at the request's host or at
+// --public-url, and every snippet uses the same address.
+func TestPullSnippets(t *testing.T) {
+	ctx := context.Background()
+	for _, public := range []string{"", "https://berth.example.com"} {
+		f := newRegistryFixture(t, func(o *Options) { o.PublicURL = public })
+		host, base := f.host, f.url
+		if public != "" {
+			host, base = "berth.example.com", public
+		}
+		b := newBrowserClient(t, f.s)
+		b.base = f.url
+		served, _ := f.db.FindImageByAlias(ctx, freeAlias, "amd64")
+		_, doc := b.get("/images/" + served.ID)
+		if got, want := doc.Find("#usage-pull").Text(), "docker pull "+host+"/"+freeAlias+":latest"; got != want {
+			t.Errorf("public %q: pull snippet %q, want %q", public, got, want)
+		}
+		if got, want := doc.Find("#usage-login").Text(), "docker login "+host; got != want {
+			t.Errorf("public %q: login snippet %q, want %q", public, got, want)
+		}
+		if api := doc.Find("#usage-api").Text(); !strings.Contains(api, base+"/api/v1/images/import/"+served.ID) || strings.Contains(api, "localhost:8080") {
+			t.Errorf("public %q: API snippet %q", public, api)
+		}
+		// An image with no content here points at its upstream.
+		upstream, _ := f.db.FindImageByAlias(ctx, "debian/13", "amd64")
+		_, doc = b.get("/images/" + upstream.ID)
+		if got := doc.Find("#usage-pull").Text(); got != "docker pull "+upstream.PullRef || doc.Find("#usage-login").Length() != 0 {
+			t.Errorf("public %q: an image Berth does not serve shows %q", public, got)
+		}
+
+		// The library: the pull command, and when it was last pulled.
+		b.signUp("lib@example.com")
+		u, err := f.db.FindUserByEmail(ctx, "lib@example.com")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := f.db.Import(ctx, u.ID, served.ID); err != nil {
+			t.Fatal(err)
+		}
+		if err := f.db.Import(ctx, u.ID, upstream.ID); err != nil {
+			t.Fatal(err)
+		}
+		_, doc = b.get("/library")
+		if got := doc.Find("code.pull-ref").Text(); got != "docker pull "+host+"/"+freeAlias+":latest" {
+			t.Errorf("public %q: library pull ref %q", public, got)
+		}
+		if got := doc.Find("#library-login").Text(); got != "docker login "+host {
+			t.Errorf("public %q: library login %q", public, got)
+		}
+		if n := doc.Find("td:contains('never')").Length(); n != 2 {
+			t.Errorf("public %q: %d images never pulled, want 2", public, n)
+		}
+		token, _, err := f.db.CreateToken(ctx, u.ID, "pull")
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Basic auth on the manifest itself (the token realm is the
+		// public address, which this test cannot reach).
+		req, _ := http.NewRequest(http.MethodGet, f.url+"/v2/"+freeAlias+"/manifests/"+f.digests[freeAlias+" amd64"], nil)
+		req.SetBasicAuth(u.Email, token)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != http.StatusOK {
+			t.Fatalf("pull with Basic auth = %d", res.StatusCode)
+		}
+		_, doc = b.get("/library")
+		if n := doc.Find("td:contains('never')").Length(); n != 1 || doc.Find("td time").Length() != 3 {
+			t.Errorf("public %q: after a pull, %d never pulled and %d dates", public, n, doc.Find("td time").Length())
+		}
+	}
+}
