@@ -141,6 +141,11 @@ func (s *Server) handleRegistry(c echo.Context) error {
 	}
 	if len(builds) == 0 && s.opts.PullThrough != nil {
 		builds, err = s.pullThrough(c, images)
+		var pending *fetchPending
+		if errors.As(err, &pending) {
+			c.Response().Header().Set("Retry-After", "10")
+			return s.registryFail(c, http.StatusServiceUnavailable, "UNAVAILABLE", err.Error())
+		}
 		if err != nil {
 			return s.registryFail(c, http.StatusBadGateway, "UNAVAILABLE", err.Error())
 		}
@@ -176,12 +181,20 @@ func (s *Server) pullThrough(c echo.Context, images []*store.Image) ([]store.Ima
 	if err := s.opts.PullThrough.Fetch(ctx, upstream); err != nil {
 		s.logger.Warn("pull-through failed", "alias", images[0].Alias, "ref", images[0].PullRef, "err", err)
 		if ctx.Err() != nil {
-			return nil, fmt.Errorf("%s is still being fetched from its upstream registry %s: try again shortly", images[0].Alias, upstream[0].PullRef)
+			return nil, &fetchPending{alias: images[0].Alias, ref: upstream[0].PullRef}
 		}
-		return nil, fmt.Errorf("%s is not cached here and its upstream registry could not be reached (%s): %v", images[0].Alias, upstream[0].PullRef, err)
+		return nil, fmt.Errorf("%s is not cached here, and fetching it from its upstream registry (%s) failed: %v", images[0].Alias, upstream[0].PullRef, err)
 	}
 	builds, _, err := s.store.AliasBuilds(ctx, images[0].Alias, store.ContentOCI)
 	return builds, err
+}
+
+// fetchPending is a pull-through fetch that outlasted the request which
+// started it; it goes on, and a later pull finds the result.
+type fetchPending struct{ alias, ref string }
+
+func (e *fetchPending) Error() string {
+	return fmt.Sprintf("%s is not cached here and is still being fetched from its upstream registry (%s), which is slow to answer: try again shortly.", e.alias, e.ref)
 }
 
 // access decides, per image, whether the caller may pull it: free images

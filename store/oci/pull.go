@@ -92,6 +92,8 @@ func (p *PullThrough) fetchOne(ctx context.Context, img *store.Image) error {
 	}
 	arch, variant := store.OCIPlatform(img.Architecture)
 	rimg, err := remote.Image(ref, remote.WithContext(ctx), remote.WithTransport(p.Transport),
+		// A few quick retries, not the default's seconds of back-off.
+		remote.WithRetryBackoff(remote.Backoff{Duration: 100 * time.Millisecond, Factor: 2, Jitter: 0.1, Steps: 2}),
 		remote.WithPlatform(v1.Platform{OS: "linux", Architecture: arch, Variant: variant}))
 	if err != nil {
 		return err
