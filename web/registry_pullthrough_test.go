@@ -256,4 +256,3 @@ func freeLoopbackAddr(t *testing.T) string {
 	ln.Close()
 	return addr
 }
-
