@@ -98,3 +98,25 @@ func OCIPlatform(arch string) (architecture, variant string) {
 	}
 	return arch, ""
 }
+
+// PullKeyPrefix starts every pull key, so a leaked one is recognised.
+const PullKeyPrefix = "bpk_"
+
+// PullKey is a personal, read-only key to a simplestreams remote (the URL
+// /u/<key>/), as its owner sees it: never the secret.
+type PullKey struct {
+	ID        int64
+	Hint      string
+	CreatedAt time.Time
+	RevokedAt *time.Time
+}
+
+// PullKeyStore keeps pull keys.
+type PullKeyStore interface {
+	// CreatePullKey makes a key and returns its secret, shown once.
+	CreatePullKey(ctx context.Context, userID int64) (string, *PullKey, error)
+	PullKeys(ctx context.Context, userID int64) ([]*PullKey, error)
+	RevokePullKey(ctx context.Context, userID, keyID int64) error
+	// UserByPullKey returns the owner of a live key; EUNAUTHORIZED otherwise.
+	UserByPullKey(ctx context.Context, secret string) (*User, error)
+}

@@ -19,6 +19,7 @@ type Store interface {
 	VoucherStore
 	OperatorStore
 	ContentStore
+	PullKeyStore
 }
 
 // CatalogStore reads the catalog.

@@ -302,6 +302,11 @@ type Account struct {
 	// the field PasswordParam names (current_password or new_password).
 	PasswordProblem string
 	PasswordParam   string
+	// PullKeys are the personal simplestreams keys; NewPullKeyURL is the
+	// remote address of one just made, shown once.
+	PullKeys      []*store.PullKey
+	NewPullKeyURL string
+	Pull          Pull
 }
 
 // PasswordInvalid marks the password field that a problem is about, and

@@ -113,7 +113,7 @@ func (s *Server) handleError(err error, c echo.Context) {
 		p = problem{status: http.StatusServiceUnavailable, message: "The request was cancelled before it finished. Try again."}
 	}
 	if p.status >= 500 && !gone {
-		s.logger.Error("request failed", "method", c.Request().Method, "path", c.Request().URL.Path,
+		s.logger.Error("request failed", "method", c.Request().Method, "path", redactPath(c.Request().URL.Path),
 			"id", c.Get("request_id"), "err", err)
 	}
 	var tm *tooManyError
@@ -146,6 +146,6 @@ func (s *Server) handleError(err error, c echo.Context) {
 		}))
 	}
 	if werr != nil {
-		s.logger.Error("write error response", "path", c.Request().URL.Path, "err", werr)
+		s.logger.Error("write error response", "path", redactPath(c.Request().URL.Path), "err", werr)
 	}
 }

@@ -174,6 +174,8 @@ func (s *Server) routes() {
 	page.POST("/account/tokens/:token/revoke", s.handleRevokeToken, signedIn)
 	page.POST("/account/sessions/end-others", s.handleEndOtherSessions, signedIn)
 	page.POST("/account/password", s.handleChangePassword, signedIn)
+	page.POST("/account/pull-keys", s.handleCreatePullKey, signedIn)
+	page.POST("/account/pull-keys/:key/revoke", s.handleRevokePullKey, signedIn)
 
 	api := e.Group("/api/v1")
 	api.GET("/images/public", s.handleAPIListImages)
@@ -198,6 +200,13 @@ func (s *Server) routes() {
 		e.GET("/v2/", s.handleRegistryBase)
 		e.GET("/v2/token", s.handleRegistryToken)
 		e.Any("/v2/*", s.handleRegistry)
+
+		// Simplestreams for Incus and LXD: free images for everyone, and
+		// a personal remote per pull key; see streams.go.
+		e.GET("/streams/v1/:file", s.handleStreams)
+		e.GET("/streams/files/:fp/:name", s.handleStreamFile)
+		e.GET("/u/:key/streams/v1/:file", s.handleStreams)
+		e.GET("/u/:key/streams/files/:fp/:name", s.handleStreamFile)
 	}
 }
 

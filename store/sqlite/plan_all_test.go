@@ -349,4 +349,11 @@ func exercise(t *testing.T, db *DB) {
 	must(db.RecordPull(ctx, u.ID, free.ID))
 	_, err = db.LastPulls(ctx, u.ID)
 	must(err)
+	key, pk, err := db.CreatePullKey(ctx, u.ID)
+	must(err)
+	_, err = db.UserByPullKey(ctx, key)
+	must(err)
+	_, err = db.PullKeys(ctx, u.ID)
+	must(err)
+	must(db.RevokePullKey(ctx, u.ID, pk.ID))
 }
