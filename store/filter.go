@@ -210,6 +210,9 @@ func ParseFilter(q url.Values) (Filter, error) {
 // checked in name order, so the same query always names the same one.
 func checkParamText(q url.Values) error {
 	for _, name := range slices.Sorted(maps.Keys(q)) {
+		if name == "" {
+			return Invalid(emptyName, "a parameter has no name (a query such as ?=x); give each value a name")
+		}
 		if CheckText(name, name) != nil {
 			return Invalid(name, "parameter name %q must be text without control characters", name)
 		}
@@ -302,6 +305,9 @@ func snakeCase(s string) string {
 	}
 	return b.String()
 }
+
+// emptyName is the Param of an error about a parameter without a name.
+const emptyName = "(no name)"
 
 // CheckText refuses a value that is not valid UTF-8 or holds a control
 // character, naming param.
