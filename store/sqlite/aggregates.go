@@ -9,7 +9,7 @@ import (
 
 	"modernc.org/sqlite"
 
-	"github.com/berth/berth/store/sqlite/bitset"
+	"github.com/berth/berth/store/listing/bitset"
 )
 
 // The listing index (listindex.go) reads whole columns and orders from

@@ -16,7 +16,7 @@ import (
 	"time"
 
 	"github.com/berth/berth/store"
-	"github.com/berth/berth/store/sqlite/bitset"
+	"github.com/berth/berth/store/listing/bitset"
 )
 
 // listIndex answers catalog listings from memory. SQLite can walk one index

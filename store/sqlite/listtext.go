@@ -13,7 +13,7 @@ import (
 
 	"golang.org/x/sync/singleflight"
 
-	"github.com/berth/berth/store/sqlite/bitset"
+	"github.com/berth/berth/store/listing/bitset"
 )
 
 // textMatch is what the listing index needs from a search: the rows that
