@@ -251,13 +251,10 @@ func scanInts(ctx context.Context, tx *sql.Tx, query string, fn func(v []int64))
 	return rows.Err()
 }
 
-// setRating records an image's rating aggregates and the average in tenths,
-// computed as the rating_tenths column does. Callers hold mu or own x.
+// setRating records an image's rating aggregates and the average in tenths
+// (store.RatingTenths). Callers hold mu or own x.
 func (x *listIndex) setRating(seq int, sum, count int64) {
-	var tenths int64
-	if count > 0 {
-		tenths = (sum*20 + count) / (count * 2)
-	}
+	tenths := store.RatingTenths(sum, count)
 	for k := 1; k <= store.MaxRating; k++ {
 		if tenths >= int64(10*k) {
 			x.ratedAtLeast[k].Add(seq)
@@ -296,9 +293,8 @@ func (x *listIndex) ratingKey(key string, a, b int32) int {
 		}
 		return cmp.Compare(x.ratingCount[a], x.ratingCount[b])
 	}
-	// Popularity, as the generated column computes it.
-	pa := (float64(x.ratingSum[a]) + 30.0) / float64(x.ratingCount[a]+10)
-	pb := (float64(x.ratingSum[b]) + 30.0) / float64(x.ratingCount[b]+10)
+	pa := store.Popularity(int64(x.ratingSum[a]), int64(x.ratingCount[a]))
+	pb := store.Popularity(int64(x.ratingSum[b]), int64(x.ratingCount[b]))
 	return cmp.Compare(pa, pb)
 }
 
