@@ -41,7 +41,7 @@ type DB struct {
 	// logger takes what goes wrong out of any request's way, such as a
 	// failed build of the listing index; see SetLogger.
 	logger atomic.Pointer[slog.Logger]
-	// bySeq reads listed images by seq (see listIndex.listed).
+	// bySeq reads listed images by seq (see listingSource.Images).
 	bySeq lazyStmt
 }
 
@@ -106,6 +106,7 @@ func open(ctx context.Context, path, driverName string) (*DB, error) {
 	db.read = r
 	db.bySeq = lazyStmt{db: r, query: `SELECT ` + listColumns + `, seq FROM images
 		WHERE seq IN (SELECT value FROM json_each(?))`}
+	db.listings.src = listingSource{db}
 	db.listings.ctx, db.listings.stop = context.WithCancel(context.Background())
 	return db, nil
 }

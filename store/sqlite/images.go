@@ -72,9 +72,9 @@ func (db *DB) findImagesIndexed(ctx context.Context, x *listIndex, f store.Filte
 	}
 	page := store.ImagePage{Page: f.PageNumber(), Limit: f.PageLimit(), Images: []*store.Image{}}
 	var match *textMatch
-	if terms := ftsTerms(f.Search); len(terms) > 0 {
+	if words := store.SearchWords(f.Search); len(words) > 0 {
 		var err error
-		if match, err = x.text.get(ctx, db.read, terms, x.capacity); err != nil {
+		if match, err = x.text.get(ctx, db.listings.src, words, x.capacity); err != nil {
 			return page, fmt.Errorf("find images: %w", err)
 		}
 	}
@@ -83,11 +83,8 @@ func (db *DB) findImagesIndexed(ctx context.Context, x *listIndex, f store.Filte
 	if len(seqs) == 0 {
 		return page, nil
 	}
-	bySeq, err := db.bySeq.get(ctx)
-	if err != nil {
-		return page, fmt.Errorf("find images: %w", err)
-	}
-	page.Images, err = x.listed(ctx, bySeq, seqs)
+	var err error
+	page.Images, err = x.listed(ctx, db.listings.src, seqs)
 	if err != nil {
 		return page, fmt.Errorf("find images: %w", err)
 	}
@@ -168,8 +165,11 @@ func ftsQuery(search string) string { return strings.Join(ftsTerms(search), " ")
 // quoted, so FTS operators and punctuation typed by people are just text,
 // and lowercased, as the index folds case anyway; words with no letters or
 // digits are dropped, and so are repeats.
-func ftsTerms(search string) []string {
-	words := store.SearchWords(search)
+func ftsTerms(search string) []string { return ftsWordTerms(store.SearchWords(search)) }
+
+// ftsWordTerms turns words, as store.SearchWords gives them, into FTS5
+// prefix terms (see ftsTerms).
+func ftsWordTerms(words []string) []string {
 	terms := make([]string, len(words))
 	for i, w := range words {
 		terms[i] = `"` + strings.ReplaceAll(w, `"`, `""`) + `"*`
@@ -177,13 +177,10 @@ func ftsTerms(search string) []string {
 	return terms
 }
 
-// broadMatch bounds relevance ranking: a search with no sort asked for goes
-// by relevance when at most this many images match its words, and by
-// popularity when more do (words that common say little about relevance,
-// and ranking every match would cost more than the answer is worth). In
-// SQL it is also the number of matches above which a page is read by
-// walking the sort's index (see walkWhere) rather than sorting the matches.
-const broadMatch = 2000
+// broadMatch is store.BroadMatch, the bound on relevance ranking. In SQL
+// it is also the number of matches above which a page is read by walking
+// the sort's index (see walkWhere) rather than sorting the matches.
+const broadMatch = store.BroadMatch
 
 // where builds the WHERE clause for the filter's conditions; search words
 // are matched in from(). Values always travel as arguments; only fixed

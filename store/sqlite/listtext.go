@@ -3,7 +3,6 @@ package sqlite
 import (
 	"cmp"
 	"context"
-	"database/sql"
 	"fmt"
 	"runtime/debug"
 	"slices"
@@ -13,13 +12,14 @@ import (
 
 	"golang.org/x/sync/singleflight"
 
+	"github.com/berth/berth/store"
 	"github.com/berth/berth/store/listing/bitset"
 )
 
 // textMatch is what the listing index needs from a search: the rows that
 // match each word, which a listing intersects, and, when few enough rows
-// match them all to rank (broadMatch), each one's FTS5 rank for the whole
-// search, lower meaning more relevant. The sets are the cached ones: they
+// match them all to rank (broadMatch), each one's rank for the whole
+// search from the source, lower meaning more relevant. The sets are the cached ones: they
 // must not be changed.
 type textMatch struct {
 	words []*bitset.Set
@@ -55,19 +55,19 @@ type textEntry struct {
 	used  int64
 }
 
-// get returns what the listing index needs for a search of the FTS5 terms
-// from ftsTerms, over rows below capacity.
-func (c *textCache) get(ctx context.Context, pool *sql.DB, terms []string, capacity int) (*textMatch, error) {
+// get returns what the listing index needs for a search of words (as
+// store.SearchWords gives them), over rows below capacity.
+func (c *textCache) get(ctx context.Context, src Source, words []string, capacity int) (*textMatch, error) {
 	m := &textMatch{}
-	for _, term := range terms {
-		e, err := c.word(ctx, pool, term, capacity)
+	for _, word := range words {
+		e, err := c.word(ctx, src, word, capacity)
 		if err != nil {
 			return nil, err
 		}
 		m.words = append(m.words, e.rows)
 		m.ranks = e.ranks
 	}
-	if len(terms) > 1 {
+	if len(words) > 1 {
 		m.ranks = nil
 		// Counted, not intersected: a set at a million images is 125 KB,
 		// which a listing would otherwise allocate for each search.
@@ -75,14 +75,15 @@ func (c *textCache) get(ctx context.Context, pool *sql.DB, terms []string, capac
 		case n > broadMatch:
 			return m, nil
 		case n == 0:
-			// Nothing to rank: FTS5 would still walk every word's rows to
-			// find that out, milliseconds for common words at 1M images.
+			// Nothing to rank: a full-text index would still walk every
+			// word's rows to find that out, milliseconds for common words
+			// at 1M images.
 			m.ranks = map[int32]float64{}
 			return m, nil
 		}
-		query := strings.Join(terms, " ")
+		query := strings.Join(words, " ")
 		e, err := c.entry(ctx, "q"+query, func(ctx context.Context) (*textEntry, error) {
-			ranks, err := readRanks(ctx, pool, query, capacity)
+			ranks, err := src.Ranks(ctx, words, capacity)
 			e := &textEntry{ranks: ranks}
 			e.size = entrySize(query, e)
 			return e, err
@@ -95,11 +96,11 @@ func (c *textCache) get(ctx context.Context, pool *sql.DB, terms []string, capac
 	return m, nil
 }
 
-// word returns the cached rows (and ranks) of one FTS5 term, reading them
-// on a miss.
-func (c *textCache) word(ctx context.Context, pool *sql.DB, term string, capacity int) (*textEntry, error) {
-	return c.entry(ctx, "w"+term, func(ctx context.Context) (*textEntry, error) {
-		return readWord(ctx, pool, term, capacity)
+// word returns the cached rows (and ranks) of one search word, reading
+// them on a miss.
+func (c *textCache) word(ctx context.Context, src Source, word string, capacity int) (*textEntry, error) {
+	return c.entry(ctx, "w"+word, func(ctx context.Context) (*textEntry, error) {
+		return readWord(ctx, src, word, capacity)
 	})
 }
 
@@ -186,23 +187,20 @@ func (c *textCache) evict() {
 	}
 }
 
-// readWord reads the rows matching one FTS5 term from the full-text index
-// in one aggregate (berth_rowset), not one Go round trip per row, and their
-// ranks when there are few enough to rank.
-func readWord(ctx context.Context, pool *sql.DB, term string, capacity int) (*textEntry, error) {
-	var blob []byte
-	if err := pool.QueryRowContext(ctx, `SELECT berth_rowset(rowid) FROM images_fts WHERE images_fts MATCH ?`,
-		term).Scan(&blob); err != nil {
-		return nil, fmt.Errorf("search %q: %w", term, err)
+// readWord reads the rows matching one search word, and their ranks when
+// there are few enough to rank.
+func readWord(ctx context.Context, src Source, word string, capacity int) (*textEntry, error) {
+	rows, err := src.Matches(ctx, word, capacity)
+	if err != nil {
+		return nil, err
 	}
-	e := &textEntry{rows: setFromBlob(blob, capacity)}
+	e := &textEntry{rows: rows}
 	if e.rows.Count() <= broadMatch {
-		var err error
-		if e.ranks, err = readRanks(ctx, pool, term, capacity); err != nil {
+		if e.ranks, err = src.Ranks(ctx, []string{word}, capacity); err != nil {
 			return nil, err
 		}
 	}
-	e.size = entrySize(term, e)
+	e.size = entrySize(word, e)
 	return e, nil
 }
 
@@ -215,32 +213,8 @@ func entrySize(key string, e *textEntry) int {
 	return n
 }
 
-// readRanks reads the FTS5 rank of every row matching query.
-func readRanks(ctx context.Context, pool *sql.DB, query string, capacity int) (map[int32]float64, error) {
-	rows, err := pool.QueryContext(ctx, `SELECT rowid, rank FROM images_fts WHERE images_fts MATCH ?`, query)
-	if err != nil {
-		return nil, fmt.Errorf("search %q: %w", query, err)
-	}
-	defer rows.Close()
-	ranks := map[int32]float64{}
-	for rows.Next() {
-		var seq int64
-		var rank float64
-		if err := rows.Scan(&seq, &rank); err != nil {
-			return nil, fmt.Errorf("search %q: %w", query, err)
-		}
-		if seq >= 0 && seq < int64(capacity) {
-			ranks[int32(seq)] = rank
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("search %q: %w", query, err)
-	}
-	return ranks, nil
-}
-
-// Warming: the first search for a word reads its rows from the full-text
-// index, which takes time in proportion to how many images the word is in
+// Warming: the first search for a word reads its rows from the source's
+// full-text index, which takes time in proportion to how many images the word is in
 // (tens of milliseconds for the commonest words at a million images, while
 // rare ones take well under one). So once an index is in use, the words
 // common enough to be slow are read in the background, before anyone waits
@@ -253,10 +227,11 @@ const (
 
 // warm reads the rows of the catalog's common words into the text cache.
 // Which words are common is estimated from a sample of rows split into
-// words the way FTS5's unicode61 tokenizer does in the main; a word it
-// splits differently is only read on first use, as any other.
-func (x *listIndex) warm(ctx context.Context, pool *sql.DB) error {
-	words, err := x.commonWords(ctx, pool)
+// words at every character that is not a letter or digit, as full-text
+// tokenizers (FTS5's unicode61) do in the main; a word split differently is
+// only read on first use, as any other.
+func (x *listIndex) warm(ctx context.Context, src Source) error {
+	words, err := x.commonWords(ctx, src)
 	if err != nil {
 		return err
 	}
@@ -267,7 +242,7 @@ func (x *listIndex) warm(ctx context.Context, pool *sql.DB) error {
 		if spent+x.capacity/8 > warmMaxBytes || ctx.Err() != nil || x.retired.Load() {
 			break
 		}
-		e, err := x.text.word(ctx, pool, ftsTerms(w)[0], x.capacity)
+		e, err := x.text.word(ctx, src, store.SearchWords(w)[0], x.capacity)
 		if err != nil {
 			return err
 		}
@@ -296,7 +271,7 @@ func unsearched(w string) bool {
 // commonWords returns the words in at least 1/warmShare of a sample of
 // rows spread evenly over the catalog, commonest first, leaving out those
 // nobody searches by alone (see unsearched).
-func (x *listIndex) commonWords(ctx context.Context, pool *sql.DB) ([]string, error) {
+func (x *listIndex) commonWords(ctx context.Context, src Source) ([]string, error) {
 	total := x.all.Count()
 	step := max(1, total/warmSample)
 	var sample []int64
@@ -309,17 +284,11 @@ func (x *listIndex) commonWords(ctx context.Context, pool *sql.DB) ([]string, er
 		return len(sample) < warmSample
 	})
 	docs := map[string]int{}
-	rows, err := pool.QueryContext(ctx, `SELECT image_name || ' ' || alias || ' ' || description || ' ' || tags
-		FROM images WHERE seq IN (SELECT value FROM json_each(?))`, seqsJSON(sample))
+	texts, err := src.Texts(ctx, sample)
 	if err != nil {
 		return nil, fmt.Errorf("sample words: %w", err)
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var text string
-		if err := rows.Scan(&text); err != nil {
-			return nil, fmt.Errorf("sample words: %w", err)
-		}
+	for _, text := range texts {
 		seen := map[string]bool{}
 		for _, w := range strings.FieldsFunc(strings.ToLower(text), func(r rune) bool {
 			return !unicode.IsLetter(r) && !unicode.IsDigit(r)
@@ -329,9 +298,6 @@ func (x *listIndex) commonWords(ctx context.Context, pool *sql.DB) ([]string, er
 				docs[w]++
 			}
 		}
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("sample words: %w", err)
 	}
 	sampled := min(total, warmSample)
 	var words []string
