@@ -12,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/berth/berth/store"
+	"github.com/berth/berth/store/listing"
 )
 
 const imageColumns = `id, alias, description, image_name, architecture, os, release, serial,
@@ -50,41 +51,27 @@ func orderBy(sortBy, order string) string {
 
 // FindImages returns the page of images that match f, and the total count.
 // Listings come from the in-memory listing index once it is built (see
-// listIndex), and from SQL before that and for lookups by alias; both give
+// store/listing), and from SQL before that and for lookups by alias; both give
 // the same pages, but SQL stops counting at CountCap.
 func (db *DB) FindImages(ctx context.Context, f store.Filter) (store.ImagePage, error) {
 	gen, err := db.Generation(ctx)
 	if err != nil {
 		return store.ImagePage{Page: f.PageNumber(), Limit: f.PageLimit()}, err
 	}
-	if x := db.listIndex(ctx, gen); x != nil {
+	if x := db.listings.Index(ctx, gen); x != nil {
 		return db.findImagesIndexed(ctx, x, f)
 	}
 	return db.findImagesSQL(ctx, f)
 }
 
-// findImagesIndexed answers a listing from the index and reads the page's
-// images by seq. Lookups by alias go to SQL: they are one index seek there,
-// and the index keeps no aliases.
-func (db *DB) findImagesIndexed(ctx context.Context, x *listIndex, f store.Filter) (store.ImagePage, error) {
+// findImagesIndexed answers a listing from the index, which reads the
+// page's images by seq. Lookups by alias go to SQL: they are one index seek
+// there, and the index keeps no aliases.
+func (db *DB) findImagesIndexed(ctx context.Context, x *listing.Index, f store.Filter) (store.ImagePage, error) {
 	if f.Alias != "" {
 		return db.findImagesSQL(ctx, f)
 	}
-	page := store.ImagePage{Page: f.PageNumber(), Limit: f.PageLimit(), Images: []*store.Image{}}
-	var match *textMatch
-	if words := store.SearchWords(f.Search); len(words) > 0 {
-		var err error
-		if match, err = x.text.get(ctx, db.listings.src, words, x.capacity); err != nil {
-			return page, fmt.Errorf("find images: %w", err)
-		}
-	}
-	seqs, total := x.find(f, match)
-	page.Total = total
-	if len(seqs) == 0 {
-		return page, nil
-	}
-	var err error
-	page.Images, err = x.listed(ctx, db.listings.src, seqs)
+	page, err := x.Find(ctx, f)
 	if err != nil {
 		return page, fmt.Errorf("find images: %w", err)
 	}

@@ -7,8 +7,10 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/berth/berth/store"
+	"github.com/berth/berth/store/listing"
 	"github.com/berth/berth/store/listing/bitset"
 )
 
@@ -19,11 +21,11 @@ import (
 // to image_changes (migrations 006 and 010) with each catalog generation.
 type listingSource struct{ db *DB }
 
-var _ Source = listingSource{}
+var _ listing.Source = listingSource{}
 
 // Snapshot reads in one read-only transaction, so every part of the index
 // sees the same catalog, the generation included.
-func (s listingSource) Snapshot(ctx context.Context) (Snapshot, error) {
+func (s listingSource) Snapshot(ctx context.Context) (listing.Snapshot, error) {
 	tx, err := s.db.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
 		return nil, err
@@ -37,7 +39,7 @@ func (s listingSource) Snapshot(ctx context.Context) (Snapshot, error) {
 	return snap, nil
 }
 
-// snapshot is a Snapshot over a read transaction.
+// snapshot is a listing.Snapshot over a read transaction.
 type snapshot struct {
 	tx          *sql.Tx
 	gen, maxSeq int64
@@ -49,16 +51,16 @@ func (s *snapshot) Close() error      { return s.tx.Rollback() }
 
 // column names the images column of a field; only these fixed names enter
 // the SQL text.
-func column(f Field) (string, error) {
+func column(f listing.Field) (string, error) {
 	switch f {
-	case FieldOS, FieldArchitecture, FieldVariant, FieldPrespawn, FieldPrice:
+	case listing.FieldOS, listing.FieldArchitecture, listing.FieldVariant, listing.FieldPrespawn, listing.FieldPrice:
 		return string(f), nil
 	}
 	return "", fmt.Errorf("no column for field %q", f)
 }
 
 // Groups reads the set of rows holding each value of the field's column.
-func (s *snapshot) Groups(ctx context.Context, field Field, capacity int, got func(value string, rows *bitset.Set)) error {
+func (s *snapshot) Groups(ctx context.Context, field listing.Field, capacity int, got func(value string, rows *bitset.Set)) error {
 	col, err := column(field)
 	if err != nil {
 		return err
@@ -82,7 +84,7 @@ func (s *snapshot) Groups(ctx context.Context, field Field, capacity int, got fu
 	return nil
 }
 
-func (s *snapshot) Distinct(ctx context.Context, field Field) (int, error) {
+func (s *snapshot) Distinct(ctx context.Context, field listing.Field) (int, error) {
 	col, err := column(field)
 	if err != nil {
 		return 0, err
@@ -92,7 +94,7 @@ func (s *snapshot) Distinct(ctx context.Context, field Field) (int, error) {
 	return n, err
 }
 
-func (s *snapshot) Values(ctx context.Context, field Field, fn func(seq int, value int64)) error {
+func (s *snapshot) Values(ctx context.Context, field listing.Field, fn func(seq int, value int64)) error {
 	col, err := column(field)
 	if err != nil {
 		return err
@@ -178,8 +180,8 @@ func scanInts(ctx context.Context, tx *sql.Tx, query string, fn func(v []int64))
 // catalog_generation with every change of an image and log it in
 // image_changes, one row per generation, with the image's seq and whether
 // anything but its ratings changed (reshaped).
-func (s listingSource) ChangesSince(ctx context.Context, since int64) (Changes, error) {
-	var ch Changes
+func (s listingSource) ChangesSince(ctx context.Context, since int64) (listing.Changes, error) {
+	var ch listing.Changes
 	tx, err := s.db.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
 		return ch, err
@@ -192,7 +194,7 @@ func (s listingSource) ChangesSince(ctx context.Context, since int64) (Changes, 
 	if gen == since {
 		return ch, nil
 	}
-	if gen < since || gen-since > MaxCatchUp {
+	if gen < since || gen-since > listing.MaxCatchUp {
 		ch.Reshaped = true
 		return ch, nil
 	}
@@ -214,7 +216,7 @@ func (s listingSource) ChangesSince(ctx context.Context, since int64) (Changes, 
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var r Rated
+		var r listing.Rated
 		if err := rows.Scan(&r.Seq, &r.Sum, &r.Count); err != nil {
 			return ch, err
 		}
@@ -301,4 +303,23 @@ func seqsJSON(seqs []int64) string {
 		list = strconv.AppendInt(list, s, 10)
 	}
 	return string(append(list, ']'))
+}
+
+// PrepareListings starts building the listing index in the background, so
+// the first listings after start-up already use it.
+func (db *DB) PrepareListings() { db.listings.Prepare() }
+
+// ListingIndexBuildFailures counts the builds of the listing index that
+// failed since the database was opened (each is logged, and retried).
+func (db *DB) ListingIndexBuildFailures() int64 { return db.listings.BuildFailures() }
+
+// ListingIndexStatus reports whether listings are served from the
+// in-memory index (rather than SQL while it builds) and how long its last
+// build took.
+func (db *DB) ListingIndexStatus() (ready bool, lastBuild time.Duration) { return db.listings.Status() }
+
+// buildListIndexNow builds the listing index and puts it in use at once,
+// for tests.
+func (db *DB) buildListIndexNow(ctx context.Context) (*listing.Index, error) {
+	return db.listings.BuildNow(ctx)
 }

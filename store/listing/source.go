@@ -1,4 +1,48 @@
-package sqlite
+// Package listing answers catalog listings (filters, search words, every
+// sort, exact counts, deep pages) from memory, for any backend. It knows
+// no SQL: a backend gives it a Source, and the Engine builds an Index from
+// it in the background, follows ratings through the source's change feed,
+// and rebuilds after any other change. Until an index is ready the backend
+// answers listings with its own SQL, which must give the same pages: the
+// same filters, the same orders (each sort key, ties by image name then
+// id, compared as bytes), store.RatingTenths and store.Popularity as its
+// rating keys, store.BroadMatch as the bound on relevance.
+//
+// # What a backend provides
+//
+// Row numbers. Every image has a stable, non-negative integer row number
+// below 2^31-1, small enough that sets sized by the largest one stay small
+// (SQLite's images.seq; a bigserial or identity column elsewhere). The
+// full-text index names rows by the same numbers.
+//
+// A catalog generation. One counter that moves, in the same transaction,
+// with every change of an image row, ratings included (SQLite's
+// catalog_generation, bumped by triggers on images). Callers pass the
+// current generation to Engine.Index, which catches up or rebuilds when
+// its index is behind.
+//
+// A change feed. One entry per generation, written with it: the row it
+// changed and whether anything but the rating sum and count changed
+// (SQLite's image_changes table, filled by the same triggers, which compare
+// every stored column; a column added to images must be compared there
+// too). ChangesSince turns the entries after a generation into Changes; a
+// feed may drop old entries (SQLite keeps 10,000), which makes an index
+// older than them rebuild.
+//
+// A Snapshot. One consistent read of the whole catalog (a read-only
+// transaction), giving the generation, the largest row number, the rows
+// holding each value of the filter fields, prices, ratings, and every sort
+// key's order with where its runs of equal keys start. SQLite builds each
+// set or order in one aggregate (berth_rowset, berth_seqlist, berth_runs)
+// rather than a Go round trip per row; another backend may read rows and
+// build them in Go, as long as the orders are the ones its SQL listings
+// use.
+//
+// Images, Matches, Ranks and Texts: the page's images by row number, the
+// rows matching a search word as a prefix of a word of the name, alias,
+// description or tags (as the backend's SQL search does), their relevance
+// (lower first), and the searchable text of a sample of rows.
+package listing
 
 import (
 	"context"

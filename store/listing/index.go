@@ -1,4 +1,4 @@
-package sqlite
+package listing
 
 import (
 	"cmp"
@@ -12,24 +12,25 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/berth/berth/store"
 	"github.com/berth/berth/store/listing/bitset"
 )
 
-// listIndex answers catalog listings from memory. SQLite can walk one index
+// Index answers catalog listings from memory. A database walks one index
 // per query, so a listing that filters on a few columns, searches words and
 // sorts by a third thing reads far more rows than it shows once the catalog
 // is large; here every filter is a set of rows, a listing intersects the
 // sets and counts the result exactly, then walks the sort order until the
-// page is full. Rows are named by images.seq. The page's images themselves
-// are read from SQLite by seq, or kept from a recent listing (see listed).
+// page is full. Rows are named by the source's row numbers. The page's
+// images themselves are read from the source by row, or kept from a recent
+// listing (see listed).
 //
 // The index reflects one catalog generation. After a rating it catches up
-// by re-reading the rated images (see catchUp); any other change to the
-// catalog means a rebuild, and listings go through SQL meanwhile.
-type listIndex struct {
+// through the change feed (see catchUp); any other change to the catalog
+// means a rebuild, and listings go through the backend's SQL meanwhile.
+type Index struct {
+	src      Source
 	gen      int64
 	capacity int // largest seq + 1: the size of every set
 
@@ -46,7 +47,7 @@ type listIndex struct {
 	scratch   sync.Pool   // *bitset.Set of capacity
 	retired   atomic.Bool // set once another index replaces it: its warm-up stops
 
-	// Images listed lately, as read from SQLite; their ratings are taken
+	// Images listed lately, as read from the source; their ratings are taken
 	// from the index when they are listed again (see listed).
 	rowsMu    sync.Mutex
 	rows      map[int64][]byte // encoded by encodeRow
@@ -82,15 +83,15 @@ type listIndex struct {
 // prices; with more than this, a price range checks each candidate row.
 const maxValueSets = 256
 
-// buildListIndex reads the catalog from one snapshot of src, so every part
-// of the index sees the same catalog, the generation included.
-func buildListIndex(ctx context.Context, src Source) (*listIndex, error) {
+// build reads the catalog from one snapshot of src, so every part of the
+// index sees the same catalog, the generation included.
+func build(ctx context.Context, src Source) (*Index, error) {
 	snap, err := src.Snapshot(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("build listing index: %w", err)
 	}
 	defer snap.Close()
-	x := &listIndex{os: map[string]*bitset.Set{}, arch: map[string]*bitset.Set{}, variant: map[string]*bitset.Set{},
+	x := &Index{src: src, os: map[string]*bitset.Set{}, arch: map[string]*bitset.Set{}, variant: map[string]*bitset.Set{},
 		priceSets: map[int64]*bitset.Set{}, orders: map[string][]int32{}, starts: map[string]*bitset.Set{}}
 	x.gen = snap.Generation()
 	maxSeq := snap.MaxSeq()
@@ -178,7 +179,7 @@ func buildListIndex(ctx context.Context, src Source) (*listIndex, error) {
 
 // setRating records an image's rating aggregates and the average in tenths
 // (store.RatingTenths). Callers hold mu or own x.
-func (x *listIndex) setRating(seq int, sum, count int64) {
+func (x *Index) setRating(seq int, sum, count int64) {
 	tenths := store.RatingTenths(sum, count)
 	for k := 1; k <= store.MaxRating; k++ {
 		if tenths >= int64(10*k) {
@@ -192,7 +193,7 @@ func (x *listIndex) setRating(seq int, sum, count int64) {
 
 // ratingKey compares two images by a rating-derived sort key, as SQL
 // computes it: the average in tenths then the count, or popularity.
-func (x *listIndex) ratingKey(key string, a, b int32) int {
+func (x *Index) ratingKey(key string, a, b int32) int {
 	if key == store.SortRating {
 		if c := cmp.Compare(x.tenths[a], x.tenths[b]); c != 0 {
 			return c
@@ -209,7 +210,7 @@ func ratingKeyed(key string) bool { return key == store.SortRating || key == sto
 
 // runStart returns where the run of equal keys that ends at end (excluded)
 // starts in key's ascending order. Callers hold mu.
-func (x *listIndex) runStart(key string, end int) int {
+func (x *Index) runStart(key string, end int) int {
 	ord := x.orders[key]
 	if starts := x.starts[key]; starts != nil {
 		return starts.Prev(end - 1)
@@ -220,7 +221,7 @@ func (x *listIndex) runStart(key string, end int) int {
 
 // rerate moves an image whose ratings changed to its new place in the
 // orders that depend on them. Callers hold mu for writing.
-func (x *listIndex) rerate(seq int, sum, count int64) {
+func (x *Index) rerate(seq int, sum, count int64) {
 	keys := []string{store.SortRating, store.SortPopularity}
 	s := int32(seq)
 	less := func(key string) func(e, t int32) int {
@@ -259,8 +260,8 @@ var errReshaped = errors.New("catalog reshaped")
 // catchUp brings the index to the catalog's current generation when only
 // ratings moved since it was built, taking the rated images' ratings from
 // the change feed; otherwise it returns errReshaped.
-func (x *listIndex) catchUp(ctx context.Context, src Source) error {
-	ch, err := src.ChangesSince(ctx, x.gen)
+func (x *Index) catchUp(ctx context.Context) error {
+	ch, err := x.src.ChangesSince(ctx, x.gen)
 	if err != nil {
 		return err
 	}
@@ -294,7 +295,7 @@ func (x *listIndex) catchUp(ctx context.Context, src Source) error {
 	return nil
 }
 
-// The images kept in listIndex.rows, encoded (see encodeRow), share
+// The images kept in Index.rows, encoded (see encodeRow), share
 // listedBudget with the index itself, which grows with the catalog: a small
 // catalog keeps most of its images listed lately in memory, and one of a
 // million images, whose index takes most of the budget, minListedBytes.
@@ -310,14 +311,14 @@ func listedBytes(indexBytes int) int {
 
 // bytes estimates the memory the index holds: its orders, its per-row
 // arrays and its sets.
-func (x *listIndex) bytes() int {
+func (x *Index) bytes() int {
 	sets := 2 + len(x.os) + len(x.arch) + len(x.variant) + len(x.priceSets) + len(x.ratedAtLeast) + len(x.starts)
 	return x.capacity*(4*len(x.orders)+len(x.blocks)+4+4+4+1+8*min(1, len(x.price))) + sets*x.capacity/8
 }
 
 // forget drops the kept rows of changed images, and keeps listings that
 // read rows before from keeping what they read (see listed).
-func (x *listIndex) forget(seqs []int64) {
+func (x *Index) forget(seqs []int64) {
 	x.rowsMu.Lock()
 	defer x.rowsMu.Unlock()
 	x.dropped++
@@ -335,7 +336,7 @@ func (x *listIndex) forget(seqs []int64) {
 // this cache (the change feed marks it Reshaped), and catchUp drops the
 // rows of the images whose ratings moved; ratings are copied from the
 // index. Images removed since the index's generation are left out.
-func (x *listIndex) listed(ctx context.Context, src Source, seqs []int64) ([]*store.Image, error) {
+func (x *Index) listed(ctx context.Context, seqs []int64) ([]*store.Image, error) {
 	found := make(map[int64]*store.Image, len(seqs))
 	var missing []int64
 	kept := map[int64][]byte{}
@@ -357,7 +358,7 @@ func (x *listIndex) listed(ctx context.Context, src Source, seqs []int64) ([]*st
 		found[s] = img
 	}
 	if len(missing) > 0 {
-		read, err := src.Images(ctx, missing)
+		read, err := x.src.Images(ctx, missing)
 		if err != nil {
 			return nil, err
 		}
@@ -403,11 +404,40 @@ func (x *listIndex) listed(ctx context.Context, src Source, seqs []int64) ([]*st
 	return out, nil
 }
 
+// Find returns the page of images that match f, and how many match, the
+// count exact. Lookups by alias are the backend's own (one index seek
+// there): Find leaves f.Alias out, so callers answer those themselves.
+func (x *Index) Find(ctx context.Context, f store.Filter) (store.ImagePage, error) {
+	page := store.ImagePage{Page: f.PageNumber(), Limit: f.PageLimit(), Images: []*store.Image{}}
+	var match *textMatch
+	if words := store.SearchWords(f.Search); len(words) > 0 {
+		var err error
+		if match, err = x.text.get(ctx, x.src, words, x.capacity); err != nil {
+			return page, err
+		}
+	}
+	seqs, total := x.find(f, match)
+	page.Total = total
+	if len(seqs) == 0 {
+		return page, nil
+	}
+	var err error
+	page.Images, err = x.listed(ctx, seqs)
+	return page, err
+}
+
+// Generation is the catalog generation the index reflects.
+func (x *Index) Generation() int64 {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	return x.gen
+}
+
 // keepPrices removes from set the rows priced outside lo to hi. With a
 // set per price, a large set is intersected with the join of the prices in
 // range and a small one checked row by row against them; without, each
 // row's price is checked.
-func (x *listIndex) keepPrices(set *bitset.Set, lo, hi int64) {
+func (x *Index) keepPrices(set *bitset.Set, lo, hi int64) {
 	if x.priceSets == nil {
 		set.Each(func(i int) bool {
 			if p := x.price[i]; p < lo || p > hi {
@@ -446,8 +476,8 @@ func (x *listIndex) keepPrices(set *bitset.Set, lo, hi int64) {
 
 // find returns the seqs of the images on f's page, in order, and how many
 // images match f. match holds the rows that match f's search words, or is
-// nil when f has none. f.Alias is not handled here (see findImagesIndexed).
-func (x *listIndex) find(f store.Filter, match *textMatch) (seqs []int64, total int) {
+// nil when f has none. f.Alias is not handled here (see Find).
+func (x *Index) find(f store.Filter, match *textMatch) (seqs []int64, total int) {
 	set := x.scratch.Get().(*bitset.Set)
 	defer x.scratch.Put(set)
 	var ands []*bitset.Set
@@ -556,124 +586,10 @@ func (x *listIndex) find(f store.Filter, match *textMatch) (seqs []int64, total 
 }
 
 // blockFunc returns the block of a seq in key's order (see walk).
-func (x *listIndex) blockFunc(key string) func(seq int) int {
+func (x *Index) blockFunc(key string) func(seq int) int {
 	if key == store.SortName {
 		return func(seq int) int { return int(x.nameRank[seq]) / x.blockLen }
 	}
 	blocks := x.blocks[key]
 	return func(seq int) int { return int(blocks[seq]) }
-}
-
-// listings holds the database's listing index and builds it in the
-// background: at start, and again after the catalog changes other than by
-// ratings. Until it is ready, listings go through SQL.
-type listings struct {
-	src      Source
-	mu       sync.Mutex
-	idx      *listIndex
-	building bool
-	failedAt time.Time     // of the last failed build; retried a little later
-	took     time.Duration // by the last successful build
-	failures atomic.Int64  // builds that failed, for metrics
-	stop     context.CancelFunc
-	done     sync.WaitGroup
-	ctx      context.Context
-}
-
-// retryBuild is how long after a failed build the next one starts.
-const retryBuild = 5 * time.Second
-
-// PrepareListings starts building the listing index in the background, so
-// the first listings after start-up already use it.
-func (db *DB) PrepareListings() {
-	db.listings.mu.Lock()
-	defer db.listings.mu.Unlock()
-	db.startBuild()
-}
-
-// startBuild starts a build unless one runs. Callers hold listings.mu.
-func (db *DB) startBuild() {
-	l := &db.listings
-	if l.building || l.ctx == nil || l.ctx.Err() != nil || time.Since(l.failedAt) < retryBuild {
-		return
-	}
-	l.building = true
-	l.done.Add(1)
-	go func() {
-		defer l.done.Done()
-		start := time.Now()
-		x, err := buildListIndex(l.ctx, l.src)
-		l.mu.Lock()
-		l.building = false
-		if err != nil {
-			l.failedAt = time.Now()
-			l.mu.Unlock()
-			if l.ctx.Err() == nil { // not the database closing
-				l.failures.Add(1)
-				db.log().Error("listing index build failed; listings use SQL until a later build succeeds",
-					"err", err, "retry_after", retryBuild)
-			}
-			return
-		}
-		l.idx, l.took = x, time.Since(start)
-		l.mu.Unlock()
-		// In use already; a failure here only leaves words to read on demand.
-		if err := x.warm(l.ctx, l.src); err != nil && l.ctx.Err() == nil {
-			db.log().Warn("listing index warm-up failed; common search words are read on first use", "err", err)
-		}
-	}()
-}
-
-// ListingIndexBuildFailures counts the builds of the listing index that
-// failed since the database was opened (each is logged, and retried).
-func (db *DB) ListingIndexBuildFailures() int64 { return db.listings.failures.Load() }
-
-// ListingIndexStatus reports whether listings are served from the
-// in-memory index (rather than SQL while it builds) and how long its last
-// build took.
-func (db *DB) ListingIndexStatus() (ready bool, lastBuild time.Duration) {
-	db.listings.mu.Lock()
-	defer db.listings.mu.Unlock()
-	return db.listings.idx != nil, db.listings.took
-}
-
-// listIndex returns the listing index brought up to generation gen, or nil
-// when there is none yet (one is then being built).
-func (db *DB) listIndex(ctx context.Context, gen int64) *listIndex {
-	l := &db.listings
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.idx != nil && l.idx.gen < gen {
-		if err := l.idx.catchUp(ctx, l.src); err != nil {
-			if ctx.Err() != nil {
-				return nil // the caller left; the index itself is fine
-			}
-			if !errors.Is(err, errReshaped) {
-				db.log().Warn("listing index could not catch up with the catalog; rebuilding it", "err", err)
-			}
-			l.idx.retired.Store(true)
-			l.idx = nil // reshaped or unreadable: rebuild
-		}
-	}
-	if l.idx == nil {
-		db.startBuild()
-		return nil
-	}
-	return l.idx
-}
-
-// buildListIndexNow builds the listing index and puts it in use at once,
-// for tests.
-func (db *DB) buildListIndexNow(ctx context.Context) (*listIndex, error) {
-	x, err := buildListIndex(ctx, db.listings.src)
-	if err != nil {
-		return nil, err
-	}
-	db.listings.mu.Lock()
-	if old := db.listings.idx; old != nil {
-		old.retired.Store(true)
-	}
-	db.listings.idx = x
-	db.listings.mu.Unlock()
-	return x, nil
 }

@@ -1,4 +1,4 @@
-package sqlite
+package listing
 
 import (
 	"cmp"
@@ -18,12 +18,12 @@ import (
 
 // textMatch is what the listing index needs from a search: the rows that
 // match each word, which a listing intersects, and, when few enough rows
-// match them all to rank (broadMatch), each one's rank for the whole
+// match them all to rank (store.BroadMatch), each one's rank for the whole
 // search from the source, lower meaning more relevant. The sets are the cached ones: they
 // must not be changed.
 type textMatch struct {
 	words []*bitset.Set
-	ranks map[int32]float64 // nil when more than broadMatch rows match
+	ranks map[int32]float64 // nil when more than store.BroadMatch rows match
 }
 
 // maxTextBytes bounds the memory the rows and ranks of recent searches
@@ -72,7 +72,7 @@ func (c *textCache) get(ctx context.Context, src Source, words []string, capacit
 		// Counted, not intersected: a set at a million images is 125 KB,
 		// which a listing would otherwise allocate for each search.
 		switch n := bitset.CountAnd(m.words...); {
-		case n > broadMatch:
+		case n > store.BroadMatch:
 			return m, nil
 		case n == 0:
 			// Nothing to rank: a full-text index would still walk every
@@ -195,7 +195,7 @@ func readWord(ctx context.Context, src Source, word string, capacity int) (*text
 		return nil, err
 	}
 	e := &textEntry{rows: rows}
-	if e.rows.Count() <= broadMatch {
+	if e.rows.Count() <= store.BroadMatch {
 		if e.ranks, err = src.Ranks(ctx, []string{word}, capacity); err != nil {
 			return nil, err
 		}
@@ -230,8 +230,8 @@ const (
 // words at every character that is not a letter or digit, as full-text
 // tokenizers (FTS5's unicode61) do in the main; a word split differently is
 // only read on first use, as any other.
-func (x *listIndex) warm(ctx context.Context, src Source) error {
-	words, err := x.commonWords(ctx, src)
+func (x *Index) warm(ctx context.Context) error {
+	words, err := x.commonWords(ctx)
 	if err != nil {
 		return err
 	}
@@ -242,7 +242,7 @@ func (x *listIndex) warm(ctx context.Context, src Source) error {
 		if spent+x.capacity/8 > warmMaxBytes || ctx.Err() != nil || x.retired.Load() {
 			break
 		}
-		e, err := x.text.word(ctx, src, store.SearchWords(w)[0], x.capacity)
+		e, err := x.text.word(ctx, x.src, store.SearchWords(w)[0], x.capacity)
 		if err != nil {
 			return err
 		}
@@ -271,7 +271,7 @@ func unsearched(w string) bool {
 // commonWords returns the words in at least 1/warmShare of a sample of
 // rows spread evenly over the catalog, commonest first, leaving out those
 // nobody searches by alone (see unsearched).
-func (x *listIndex) commonWords(ctx context.Context, src Source) ([]string, error) {
+func (x *Index) commonWords(ctx context.Context) ([]string, error) {
 	total := x.all.Count()
 	step := max(1, total/warmSample)
 	var sample []int64
@@ -284,7 +284,7 @@ func (x *listIndex) commonWords(ctx context.Context, src Source) ([]string, erro
 		return len(sample) < warmSample
 	})
 	docs := map[string]int{}
-	texts, err := src.Texts(ctx, sample)
+	texts, err := x.src.Texts(ctx, sample)
 	if err != nil {
 		return nil, fmt.Errorf("sample words: %w", err)
 	}

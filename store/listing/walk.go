@@ -1,4 +1,4 @@
-package sqlite
+package listing
 
 import "github.com/berth/berth/store/listing/bitset"
 
