@@ -34,9 +34,11 @@
 // holding each value of the filter fields, prices, ratings, and every sort
 // key's order with where its runs of equal keys start. SQLite builds each
 // set or order in one aggregate (berth_rowset, berth_seqlist, berth_runs)
-// rather than a Go round trip per row; another backend may read rows and
-// build them in Go, as long as the orders are the ones its SQL listings
-// use.
+// rather than a Go round trip per row. A backend may instead read the rows
+// (one query in that transaction) and hand them to RowSnapshot, which
+// builds the sets and orders in Go; its SQL listings must then order as
+// RowSnapshot does (names as bytes, e.g. COLLATE "C" in PostgreSQL).
+// store/sqlite's TestRowSnapshotIsSQLitesSnapshot shows the two agree.
 //
 // Images, Matches, Ranks and Texts: the page's images by row number, the
 // rows matching a search word as a prefix of a word of the name, alias,
