@@ -13,8 +13,8 @@ import (
 	"github.com/berth/berth/store/listing/bitset"
 )
 
-// Row is what the index keeps of an image: the fields listings filter and
-// sort by, under the image's row number.
+// Row is what RowSnapshot reads of an image: the fields listings filter
+// and sort by, under the image's row number.
 type Row struct {
 	Seq          int64
 	ID           string
