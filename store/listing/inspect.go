@@ -26,7 +26,9 @@ type Stats struct {
 
 // Stats returns the index's sizes.
 func (x *Index) Stats() Stats {
+	x.mu.RLock()
 	s := Stats{Images: x.all.Count(), Capacity: x.capacity, Bytes: x.bytes(), PriceSets: x.priceSets != nil}
+	x.mu.RUnlock()
 	x.rowsMu.Lock()
 	defer x.rowsMu.Unlock()
 	for _, b := range x.rows {

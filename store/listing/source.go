@@ -25,9 +25,14 @@
 // changed and whether anything but the rating sum and count changed
 // (SQLite's image_changes table, filled by the same triggers, which compare
 // every stored column; a column added to images must be compared there
-// too). ChangesSince turns the entries after a generation into Changes; a
-// feed may drop old entries (SQLite keeps 10,000), which makes an index
-// older than them rebuild.
+// too). Elsewhere the same shape works: a row-level trigger, or the store's
+// own write paths, that bumps the counter and inserts (generation, row,
+// reshaped) in the writing transaction, reshaped being whether any column
+// but the ratings IS DISTINCT FROM before. Several instances on one
+// database then follow each other's writes through it alone. ChangesSince
+// turns the entries after a generation into Changes; a feed may drop old
+// entries (SQLite keeps 10,000), which makes an index older than them
+// rebuild.
 //
 // A Snapshot. One consistent read of the whole catalog (a read-only
 // transaction), giving the generation, the largest row number, the rows
@@ -43,7 +48,8 @@
 // Images, Matches, Ranks and Texts: the page's images by row number, the
 // rows matching a search word as a prefix of a word of the name, alias,
 // description or tags (as the backend's SQL search does), their relevance
-// (lower first), and the searchable text of a sample of rows.
+// (lower first: the value its SQL orders relevance by, ties by name then
+// id), and the searchable text of a sample of rows.
 package listing
 
 import (
