@@ -459,5 +459,13 @@ func SearchWords(search string) []string {
 }
 
 // Ranked reports whether results go by relevance: a search with no sort
-// asked for.
+// asked for. Relevance applies only when at most BroadMatch images match
+// the words; past that the listing goes by popularity.
 func (f Filter) Ranked() bool { return f.SortBy == "" && len(SearchWords(f.Search)) > 0 }
+
+// BroadMatch bounds relevance ranking: a search with no sort asked for goes
+// by relevance when at most this many images match its words, and by
+// popularity when more do (words that common say little about relevance,
+// and ranking every match would cost more than the answer is worth). The
+// listing engine and every backend's SQL listings apply the same bound.
+const BroadMatch = 2000
