@@ -47,6 +47,10 @@ type CatalogImage struct {
 	PullRef      string    `json:"pull_ref"`
 	Security     *Security `json:"security"`
 	Docs         string    `json:"docs"`
+	EOLDate      string    `json:"eol_date,omitempty"`
+	SupersededBy string    `json:"superseded_by,omitempty"`
+	TagsPinned   []string  `json:"tags_pinned,omitempty"`
+	SourceURL    string    `json:"source_url,omitempty"`
 }
 
 // ImageID derives the id of an image that a catalog file gives without one:
@@ -68,6 +72,7 @@ func (ci CatalogImage) image() (*Image, error) {
 		Variant: ci.Variant, Size: ci.Size, PriceCents: cents, AddedDate: ci.AddedDate.UTC(),
 		Prespawn: ci.Prespawn, Tags: NonNil(ci.Tags), BasedOn: ci.BasedOn,
 		Features: NonNil(ci.Features), PullRef: ci.PullRef, Security: ci.Security, Docs: ci.Docs,
+		EOLDate: ci.EOLDate, SupersededBy: ci.SupersededBy, TagsPinned: NonNil(ci.TagsPinned), SourceURL: ci.SourceURL,
 	}
 	if img.Variant == "" || img.Variant == "standard" {
 		img.Variant = DefaultVariant
@@ -89,9 +94,19 @@ func CatalogImageOf(img *Image) CatalogImage {
 		AddedDate: img.AddedDate, Prespawn: img.Prespawn, Tags: NonNil(img.Tags),
 		BasedOn: img.BasedOn, Features: NonNil(img.Features), PullRef: img.PullRef,
 		Security: img.Security, Docs: img.Docs,
+		EOLDate: img.EOLDate, SupersededBy: img.SupersededBy, TagsPinned: nilIfEmpty(img.TagsPinned), SourceURL: img.SourceURL,
 	}
 }
 
+// nilIfEmpty leaves an empty list out of a catalog file.
+func nilIfEmpty(s []string) []string {
+	if len(s) == 0 {
+		return nil
+	}
+	return s
+}
+
+// NonNil returns s, or an empty list for nil, so JSON shows [] not null.
 func NonNil(s []string) []string {
 	if s == nil {
 		return []string{}

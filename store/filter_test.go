@@ -30,6 +30,10 @@ func TestParseFilterErrors(t *testing.T) {
 		{"prespawn=maybe", "prespawn"},
 		{"alias=ubuntu:24.04", "alias"},
 		{"os=Ubuntu%20Linux", "os"},
+		{"support=eol", "support"},
+		{"signed=yes", "signed"},
+		{"max_severity=severe", "max_severity"},
+		{"max_severity=4", "max_severity"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.query, func(t *testing.T) {

@@ -60,7 +60,10 @@ func TestGenerateCatalogIsStable(t *testing.T) {
 	if n, err := synth.Generate(context.Background(), db, 1234, 5); err != nil || n != 1234 {
 		t.Fatalf("generate = %d, %v", n, err)
 	}
-	const want = "2d2bf30e63b8af0980cc3f64ac0c61257139ce9d4b1036880846b30672b42566"
+	// Moved once, for the default catalog's templates gaining
+	// security.scanner (issue 18): with the catalog before it, the
+	// digest was 2d2bf30e… as before.
+	const want = "db05ed50946a88614cb0d47b26f2c4a4798496274b61b155d7a44259575647d9"
 	if got := generatedDigest(t, db); got != want {
 		t.Errorf("seed 5 gave a different catalog: digest %s, want %s", got, want)
 	}

@@ -44,7 +44,8 @@ type listIndex struct {
 	price     []int64               // cents by seq, when priceSets is nil
 	nameRank  []int32               // position in name order (image_name, id), by seq
 	text      textCache
-	scratch   sync.Pool   // *bitset.Set of capacity
+	life      lifecycleSets // see listlife.go
+	scratch   sync.Pool     // *bitset.Set of capacity
 	retired   atomic.Bool // set once another index replaces it: its warm-up stops
 
 	// Images listed lately, as read from SQLite; their ratings are taken
@@ -146,6 +147,9 @@ func buildListIndex(ctx context.Context, pool *sql.DB) (*listIndex, error) {
 	}
 	if err != nil {
 		return nil, fmt.Errorf("build listing index: prices: %w", err)
+	}
+	if err := x.readLifecycle(ctx, tx, n); err != nil {
+		return nil, fmt.Errorf("build listing index: lifecycle: %w", err)
 	}
 	x.ratedAtLeast[0].CopyFrom(x.all)
 	if err := scanInts(ctx, tx, `SELECT seq, rating_sum, rating_count FROM images WHERE rating_count > 0`,
@@ -441,7 +445,7 @@ func listedBytes(indexBytes int) int {
 // arrays and its sets.
 func (x *listIndex) bytes() int {
 	sets := 2 + len(x.os) + len(x.arch) + len(x.variant) + len(x.priceSets) + len(x.ratedAtLeast) + len(x.starts)
-	return x.capacity*(4*len(x.orders)+len(x.blocks)+4+4+4+1+8*min(1, len(x.price))) + sets*x.capacity/8
+	return x.capacity*(4*len(x.orders)+len(x.blocks)+4+4+4+1+8*min(1, len(x.price))) + sets*x.capacity/8 + x.lifecycleBytes()
 }
 
 // seqsJSON writes seqs as a JSON array, for `seq IN (SELECT value FROM
@@ -643,6 +647,7 @@ func (x *listIndex) find(f store.Filter, match *textMatch) (seqs []int64, total 
 		}
 		x.keepPrices(set, lo, hi)
 	}
+	x.keepLifecycle(set, f)
 
 	x.mu.RLock()
 	defer x.mu.RUnlock()
