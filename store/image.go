@@ -111,12 +111,12 @@ func VariantLabel(v string) string {
 func (img *Image) Family() string { return img.OS + "/" + img.Release }
 
 var (
-	idPattern      = regexp.MustCompile(`^[0-9a-f]{24}$`)
-	namePattern    = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,63}$`)
-	aliasPattern   = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,63}/[a-z0-9][a-z0-9._-]{0,63}$`)
-	serialPattern  = regexp.MustCompile(`^[0-9]{8}(\.[0-9]+)?$`)
+	idPattern     = regexp.MustCompile(`^[0-9a-f]{24}$`)
+	namePattern   = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,63}$`)
+	aliasPattern  = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,63}/[a-z0-9][a-z0-9._-]{0,63}$`)
+	serialPattern = regexp.MustCompile(`^[0-9]{8}(\.[0-9]+)?$`)
 	// An OCI tag, as the distribution spec defines it.
-	tagPattern = regexp.MustCompile(`^[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}$`)
+	tagPattern     = regexp.MustCompile(`^[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}$`)
 	maxDescription = 2000
 	maxDocs        = 200_000
 )

@@ -63,6 +63,7 @@ type Catalog struct {
 	// ResultsHTML is the results partial rendered already (from the cache);
 	// when set, the page embeds it instead of rendering Result.
 	ResultsHTML []byte
+	Life        Lifecycle
 }
 
 // ImageDetail is the model of an image's page. Its variant chooser,
@@ -77,6 +78,7 @@ type ImageDetail struct {
 	Viewer    Viewer
 	Histogram [store.MaxRating + 1]int64
 	Problem   string // why the last rating was refused
+	Life      Lifecycle
 }
 
 // ErrorPage is the model of a page that reports a failed request.
@@ -126,6 +128,7 @@ func (c Catalog) Chips() [][2]string {
 		{"search", "matching “%s”"}, {"os", "OS %s"}, {"architecture", "%s"},
 		{"variant", "%s variant"}, {"min_price", "from $%s"}, {"max_price", "up to $%s"},
 		{"min_rating", "rated %s+"}, {"prespawn", "prespawn: %s"}, {"alias", "alias %s"},
+		{"support", "support: %s"}, {"signed", "signed: %s"}, {"max_severity", "findings up to %s"},
 	}
 	var out [][2]string
 	for _, l := range labels {

@@ -10,6 +10,8 @@ import (
 	"sync"
 
 	"golang.org/x/sync/singleflight"
+
+	"github.com/berth/berth/store"
 )
 
 // resultCache keeps rendered catalog results (HTML fragments and API
@@ -85,7 +87,12 @@ func (c *resultCache) remove(el *list.Element) {
 // compressed in the same turn in the asker's coding (see encodingFor; ""
 // for none), so that the whole cost of an uncached answer is paid in
 // arrival order.
+//
+// Answers show facts judged by date (an image's support, a stale scan), so
+// the key holds the server's date as well: a cached answer lasts a day at
+// most, even when the catalog stays the same.
 func (s *Server) cached(ctx context.Context, key string, gen int64, coding string, compute func() ([]byte, error)) (*answer, error) {
+	key = s.cacheKey(key)
 	if b, ok := s.cache.get(key, gen); ok {
 		s.count(func(m *Metrics) { m.cache.WithLabelValues("hit").Inc() })
 		return b, nil
@@ -113,6 +120,11 @@ func (s *Server) cached(ctx context.Context, key string, gen int64, coding strin
 		a, err = s.cache.fill(ctx, key, gen, build)
 	}
 	return a, err
+}
+
+// cacheKey is the key an answer is cached under: key and the date.
+func (s *Server) cacheKey(key string) string {
+	return key + "|" + s.now().Format(store.DateLayout)
 }
 
 // fill makes the answer for a missing key once, however many requests

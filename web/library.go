@@ -42,6 +42,7 @@ func (s *Server) imageDetail(c echo.Context, id string) (views.ImageDetail, erro
 		Lineage:   lineage,
 		DocsHTML:  docsHTML,
 		Histogram: hist,
+		Life:      s.life(),
 	}
 	if g, ok := s.docs.Guidance(img.VariantLabel()); ok {
 		d.Guidance = &g

@@ -39,6 +39,12 @@ type Options struct {
 	// APIRate and PurchaseRate are per-minute limits per account of token
 	// calls and of purchases; 0 means the default, below 0 no limit.
 	APIRate, PurchaseRate int
+	// Now is the server's clock, which judges images' support and scans'
+	// age; nil means time.Now. Tests fix it.
+	Now func() time.Time
+	// StaleScan is the age past which an image's last scan is flagged as
+	// stale; 0 means store.DefaultStaleScan, below 0 no flag.
+	StaleScan time.Duration
 }
 
 // Server holds what the handlers need. It has no package-level state, so
@@ -113,6 +119,23 @@ func New(db store.Store, assets *static.Assets, site *docs.Site, logger *slog.Lo
 		s.routePaths[r.Path] = true
 	}
 	return s
+}
+
+// now reads the server's clock (Options.Now).
+func (s *Server) now() time.Time {
+	if s.opts.Now != nil {
+		return s.opts.Now().UTC()
+	}
+	return time.Now().UTC()
+}
+
+// life is what pages need to judge support and stale scans as of now.
+func (s *Server) life() views.Lifecycle {
+	age := s.opts.StaleScan
+	if age == 0 {
+		age = store.DefaultStaleScan
+	}
+	return views.Lifecycle{Now: s.now(), StaleScan: age}
 }
 
 // Handler is the server's root http.Handler.

@@ -72,7 +72,7 @@ const usage = `Usage: berth [command] [flags]
 
 Commands:
   serve [--addr :8080] [--signup=true] [--trust-proxy] [--demo]
-        [--metrics-addr ADDR] [--metrics]
+        [--metrics-addr ADDR] [--metrics] [--stale-scan 30d]
                                 run the web portal and API (the default)
   user create --email E --password P
                                 create an account
@@ -224,12 +224,20 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 	apiRate := f.fs.Int("api-rate", web.DefaultAPIRate, "API calls per minute per account's tokens; -1 for no limit")
 	purchaseRate := f.fs.Int("purchase-rate", web.DefaultPurchaseRate, "purchases per minute per account; -1 for no limit")
 	metricsAddr := f.fs.String("metrics-addr", getenv("BERTH_METRICS_ADDR"), "serve /metrics on this address, apart from the main one (env BERTH_METRICS_ADDR)")
+	staleScan := f.fs.String("stale-scan", envOr(getenv, "BERTH_STALE_SCAN", "30d"), "flag an image's scan as stale once older than this, e.g. 30d; off for never (env BERTH_STALE_SCAN)")
 	metricsMain := f.fs.Bool("metrics", getenv("BERTH_METRICS") == "true", "serve /metrics on the main address too, open to anyone who reaches it (env BERTH_METRICS)")
 	if err := f.parse(args); err != nil {
 		return err
 	}
 	if len(f.pos) > 0 {
 		return usageError{fmt.Sprintf("serve takes no arguments, got %q", f.pos)}
+	}
+	staleAge := time.Duration(-1) // off
+	if *staleScan != "off" {
+		var err error
+		if staleAge, err = parseSpan("--stale-scan", *staleScan); err != nil {
+			return err
+		}
 	}
 	var logger *slog.Logger
 	switch *logFormat {
@@ -305,7 +313,7 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 		Handler: web.New(db, assets, site, logger, web.Options{
 			SignupOpen: *signup, TrustProxy: *trustProxy, SessionKeys: keys,
 			Metrics: metrics, MetricsOnMainAddr: *metricsMain,
-			APIRate: *apiRate, PurchaseRate: *purchaseRate,
+			APIRate: *apiRate, PurchaseRate: *purchaseRate, StaleScan: staleAge,
 		}).Handler(),
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       15 * time.Second,

@@ -46,7 +46,7 @@ type listIndex struct {
 	text      textCache
 	life      lifecycleSets // see listlife.go
 	scratch   sync.Pool     // *bitset.Set of capacity
-	retired   atomic.Bool // set once another index replaces it: its warm-up stops
+	retired   atomic.Bool   // set once another index replaces it: its warm-up stops
 
 	// Images listed lately, as read from SQLite; their ratings are taken
 	// from the index when they are listed again (see listed).
