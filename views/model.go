@@ -34,6 +34,9 @@ type Shell struct {
 	CSRF        string     // token for forms and htmx requests
 	Flash       string     // a one-time message after a redirect
 	SignupOpen  bool
+	// FeedURL is the Atom feed of what the page shows, linked from its
+	// head as an alternate; "" for none.
+	FeedURL string
 }
 
 // ShellUser is the signed-in person as the header shows them.
@@ -87,6 +90,17 @@ type ErrorPage struct {
 	Status  int
 	Heading string
 	Message string
+}
+
+// FeedURL is the Atom feed of the current query: its filters, without
+// sort or page, which a feed does not use.
+func (c Catalog) FeedURL() string {
+	f := c.Filter
+	f.SortBy, f.SortOrder, f.Page, f.Limit = "", "", 0, 0
+	if q := f.Query().Encode(); q != "" {
+		return "/feed.atom?" + q
+	}
+	return "/feed.atom"
 }
 
 // URL returns the catalog URL for the current filter with the given page.
@@ -294,6 +308,10 @@ type Account struct {
 	// the field PasswordParam names (current_password or new_password).
 	PasswordProblem string
 	PasswordParam   string
+	// FeedCreated is when the personal feed address was made, nil when
+	// there is none; NewFeedURL the address just made, shown once.
+	FeedCreated *time.Time
+	NewFeedURL  string
 }
 
 // PasswordInvalid marks the password field that a problem is about, and

@@ -148,6 +148,8 @@ func (s *Server) routes() {
 	e.GET("/favicon.svg", s.handleFavicon)
 	e.GET("/healthz", s.handleHealth)
 	e.GET("/readyz", s.handleReady)
+	e.GET("/feed.atom", s.handleCatalogFeed)
+	e.GET("/feeds/:key", s.handlePersonalFeed)
 	if s.metrics != nil && s.opts.MetricsOnMainAddr {
 		e.GET("/metrics", echo.WrapHandler(s.metrics.Handler()))
 	}
@@ -182,6 +184,8 @@ func (s *Server) routes() {
 	page.POST("/account/tokens/:token/revoke", s.handleRevokeToken, signedIn)
 	page.POST("/account/sessions/end-others", s.handleEndOtherSessions, signedIn)
 	page.POST("/account/password", s.handleChangePassword, signedIn)
+	page.POST("/account/feed", s.handleCreateFeedKey, signedIn)
+	page.POST("/account/feed/revoke", s.handleRevokeFeedKey, signedIn)
 
 	api := e.Group("/api/v1")
 	api.GET("/images/public", s.handleAPIListImages)

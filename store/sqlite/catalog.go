@@ -28,12 +28,13 @@ func (db *DB) ImportCatalog(ctx context.Context, r io.Reader) (store.ImportResul
 	}
 	defer tx.Rollback()
 	for _, img := range imgs {
+		var old *store.Image
 		existing, err := queryImages(ctx, tx, `SELECT `+imageColumns+` FROM images WHERE id = ?`, img.ID)
 		if err != nil {
 			return res, fmt.Errorf("import %s: %w", img.Alias, err)
 		}
 		if len(existing) == 1 {
-			old := existing[0]
+			old = existing[0]
 			img.RatingSum, img.RatingCount = old.RatingSum, old.RatingCount
 			if reflect.DeepEqual(old, img) {
 				res.Unchanged++
@@ -44,6 +45,9 @@ func (db *DB) ImportCatalog(ctx context.Context, r io.Reader) (store.ImportResul
 			res.Added++
 		}
 		if err := upsertImage(ctx, tx, img); err != nil {
+			return res, fmt.Errorf("import %s (%s): %w", img.Alias, img.Architecture, err)
+		}
+		if err := recordEvents(ctx, tx, old, img); err != nil {
 			return res, fmt.Errorf("import %s (%s): %w", img.Alias, img.Architecture, err)
 		}
 	}

@@ -53,6 +53,9 @@ func orderBy(sortBy, order string) string {
 // listIndex), and from SQL before that and for lookups by alias; both give
 // the same pages, but SQL stops counting at CountCap.
 func (db *DB) FindImages(ctx context.Context, f store.Filter) (store.ImagePage, error) {
+	if f.Now.IsZero() {
+		f.Now = db.Now() // support is judged by the store's clock
+	}
 	gen, err := db.Generation(ctx)
 	if err != nil {
 		return store.ImagePage{Page: f.PageNumber(), Limit: f.PageLimit()}, err
@@ -362,6 +365,12 @@ func queryImages(ctx context.Context, q querier, query string, args ...any) ([]*
 // scanImage reads imageColumns from the current row, then any extra
 // columns that follow them into extra.
 func scanImage(rows *sql.Rows, extra ...any) (*store.Image, error) {
+	return scanImageAfter(rows, nil, extra...)
+}
+
+// scanImageAfter is scanImage for a row whose imageColumns follow the
+// columns read into before.
+func scanImageAfter(rows *sql.Rows, before []any, extra ...any) (*store.Image, error) {
 	var (
 		img                   store.Image
 		added, tags, features string
@@ -369,10 +378,10 @@ func scanImage(rows *sql.Rows, extra ...any) (*store.Image, error) {
 		security              sql.NullString
 		prespawn              int
 	)
-	dest := append([]any{&img.ID, &img.Alias, &img.Description, &img.ImageName, &img.Architecture,
+	dest := append(append(before[:len(before):len(before)], &img.ID, &img.Alias, &img.Description, &img.ImageName, &img.Architecture,
 		&img.OS, &img.Release, &img.Serial, &img.Variant, &img.Size, &img.PriceCents, &added,
 		&prespawn, &tags, &img.BasedOn, &features, &img.PullRef, &security, &img.Docs,
-		&img.RatingSum, &img.RatingCount, &img.EOLDate, &img.SupersededBy, &pinned, &img.SourceURL}, extra...)
+		&img.RatingSum, &img.RatingCount, &img.EOLDate, &img.SupersededBy, &pinned, &img.SourceURL), extra...)
 	if err := rows.Scan(dest...); err != nil {
 		return nil, err
 	}

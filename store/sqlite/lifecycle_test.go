@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/url"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -125,4 +126,52 @@ func sameSet(a, b []string) bool {
 	slices.Sort(a)
 	slices.Sort(b)
 	return slices.Equal(a, b)
+}
+
+// TestImportRecordsFeedEvents: an import records an added event for a new
+// image, a serial event for a new build and a security event for a new
+// scan, and nothing for an unchanged image or a change of its text.
+func TestImportRecordsFeedEvents(t *testing.T) {
+	db := mustOpen(t)
+	ctx := context.Background()
+	f := fixture()
+	mustImport(t, db, f)
+	events := func() []store.ImageEvent {
+		t.Helper()
+		ev, err := db.FeedEvents(ctx, store.Filter{}, 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ev
+	}
+	if n := len(events()); n != len(f.Images) {
+		t.Fatalf("%d events after importing %d images", n, len(f.Images))
+	}
+	mustImport(t, db, f) // unchanged
+	f.Images[0].Description += " Edited."
+	mustImport(t, db, f) // text only
+	if n := len(events()); n != len(f.Images) {
+		t.Fatalf("%d events after imports that added no build", n)
+	}
+	f.Images[0].Serial = "20240301"
+	f.Images[0].Security = &store.Security{LastScan: time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC), Findings: store.Findings{High: 1}}
+	mustImport(t, db, f)
+	ev := events()
+	if len(ev) != len(f.Images)+1 || ev[0].Kind != store.EventSerial || ev[0].Serial != "20240301" || ev[0].Image.Serial != "20240301" {
+		t.Fatalf("latest event %+v of %d", ev[0], len(ev))
+	}
+	u, err := db.CreateUser(ctx, "feed@example.com", "correct horse battery")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Import(ctx, u.ID, ev[0].Image.ID); err != nil {
+		t.Fatal(err)
+	}
+	lib, err := db.LibraryEvents(ctx, u.ID, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(lib) != 2 || lib[0].Kind != store.EventSecurity || lib[1].Kind != store.EventSerial || !strings.Contains(lib[0].Summary, "1 high") {
+		t.Errorf("library events %+v", lib)
+	}
 }
