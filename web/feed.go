@@ -107,10 +107,12 @@ func atomDocument(fs feedSite, id, title, subtitle, self, alternate string, even
 	if alternate != "" {
 		f.Links = append(f.Links, atomLink{Rel: "alternate", Type: "text/html", Href: alternate})
 	}
-	for i, e := range events {
+	var latest time.Time
+	for _, e := range events {
 		at := e.At.UTC().Format(time.RFC3339)
-		if i == 0 {
-			f.Updated = at // events come newest first
+		if e.At.After(latest) {
+			latest = e.At
+			f.Updated = at
 		}
 		f.Entries = append(f.Entries, atomEntry{
 			ID: fs.entryID(e), Title: entryTitle(e), Updated: at, Published: at,

@@ -233,6 +233,9 @@ func TestCatalogFeeds(t *testing.T) {
 		if f.Updated[0] != e.Updated[0] {
 			t.Errorf("%s: feed updated %s, newest entry %s", path, f.Updated[0], e.Updated[0])
 		}
+		if f.Entries[len(f.Entries)-1].Updated[0] >= e.Updated[0] {
+			t.Errorf("%s: an image added with the catalog is dated %s, not its added_date", path, f.Entries[len(f.Entries)-1].Updated[0])
+		}
 	}
 	if changed < 5 || changed == len(queries) {
 		t.Errorf("%d of %d feeds matched: the queries do not tell matching from not", changed, len(queries))

@@ -12,11 +12,16 @@ import (
 )
 
 // recordEvents writes the events of an image's change in tx (see
-// store.ImageChanges), at the transaction's time.
+// store.ImageChanges), at the transaction's time; a new image joins at its
+// added_date, as the catalog file gives it, unless that is still to come.
 func recordEvents(ctx context.Context, tx *Tx, old, img *store.Image) error {
 	for _, e := range store.ImageChanges(old, img) {
+		at := tx.now
+		if e.Kind == store.EventAdded && img.AddedDate.Before(at) {
+			at = img.AddedDate
+		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO image_events (image_id, kind, build, at, summary) VALUES (?, ?, ?, ?, ?)`,
-			img.ID, e.Kind, e.Serial, tx.now.Format(time.RFC3339), e.Summary); err != nil {
+			img.ID, e.Kind, e.Serial, at.UTC().Format(time.RFC3339), e.Summary); err != nil {
 			return fmt.Errorf("record %s event: %w", e.Kind, err)
 		}
 	}
