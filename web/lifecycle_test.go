@@ -1,7 +1,9 @@
 package web
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
@@ -322,5 +324,49 @@ func TestSignedAndSeverityFiltersAgreeWithTheAPI(t *testing.T) {
 	}
 	if v, _ := doc.Find("#f-severity").Attr("aria-invalid"); v != "true" {
 		t.Error("the severity field is not marked invalid")
+	}
+}
+
+// TestSupplyChainLinks: the SBOM and scan report links a catalog gives
+// are on the image's page and in the API; links that are not http(s) are
+// refused at import, naming the field.
+func TestSupplyChainLinks(t *testing.T) {
+	s, db, _ := newClockedServer(t, time.Date(2025, 10, 25, 0, 0, 0, 0, time.UTC), nil)
+	reimport(t, db, "headjack/dind", "arm64", func(ci *store.CatalogImage) {
+		ci.Security.SBOMURL = "https://example.com/headjack/dind.spdx.json"
+		ci.Security.ReportURL = "https://example.com/headjack/dind-trivy.json"
+	})
+	id := store.ImageID("headjack/dind", "arm64")
+	doc := mustDoc(t, do(t, s, http.MethodGet, "/images/"+id, nil))
+	var links []string
+	doc.Find("#security a").Each(func(_ int, a *goquery.Selection) { links = append(links, a.AttrOr("href", "")) })
+	if !slices.Contains(links, "https://example.com/headjack/dind.spdx.json") || !slices.Contains(links, "https://example.com/headjack/dind-trivy.json") {
+		t.Errorf("security links %v", links)
+	}
+	r := getList(t, s, "alias=headjack/dind&architecture=arm64")
+	if sec := r.Data.Images[0]["security"].(map[string]any); sec["sbom_url"] != "https://example.com/headjack/dind.spdx.json" {
+		t.Errorf("API security %v", sec)
+	}
+	for field, edit := range map[string]func(ci *store.CatalogImage){
+		"source_url": func(ci *store.CatalogImage) { ci.SourceURL = "javascript:alert(1)" },
+		"security":   func(ci *store.CatalogImage) { ci.Security.ReportURL = "data:text/html,hi" },
+		"eol_date":   func(ci *store.CatalogImage) { ci.EOLDate = "2027-02-30" },
+		"tags_pinned": func(ci *store.CatalogImage) {
+			ci.TagsPinned = []string{"base v1"}
+		},
+		"superseded_by": func(ci *store.CatalogImage) { ci.SupersededBy = "not an alias" },
+	} {
+		for _, ci := range defaultImages(t) {
+			if ci.Alias != "headjack/base" {
+				continue
+			}
+			edit(&ci)
+			b, _ := json.Marshal(store.CatalogFile{Version: store.CatalogVersion, Images: []store.CatalogImage{ci}})
+			_, err := db.ImportCatalog(context.Background(), bytes.NewReader(b))
+			if store.ErrorCode(err) != store.EINVALID || store.ErrorParam(err) != field {
+				t.Errorf("%s: import = %v, want invalid %s", field, err, field)
+			}
+			break
+		}
 	}
 }
