@@ -111,12 +111,10 @@ func VariantLabel(v string) string {
 func (img *Image) Family() string { return img.OS + "/" + img.Release }
 
 var (
-	idPattern     = regexp.MustCompile(`^[0-9a-f]{24}$`)
-	namePattern   = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,63}$`)
-	aliasPattern  = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,63}/[a-z0-9][a-z0-9._-]{0,63}$`)
-	serialPattern = regexp.MustCompile(`^[0-9]{8}(\.[0-9]+)?$`)
-	// An OCI tag, as the distribution spec defines it.
-	tagPattern     = regexp.MustCompile(`^[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}$`)
+	idPattern      = regexp.MustCompile(`^[0-9a-f]{24}$`)
+	namePattern    = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,63}$`)
+	aliasPattern   = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,63}/[a-z0-9][a-z0-9._-]{0,63}$`)
+	serialPattern  = regexp.MustCompile(`^[0-9]{8}(\.[0-9]+)?$`)
 	maxDescription = 2000
 	maxDocs        = 200_000
 )
@@ -192,6 +190,9 @@ func (img *Image) Validate() error {
 	}
 	return nil
 }
+
+// tagPattern is an OCI tag, as the distribution spec defines it.
+var tagPattern = regexp.MustCompile(`^[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}$`)
 
 // validLink reports whether s is empty or an absolute http(s) URL, the
 // only links the catalog shows (never javascript: or data:).

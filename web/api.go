@@ -60,38 +60,38 @@ func sendJSONAnswer(c echo.Context, a *answer) error {
 
 // imageJSON is an image as the API shows it; field names follow the contract.
 type imageJSON struct {
-	ID            string        `json:"id"`
-	Alias         string        `json:"alias"`
-	Description   string        `json:"description"`
-	ImageName     string        `json:"image_name"`
-	Architecture  string        `json:"architecture"`
-	OS            string        `json:"os"`
-	Release       string        `json:"release"`
-	Serial        string        `json:"serial"`
-	Variant       string        `json:"variant"`
-	Size          int64         `json:"size"`
-	Price         float64       `json:"price"`
-	AddedDate     string        `json:"added_date"`
-	AverageRating float64       `json:"average_rating"`
-	RatingCount   int64         `json:"rating_count"`
-	IconURL       string        `json:"icon_url"`
-	Prespawn      bool          `json:"prespawn"`
-	Tags          []string      `json:"tags"`
-	BasedOn       string        `json:"based_on"`
-	Features      []string      `json:"features"`
-	PullRef       string        `json:"pull_ref"`
-	Security      *securityJSON `json:"security"`
-	EOLDate       *string       `json:"eol_date"`
-	SupersededBy  string        `json:"superseded_by"`
-	Support       string        `json:"support"`
-	TagsPinned    []string      `json:"tags_pinned"`
-	SourceURL     string        `json:"source_url"`
-	Docs          *string       `json:"docs,omitempty"`
+	ID            string          `json:"id"`
+	Alias         string          `json:"alias"`
+	Description   string          `json:"description"`
+	ImageName     string          `json:"image_name"`
+	Architecture  string          `json:"architecture"`
+	OS            string          `json:"os"`
+	Release       string          `json:"release"`
+	Serial        string          `json:"serial"`
+	Variant       string          `json:"variant"`
+	Size          int64           `json:"size"`
+	Price         float64         `json:"price"`
+	AddedDate     string          `json:"added_date"`
+	AverageRating float64         `json:"average_rating"`
+	RatingCount   int64           `json:"rating_count"`
+	IconURL       string          `json:"icon_url"`
+	Prespawn      bool            `json:"prespawn"`
+	Tags          []string        `json:"tags"`
+	BasedOn       string          `json:"based_on"`
+	Features      []string        `json:"features"`
+	PullRef       string          `json:"pull_ref"`
+	Security      *securityRecord `json:"security"`
+	EOLDate       *string         `json:"eol_date"`
+	SupersededBy  string          `json:"superseded_by"`
+	Support       string          `json:"support"`
+	TagsPinned    []string        `json:"tags_pinned"`
+	SourceURL     string          `json:"source_url"`
+	Docs          *string         `json:"docs,omitempty"`
 }
 
-// securityJSON is an image's security record with what is judged from it
+// securityRecord is an image's security record with what is judged from it
 // as of now: whether the last scan is older than the server allows.
-type securityJSON struct {
+type securityRecord struct {
 	*store.Security
 	ScanStale bool `json:"scan_stale"`
 }
@@ -119,7 +119,7 @@ func newImageJSON(img *store.Image, life views.Lifecycle) imageJSON {
 		out.EOLDate = &img.EOLDate
 	}
 	if img.Security != nil {
-		out.Security = &securityJSON{Security: img.Security, ScanStale: life.Stale(img)}
+		out.Security = &securityRecord{Security: img.Security, ScanStale: life.Stale(img)}
 	}
 	return out
 }

@@ -112,7 +112,9 @@ func TestServe(t *testing.T) {
 	}()
 
 	var resp *http.Response
-	for deadline := time.Now().Add(10 * time.Second); ; {
+	// Loading the default catalog takes seconds under -race on a busy
+	// machine (as in security_test.go).
+	for deadline := time.Now().Add(60 * time.Second); ; {
 		resp, err = http.Get("http://" + addr + "/api/v1/images/public?limit=1")
 		if err == nil {
 			break

@@ -44,9 +44,11 @@ type listIndex struct {
 	price     []int64               // cents by seq, when priceSets is nil
 	nameRank  []int32               // position in name order (image_name, id), by seq
 	text      textCache
-	life      lifecycleSets // see listlife.go
-	scratch   sync.Pool     // *bitset.Set of capacity
-	retired   atomic.Bool   // set once another index replaces it: its warm-up stops
+	scratch   sync.Pool   // *bitset.Set of capacity
+	retired   atomic.Bool // set once another index replaces it: its warm-up stops
+
+	// The rows the lifecycle filters keep (see listlife.go).
+	life lifecycleSets
 
 	// Images listed lately, as read from SQLite; their ratings are taken
 	// from the index when they are listed again (see listed).
@@ -445,7 +447,8 @@ func listedBytes(indexBytes int) int {
 // arrays and its sets.
 func (x *listIndex) bytes() int {
 	sets := 2 + len(x.os) + len(x.arch) + len(x.variant) + len(x.priceSets) + len(x.ratedAtLeast) + len(x.starts)
-	return x.capacity*(4*len(x.orders)+len(x.blocks)+4+4+4+1+8*min(1, len(x.price))) + sets*x.capacity/8 + x.lifecycleBytes()
+	return x.capacity*(4*len(x.orders)+len(x.blocks)+4+4+4+1+8*min(1, len(x.price))) + sets*x.capacity/8 +
+		x.lifecycleBytes()
 }
 
 // seqsJSON writes seqs as a JSON array, for `seq IN (SELECT value FROM
