@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 )
@@ -46,10 +47,34 @@ type Filter struct {
 	MaxPrice     *int64   // cents
 	MinRating    *float64 // 0–5
 	Search       string
+	Support      string // supported, ending or ended (see SupportOf)
+	Signed       *bool  // nil: either
+	MaxSeverity  string // keep images whose last scan found nothing worse (see Severities)
 	SortBy       string // "" means popularity
 	SortOrder    string // "" means the sort key's natural order
 	Page         int    // from 1; 0 means 1
 	Limit        int    // 0 means DefaultLimit
+	// Now is the instant Support is judged at; the zero time means the
+	// backend's clock. Not part of the query: callers with a clock of
+	// their own (web, tests) set it.
+	Now time.Time
+}
+
+// At returns the instant the filter judges support at: Now, or the
+// current time when Now is not set.
+func (f Filter) At() time.Time {
+	if f.Now.IsZero() {
+		return time.Now()
+	}
+	return f.Now
+}
+
+// MaxSeverityRank is the rank of MaxSeverity in Severities, -1 when unset.
+func (f Filter) MaxSeverityRank() int {
+	if f.MaxSeverity == "" {
+		return -1
+	}
+	return SeverityRank(f.MaxSeverity)
 }
 
 // Sort returns the effective sort key.
@@ -102,7 +127,7 @@ func (f Filter) Offset() int { return (f.PageNumber() - 1) * f.PageLimit() }
 func (f Filter) IsZero() bool {
 	return f.OS == "" && f.Architecture == "" && f.Variant == "" && f.Alias == "" &&
 		f.Prespawn == nil && f.MinPrice == nil && f.MaxPrice == nil && f.MinRating == nil &&
-		f.Search == ""
+		f.Search == "" && f.Support == "" && f.Signed == nil && f.MaxSeverity == ""
 }
 
 // ParseFilter reads a filter from query parameters as the API and the catalog
@@ -166,6 +191,25 @@ func ParseFilter(q url.Values) (Filter, error) {
 			return f, Invalid("min_rating", "min_rating must be a number from 0 to 5")
 		}
 		f.MinRating = &v
+	}
+	if v := strings.ToLower(get("support")); v != "" {
+		if !ValidSupport(v) {
+			return f, Invalid("support", "support must be one of %s", strings.Join(SupportStates, ", "))
+		}
+		f.Support = v
+	}
+	if v := strings.ToLower(get("signed")); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return f, Invalid("signed", "signed must be true or false")
+		}
+		f.Signed = &b
+	}
+	if v := strings.ToLower(get("max_severity")); v != "" {
+		if SeverityRank(v) < 0 {
+			return f, Invalid("max_severity", "max_severity must be one of %s", strings.Join(Severities, ", "))
+		}
+		f.MaxSeverity = v
 	}
 	f.Search = get("search")
 	if len(f.Search) > maxSearchLen {
@@ -365,7 +409,11 @@ func validSort(s string) bool {
 // suggesting the closest of these. To add a filter, add its name here,
 // read it in ParseFilter and write it in Param.
 var queryParams = []string{"search", "os", "architecture", "variant", "alias", "prespawn",
-	"min_price", "max_price", "min_rating", "sort_by", "sort_order", "page", "limit"}
+	"min_price", "max_price", "min_rating", "support", "signed", "max_severity", "sort_by", "sort_order", "page", "limit"}
+
+// QueryParams lists every parameter ParseFilter reads, so a caller can
+// tell the ones it does not know.
+func QueryParams() []string { return slices.Clone(queryParams) }
 
 // Query encodes the filter as canonical query parameters: only what is set,
 // with defaults left out, so equal filters give equal URLs.
@@ -412,6 +460,14 @@ func (f Filter) Param(name string) string {
 		if f.MinRating != nil {
 			return strconv.FormatFloat(*f.MinRating, 'f', -1, 64)
 		}
+	case "support":
+		return f.Support
+	case "signed":
+		if f.Signed != nil {
+			return strconv.FormatBool(*f.Signed)
+		}
+	case "max_severity":
+		return f.MaxSeverity
 	case "sort_by":
 		// Popularity is the default order only without search words; with
 		// them the default is relevance, so an explicit popularity stays.

@@ -34,6 +34,9 @@ type Shell struct {
 	CSRF        string     // token for forms and htmx requests
 	Flash       string     // a one-time message after a redirect
 	SignupOpen  bool
+	// FeedURL is the Atom feed of what the page shows, linked from its
+	// head as an alternate; "" for none.
+	FeedURL string
 }
 
 // ShellUser is the signed-in person as the header shows them.
@@ -63,6 +66,7 @@ type Catalog struct {
 	// ResultsHTML is the results partial rendered already (from the cache);
 	// when set, the page embeds it instead of rendering Result.
 	ResultsHTML []byte
+	Life        Lifecycle
 }
 
 // ImageDetail is the model of an image's page. Its variant chooser,
@@ -80,6 +84,7 @@ type ImageDetail struct {
 	Histogram   [store.MaxRating + 1]int64
 	Problem     string // why the last rating was refused
 	Pull        Pull
+	Life        Lifecycle
 }
 
 // Pull is how to reach this Berth from the command line, for snippets.
@@ -98,6 +103,17 @@ type ErrorPage struct {
 	Status  int
 	Heading string
 	Message string
+}
+
+// FeedURL is the Atom feed of the current query: its filters, without
+// sort or page, which a feed does not use.
+func (c Catalog) FeedURL() string {
+	f := c.Filter
+	f.SortBy, f.SortOrder, f.Page, f.Limit = "", "", 0, 0
+	if q := f.Query().Encode(); q != "" {
+		return "/feed.atom?" + q
+	}
+	return "/feed.atom"
 }
 
 // URL returns the catalog URL for the current filter with the given page.
@@ -139,6 +155,7 @@ func (c Catalog) Chips() [][2]string {
 		{"search", "matching “%s”"}, {"os", "OS %s"}, {"architecture", "%s"},
 		{"variant", "%s variant"}, {"min_price", "from $%s"}, {"max_price", "up to $%s"},
 		{"min_rating", "rated %s+"}, {"prespawn", "prespawn: %s"}, {"alias", "alias %s"},
+		{"support", "support: %s"}, {"signed", "signed: %s"}, {"max_severity", "findings up to %s"},
 	}
 	var out [][2]string
 	for _, l := range labels {
@@ -309,6 +326,10 @@ type Account struct {
 	PullKeys      []*store.PullKey
 	NewPullKeyURL string
 	Pull          Pull
+	// FeedCreated is when the personal feed address was made, nil when
+	// there is none; NewFeedURL the address just made, shown once.
+	FeedCreated *time.Time
+	NewFeedURL  string
 }
 
 // PasswordInvalid marks the password field that a problem is about, and

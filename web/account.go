@@ -156,6 +156,9 @@ func (s *Server) account(c echo.Context) (views.Account, error) {
 		return a, err
 	}
 	a.Pull = s.pullInfo(c)
+	if a.FeedCreated, err = s.store.FeedKeyCreated(c.Request().Context(), u.ID); err != nil {
+		return a, err
+	}
 	return a, nil
 }
 
@@ -191,6 +194,33 @@ func (s *Server) handleRevokePullKey(c echo.Context) error {
 		return err
 	}
 	s.setFlash(c, "Pull key revoked: its remote no longer lists anything.")
+	return s.redirect(c, "/account")
+}
+
+
+// handleCreateFeedKey is POST /account/feed: a new personal feed address,
+// replacing any earlier one. Like a token, it is shown once, so the page
+// answers directly.
+func (s *Server) handleCreateFeedKey(c echo.Context) error {
+	key, err := s.store.CreateFeedKey(c.Request().Context(), currentUser(c).ID)
+	if err != nil {
+		return err
+	}
+	a, err := s.account(c)
+	if err != nil {
+		return err
+	}
+	a.NewFeedURL = s.feedSite(c).base + "/feeds/" + key + ".atom"
+	c.Response().Header().Set("Cache-Control", "no-store")
+	return s.render(c, http.StatusOK, views.AccountPage(a))
+}
+
+// handleRevokeFeedKey is POST /account/feed/revoke.
+func (s *Server) handleRevokeFeedKey(c echo.Context) error {
+	if err := s.store.RevokeFeedKey(c.Request().Context(), currentUser(c).ID); err != nil {
+		return err
+	}
+	s.setFlash(c, "Feed address revoked: it no longer works.")
 	return c.Redirect(http.StatusSeeOther, "/account")
 }
 

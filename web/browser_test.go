@@ -494,3 +494,29 @@ func TestBrowserVariantChooserWithoutJavaScript(t *testing.T) {
 	must(t, chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS("#chooser"))))
 	waitH1(t, ctx, "ubuntu/24.04-cloud arm64")
 }
+
+// TestBrowserSupportFilterAndSuccessor: choosing "Support ended" swaps in
+// only ended images, each badged, with the feed link following the query;
+// an ended card's successor link opens the successor's page.
+func TestBrowserSupportFilterAndSuccessor(t *testing.T) {
+	base := startServer(t)
+	ctx := newTab(t)
+	must(t, chromedp.Do(ctx,
+		chromedp.Navigate(base+"/?os=alpine&limit=50"),
+		chromedp.WaitVisible(chromedp.CSS("#results .card")),
+	))
+	must(t, chromedp.Do(ctx, choose("#f-support", "ended")))
+	waitURL(t, ctx, "support=ended")
+	must(t, chromedp.Do(ctx, htmxIdle))
+	waitJS(t, ctx, `[...document.querySelectorAll("#results .card")].length > 0 && [...document.querySelectorAll("#results .card")].every(c => c.querySelector(".badge.support-ended"))`)
+	feed := run(t, ctx, chromedp.Evaluate[string](`document.querySelector("#results a.feed-link").getAttribute("href")`))
+	if !strings.Contains(feed, "support=ended") || !strings.Contains(feed, "os=alpine") {
+		t.Errorf("feed link %q does not follow the query", feed)
+	}
+	must(t, chromedp.Do(ctx, chromedp.Click(fresh(`#results .card .successor a`))))
+	waitURL(t, ctx, "/images/")
+	waitJS(t, ctx, `document.querySelector(".image-detail h1")`)
+	if h := h1(t, ctx); !strings.Contains(h, "alpine/3.19") {
+		t.Errorf("the successor link opened %q", h)
+	}
+}

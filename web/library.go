@@ -31,6 +31,7 @@ func (s *Server) imageDetail(c echo.Context, id string) (views.ImageDetail, erro
 		Lineage:   shared.lineage,
 		Histogram: shared.histogram,
 		Guidance:  shared.guidance,
+		Life:      s.life(),
 	}
 	// The docs have a cache of their own, under the generation the shared
 	// parts were read at, and a page waits for them only so long.

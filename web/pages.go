@@ -29,6 +29,11 @@ func (s *Server) handleCatalog(c echo.Context) error {
 	status := http.StatusOK
 	var results *answer
 	m.Filter, err = store.ParseFilter(c.QueryParams())
+	m.Life = s.life()
+	m.Filter.Now = m.Life.Now
+	if err == nil {
+		m.Shell.FeedURL = m.FeedURL()
+	}
 	// Nobody signed in, nothing personal: the whole page is the same for
 	// every visitor, so it is cached whole, and its results are rendered
 	// in place. Other pages embed the results, cached on their own.

@@ -51,6 +51,12 @@ type Options struct {
 	// PullThrough, when set, fetches images with no loaded content from
 	// their upstream pull_ref on first pull.
 	PullThrough PullThrough
+	// Now is the server's clock, which judges images' support and scans'
+	// age; nil means time.Now. Tests fix it.
+	Now func() time.Time
+	// StaleScan is the age past which an image's last scan is flagged as
+	// stale; 0 means store.DefaultStaleScan, below 0 no flag.
+	StaleScan time.Duration
 }
 
 // Server holds what the handlers need. It has no package-level state, so
@@ -147,6 +153,23 @@ func New(db store.Store, assets *static.Assets, site *docs.Site, logger *slog.Lo
 	return s
 }
 
+// now reads the server's clock (Options.Now).
+func (s *Server) now() time.Time {
+	if s.opts.Now != nil {
+		return s.opts.Now().UTC()
+	}
+	return time.Now().UTC()
+}
+
+// life is what pages need to judge support and stale scans as of now.
+func (s *Server) life() views.Lifecycle {
+	age := s.opts.StaleScan
+	if age == 0 {
+		age = store.DefaultStaleScan
+	}
+	return views.Lifecycle{Now: s.now(), StaleScan: age}
+}
+
 // Handler is the server's root http.Handler.
 func (s *Server) Handler() http.Handler { return s.echo }
 
@@ -157,6 +180,8 @@ func (s *Server) routes() {
 	e.GET("/favicon.svg", s.handleFavicon)
 	e.GET("/healthz", s.handleHealth)
 	e.GET("/readyz", s.handleReady)
+	e.GET("/feed.atom", s.handleCatalogFeed)
+	e.GET("/feeds/:key", s.handlePersonalFeed)
 	if s.metrics != nil && s.opts.MetricsOnMainAddr {
 		e.GET("/metrics", echo.WrapHandler(s.metrics.Handler()))
 	}
@@ -193,6 +218,8 @@ func (s *Server) routes() {
 	page.POST("/account/password", s.handleChangePassword, signedIn)
 	page.POST("/account/pull-keys", s.handleCreatePullKey, signedIn)
 	page.POST("/account/pull-keys/:key/revoke", s.handleRevokePullKey, signedIn)
+	page.POST("/account/feed", s.handleCreateFeedKey, signedIn)
+	page.POST("/account/feed/revoke", s.handleRevokeFeedKey, signedIn)
 
 	api := e.Group("/api/v1")
 	api.GET("/images/public", s.handleAPIListImages)

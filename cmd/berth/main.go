@@ -76,7 +76,7 @@ const usage = `Usage: berth [command] [flags]
 Commands:
   serve [--addr :8080] [--signup=true] [--trust-proxy] [--demo]
         [--metrics-addr ADDR] [--metrics] [--public-url URL]
-        [--anonymous-pull] [--pull-through]
+        [--anonymous-pull] [--pull-through] [--stale-scan 30d]
                                 run the web portal and API (the default)
   user create --email E --password P
                                 create an account
@@ -245,6 +245,7 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 	apiRate := f.fs.Int("api-rate", web.DefaultAPIRate, "API calls per minute per account's tokens; -1 for no limit")
 	purchaseRate := f.fs.Int("purchase-rate", web.DefaultPurchaseRate, "purchases per minute per account; -1 for no limit")
 	metricsAddr := f.fs.String("metrics-addr", getenv("BERTH_METRICS_ADDR"), "serve /metrics on this address, apart from the main one (env BERTH_METRICS_ADDR)")
+	staleScan := f.fs.String("stale-scan", envOr(getenv, "BERTH_STALE_SCAN", "30d"), "flag an image's scan as stale once older than this, e.g. 30d; off for never (env BERTH_STALE_SCAN)")
 	metricsMain := f.fs.Bool("metrics", getenv("BERTH_METRICS") == "true", "serve /metrics on the main address too, open to anyone who reaches it (env BERTH_METRICS)")
 	publicURL := f.fs.String("public-url", getenv("BERTH_PUBLIC_URL"), "the address people reach Berth at, such as https://berth.example.com, for snippets and the registry (env BERTH_PUBLIC_URL; default: the request's host)")
 	blobDir := f.blobsFlag(getenv)
@@ -259,6 +260,13 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 	if *publicURL != "" {
 		if u, err := url.Parse(*publicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			return usageError{fmt.Sprintf("--public-url %q: give a URL such as https://berth.example.com", *publicURL)}
+		}
+	}
+	staleAge := time.Duration(-1) // off
+	if *staleScan != "off" {
+		var err error
+		if staleAge, err = parseSpan("--stale-scan", *staleScan); err != nil {
+			return err
 		}
 	}
 	var logger *slog.Logger
@@ -343,7 +351,7 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 		Handler: web.New(db, assets, site, logger, web.Options{
 			SignupOpen: *signup, TrustProxy: *trustProxy, SessionKeys: keys,
 			Metrics: metrics, MetricsOnMainAddr: *metricsMain,
-			APIRate: *apiRate, PurchaseRate: *purchaseRate,
+			APIRate: *apiRate, PurchaseRate: *purchaseRate, StaleScan: staleAge,
 			PublicURL: *publicURL, Blobs: bs, AnonymousPull: *anonymousPull, PullThrough: upstream,
 		}).Handler(),
 		ReadHeaderTimeout: 5 * time.Second,

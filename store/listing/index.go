@@ -47,6 +47,9 @@ type Index struct {
 	scratch   sync.Pool   // *bitset.Set of capacity
 	retired   atomic.Bool // set once another index replaces it: its warm-up stops
 
+	// The rows the lifecycle filters keep (see listlife.go).
+	life lifecycleSets
+
 	// Images listed lately, as read from the source; their ratings are taken
 	// from the index when they are listed again (see listed).
 	rowsMu    sync.Mutex
@@ -143,6 +146,9 @@ func build(ctx context.Context, src Source) (*Index, error) {
 	}
 	if err != nil {
 		return nil, fmt.Errorf("build listing index: prices: %w", err)
+	}
+	if err := x.readLifecycle(ctx, snap, n); err != nil {
+		return nil, fmt.Errorf("build listing index: lifecycle: %w", err)
 	}
 	x.ratedAtLeast[0].CopyFrom(x.all)
 	if err := snap.Ratings(ctx, x.setRating); err != nil {
@@ -313,7 +319,8 @@ func listedBytes(indexBytes int) int {
 // arrays and its sets.
 func (x *Index) bytes() int {
 	sets := 2 + len(x.os) + len(x.arch) + len(x.variant) + len(x.priceSets) + len(x.ratedAtLeast) + len(x.starts)
-	return x.capacity*(4*len(x.orders)+len(x.blocks)+4+4+4+1+8*min(1, len(x.price))) + sets*x.capacity/8
+	return x.capacity*(4*len(x.orders)+len(x.blocks)+4+4+4+1+8*min(1, len(x.price))) + sets*x.capacity/8 +
+		x.lifecycleBytes()
 }
 
 // forget drops the kept rows of changed images, and keeps listings that
@@ -519,6 +526,7 @@ func (x *Index) find(f store.Filter, match *textMatch) (seqs []int64, total int)
 		}
 		x.keepPrices(set, lo, hi)
 	}
+	x.keepLifecycle(set, f)
 
 	x.mu.RLock()
 	defer x.mu.RUnlock()

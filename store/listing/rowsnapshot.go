@@ -28,6 +28,11 @@ type Row struct {
 	AddedDate    time.Time
 	RatingSum    int64
 	RatingCount  int64
+	// The lifecycle and supply-chain filters' fields: a signature on
+	// record, store.WorstSeverity's rank, and EOLDay(eol_date).
+	Signed        bool
+	WorstSeverity int64
+	EOLDay        int64
 }
 
 // RowSnapshot is a Snapshot of rows read in one consistent read at
@@ -70,6 +75,13 @@ func (r *Row) value(f Field) (string, error) {
 		return "0", nil
 	case FieldPrice:
 		return strconv.FormatInt(r.PriceCents, 10), nil
+	case FieldSigned:
+		if r.Signed {
+			return "1", nil
+		}
+		return "0", nil
+	case FieldWorstSeverity:
+		return strconv.FormatInt(r.WorstSeverity, 10), nil
 	}
 	return "", fmt.Errorf("no field %q", f)
 }
@@ -109,11 +121,15 @@ func (s *rowSnapshot) Distinct(_ context.Context, field Field) (int, error) {
 }
 
 func (s *rowSnapshot) Values(_ context.Context, field Field, fn func(seq int, value int64)) error {
-	if field != FieldPrice {
-		return fmt.Errorf("no integer field %q", field)
-	}
 	for _, r := range s.rows {
-		fn(int(r.Seq), r.PriceCents)
+		switch field {
+		case FieldPrice:
+			fn(int(r.Seq), r.PriceCents)
+		case FieldEOLDay:
+			fn(int(r.Seq), r.EOLDay)
+		default:
+			return fmt.Errorf("no integer field %q", field)
+		}
 	}
 	return nil
 }

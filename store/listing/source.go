@@ -95,6 +95,10 @@ const (
 	FieldVariant      Field = "variant"
 	FieldPrespawn     Field = "prespawn"    // values "0" and "1"
 	FieldPrice        Field = "price_cents" // values in cents, as decimal text
+	// The lifecycle and supply-chain filters' fields.
+	FieldSigned        Field = "signed"         // values "0" and "1": a signature on record
+	FieldWorstSeverity Field = "worst_severity" // store.SeverityRank of the worst finding, as decimal text
+	FieldEOLDay        Field = "eol_day"        // integer: EOLDay(eol_date), 0 without one
 )
 
 // Snapshot is one consistent read of the catalog, by row number: a

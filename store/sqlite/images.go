@@ -17,13 +17,13 @@ import (
 
 const imageColumns = `id, alias, description, image_name, architecture, os, release, serial,
 	variant, size, price_cents, added_date, prespawn, tags, based_on, features, pull_ref,
-	security, docs, rating_sum, rating_count`
+	security, docs, rating_sum, rating_count, eol_date, superseded_by, tags_pinned, source_url`
 
 // listColumns are imageColumns without the docs body, which listings never
 // show and which is the largest column.
 const listColumns = `id, alias, description, image_name, architecture, os, release, serial,
 	variant, size, price_cents, added_date, prespawn, tags, based_on, features, pull_ref,
-	security, '' AS docs, rating_sum, rating_count`
+	security, '' AS docs, rating_sum, rating_count, eol_date, superseded_by, tags_pinned, source_url`
 
 // orderBy returns the ORDER BY clause of a sort: the key in the requested
 // order, then ties broken by name and id, always ascending, so that equal
@@ -54,6 +54,9 @@ func orderBy(sortBy, order string) string {
 // store/listing), and from SQL before that and for lookups by alias; both give
 // the same pages, but SQL stops counting at CountCap.
 func (db *DB) FindImages(ctx context.Context, f store.Filter) (store.ImagePage, error) {
+	if f.Now.IsZero() {
+		f.Now = db.Now() // support is judged by the store's clock
+	}
 	gen, err := db.Generation(ctx)
 	if err != nil {
 		return store.ImagePage{Page: f.PageNumber(), Limit: f.PageLimit()}, err
@@ -218,6 +221,21 @@ func filterConditions(f store.Filter, walk bool) (string, []any) {
 	if f.MinRating != nil {
 		add(col("rating_tenths")+" >= ?", *f.MinRating*10)
 	}
+	if f.Support != "" {
+		after, through, none := store.SupportBounds(f.Support, f.At())
+		switch {
+		case none:
+			add("("+col("eol_date")+" = '' OR "+col("eol_date")+" > ?)", after)
+		default:
+			add(col("eol_date")+" > ? AND "+col("eol_date")+" <= ?", after, through)
+		}
+	}
+	if f.Signed != nil {
+		add(col("signed")+" = ?", boolInt(*f.Signed))
+	}
+	if r := f.MaxSeverityRank(); r >= 0 {
+		add(col("worst_severity")+" <= ?", r)
+	}
 	if q := ftsQuery(f.Search); walk && q != "" {
 		add("+seq IN (SELECT rowid FROM images_fts WHERE images_fts MATCH ?)", q)
 	}
@@ -331,16 +349,23 @@ func queryImages(ctx context.Context, q querier, query string, args ...any) ([]*
 // scanImage reads imageColumns from the current row, then any extra
 // columns that follow them into extra.
 func scanImage(rows *sql.Rows, extra ...any) (*store.Image, error) {
+	return scanImageAfter(rows, nil, extra...)
+}
+
+// scanImageAfter is scanImage for a row whose imageColumns follow the
+// columns read into before.
+func scanImageAfter(rows *sql.Rows, before []any, extra ...any) (*store.Image, error) {
 	var (
 		img                   store.Image
 		added, tags, features string
+		pinned                string
 		security              sql.NullString
 		prespawn              int
 	)
-	dest := append([]any{&img.ID, &img.Alias, &img.Description, &img.ImageName, &img.Architecture,
+	dest := append(append(before[:len(before):len(before)], &img.ID, &img.Alias, &img.Description, &img.ImageName, &img.Architecture,
 		&img.OS, &img.Release, &img.Serial, &img.Variant, &img.Size, &img.PriceCents, &added,
 		&prespawn, &tags, &img.BasedOn, &features, &img.PullRef, &security, &img.Docs,
-		&img.RatingSum, &img.RatingCount}, extra...)
+		&img.RatingSum, &img.RatingCount, &img.EOLDate, &img.SupersededBy, &pinned, &img.SourceURL), extra...)
 	if err := rows.Scan(dest...); err != nil {
 		return nil, err
 	}
@@ -354,6 +379,9 @@ func scanImage(rows *sql.Rows, extra ...any) (*store.Image, error) {
 	}
 	if err := decodeStrings(features, &img.Features); err != nil {
 		return nil, fmt.Errorf("image %s: features: %w", img.ID, err)
+	}
+	if err := decodeStrings(pinned, &img.TagsPinned); err != nil {
+		return nil, fmt.Errorf("image %s: tags_pinned: %w", img.ID, err)
 	}
 	if security.Valid {
 		img.Security = new(store.Security)
@@ -460,7 +488,18 @@ func decodeSecurity(s string, into *store.Security) error {
 	v.Findings.Medium = num()
 	expect(`,"low":`)
 	v.Findings.Low = num()
-	expect(`}}`)
+	expect(`}`)
+	// The optional strings, in the order json.Marshal writes them.
+	for _, opt := range []struct {
+		key  string
+		into *string
+	}{{`,"scanner":"`, &v.Scanner}, {`,"signature":"`, &v.Signature}, {`,"sbom_url":"`, &v.SBOMURL}, {`,"report_url":"`, &v.ReportURL}} {
+		if ok && strings.HasPrefix(rest, opt.key) {
+			rest = rest[len(opt.key):]
+			*opt.into = str()
+		}
+	}
+	expect(`}`)
 	if !ok || rest != "" {
 		return fallback()
 	}

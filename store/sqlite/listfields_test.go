@@ -58,9 +58,26 @@ func imageFieldEdits() []fieldEdit {
 		{"Security.Findings.High", func(ci *store.CatalogImage) { sec(ci).Findings.High += 3 }},
 		{"Security.Findings.Medium", func(ci *store.CatalogImage) { sec(ci).Findings.Medium += 3 }},
 		{"Security.Findings.Low", func(ci *store.CatalogImage) { sec(ci).Findings.Low += 3 }},
+		{"Security.Scanner", func(ci *store.CatalogImage) { s := sec(ci); s.Scanner += " edited" }},
+		{"Security.Signature", func(ci *store.CatalogImage) { s := sec(ci); s.Signature += "; identity ^edited$" }},
+		{"Security.SBOMURL", func(ci *store.CatalogImage) { s := sec(ci); s.SBOMURL = "https://example.com/edited.spdx.json" }},
+		{"Security.ReportURL", func(ci *store.CatalogImage) { s := sec(ci); s.ReportURL = "https://example.com/edited-scan.json" }},
 		{"Security", func(ci *store.CatalogImage) { ci.Security = nil }},
 		{"Docs", func(ci *store.CatalogImage) { ci.Docs += "\n\nEdited." }},
+		{"EOLDate", func(ci *store.CatalogImage) { ci.EOLDate = nextDate(ci.EOLDate) }},
+		{"SupersededBy", func(ci *store.CatalogImage) { ci.SupersededBy = "edited/successor" }},
+		{"TagsPinned", func(ci *store.CatalogImage) { ci.TagsPinned = append(slices.Clone(ci.TagsPinned), "edited-v1.0.0") }},
+		{"SourceURL", func(ci *store.CatalogImage) { ci.SourceURL = "https://example.com/edited/Dockerfile" }},
 	}
+}
+
+// nextDate is the day after a DateLayout date, or a fixed date for "".
+func nextDate(d string) string {
+	t, err := time.Parse(store.DateLayout, d)
+	if err != nil {
+		return "2027-01-15"
+	}
+	return t.AddDate(0, 0, 1).Format(store.DateLayout)
 }
 
 // imageFieldPaths names every field of Image, and every field of the

@@ -53,8 +53,12 @@ func (s *snapshot) Close() error      { return s.tx.Rollback() }
 // the SQL text.
 func column(f listing.Field) (string, error) {
 	switch f {
-	case listing.FieldOS, listing.FieldArchitecture, listing.FieldVariant, listing.FieldPrespawn, listing.FieldPrice:
+	case listing.FieldOS, listing.FieldArchitecture, listing.FieldVariant, listing.FieldPrespawn, listing.FieldPrice,
+		listing.FieldSigned, listing.FieldWorstSeverity:
 		return string(f), nil
+	case listing.FieldEOLDay:
+		// listing.EOLDay in SQL: days since 1970-01-01 plus one, 0 without a date.
+		return `COALESCE(CAST(julianday(NULLIF(eol_date, '')) - 2440587.5 AS INTEGER) + 1, 0)`, nil
 	}
 	return "", fmt.Errorf("no column for field %q", f)
 }
@@ -99,7 +103,7 @@ func (s *snapshot) Values(ctx context.Context, field listing.Field, fn func(seq 
 	if err != nil {
 		return err
 	}
-	return scanInts(ctx, s.tx, `SELECT seq, `+col+` FROM images`, func(v []int64) { fn(int(v[0]), v[1]) })
+	return scanInts(ctx, s.tx, `SELECT /* full scan: a snapshot reads every row */ seq, `+col+` FROM images`, func(v []int64) { fn(int(v[0]), v[1]) })
 }
 
 func (s *snapshot) Ratings(ctx context.Context, fn func(seq int, sum, count int64)) error {

@@ -245,7 +245,9 @@ func exercise(t *testing.T, db *DB) {
 		}
 	}
 	queries := []string{"", "os=ubuntu", "architecture=arm64", "variant=minimal", "prespawn=true", "min_price=5&max_price=15",
-		"min_rating=4", "alias=ubuntu/24.04", "search=docker", "search=docker&os=debian", "search=redis&sort_by=price", "page=3&limit=7"}
+		"min_rating=4", "alias=ubuntu/24.04", "search=docker", "search=docker&os=debian", "search=redis&sort_by=price", "page=3&limit=7",
+		"support=ended", "support=ending", "support=supported", "support=supported&os=debian", "signed=true", "signed=false",
+		"max_severity=high", "max_severity=none&sort_by=name", "signed=true&max_severity=medium&support=supported&search=docker"}
 	for _, k := range store.SortKeys {
 		queries = append(queries, "sort_by="+k, "sort_by="+k+"&sort_order=asc", "os=alpine&sort_by="+k)
 	}
@@ -254,6 +256,13 @@ func exercise(t *testing.T, db *DB) {
 		f, err := store.ParseFilter(q)
 		must(err)
 		_, err = db.FindImages(ctx, f)
+		must(err)
+	}
+	for _, raw := range []string{"", "os=debian", "search=docker&architecture=arm64", "support=ended&signed=true", "alias=debian/13"} {
+		q, _ := url.ParseQuery(raw)
+		f, err := store.ParseFilter(q)
+		must(err)
+		_, err = db.FeedEvents(ctx, f, store.FeedLimit)
 		must(err)
 	}
 	img, err := db.FindImageByAlias(ctx, "headjack/systemd", "amd64")
@@ -317,6 +326,15 @@ func exercise(t *testing.T, db *DB) {
 	must(err)
 	_, err = db.Ledger(ctx, u.ID)
 	must(err)
+	_, err = db.LibraryEvents(ctx, u.ID, store.FeedLimit)
+	must(err)
+	key, err := db.CreateFeedKey(ctx, u.ID)
+	must(err)
+	_, err = db.UserByFeedKey(ctx, key)
+	must(err)
+	_, err = db.FeedKeyCreated(ctx, u.ID)
+	must(err)
+	must(db.RevokeFeedKey(ctx, u.ID))
 	sid := store.NewSecret(16)
 	must(db.SaveSession(ctx, sid, store.SessionRecord{UserID: u.ID, Data: "{}", ExpiresAt: time.Now().Add(time.Hour)}))
 	_, err = db.LoadSession(ctx, sid)

@@ -28,7 +28,7 @@ func (s rowSource) Snapshot(ctx context.Context) (listing.Snapshot, error) {
 		return nil, err
 	}
 	rows, err := tx.QueryContext(ctx, `SELECT seq, id, image_name, os, architecture, variant, prespawn, price_cents,
-		size, added_date, rating_sum, rating_count FROM images`)
+		size, added_date, rating_sum, rating_count, signed, worst_severity, eol_date FROM images`)
 	if err != nil {
 		return nil, err
 	}
@@ -36,11 +36,12 @@ func (s rowSource) Snapshot(ctx context.Context) (listing.Snapshot, error) {
 	var all []listing.Row
 	for rows.Next() {
 		var r listing.Row
-		var added string
+		var added, eol string
 		if err := rows.Scan(&r.Seq, &r.ID, &r.ImageName, &r.OS, &r.Architecture, &r.Variant, &r.Prespawn,
-			&r.PriceCents, &r.Size, &added, &r.RatingSum, &r.RatingCount); err != nil {
+			&r.PriceCents, &r.Size, &added, &r.RatingSum, &r.RatingCount, &r.Signed, &r.WorstSeverity, &eol); err != nil {
 			return nil, err
 		}
+		r.EOLDay = listing.EOLDay(eol) // in Go, where SQLite's snapshot counts days in SQL
 		if r.AddedDate, err = time.Parse(time.RFC3339, added); err != nil {
 			return nil, err
 		}
@@ -86,7 +87,8 @@ func TestRowSnapshotIsSQLitesSnapshot(t *testing.T) {
 		t.Fatalf("generation %d and max seq %d, want %d and %d", rows.Generation(), rows.MaxSeq(), sql.Generation(), sql.MaxSeq())
 	}
 	capacity := int(sql.MaxSeq()) + 1
-	for _, f := range []listing.Field{listing.FieldOS, listing.FieldArchitecture, listing.FieldVariant, listing.FieldPrespawn, listing.FieldPrice} {
+	for _, f := range []listing.Field{listing.FieldOS, listing.FieldArchitecture, listing.FieldVariant, listing.FieldPrespawn, listing.FieldPrice,
+		listing.FieldSigned, listing.FieldWorstSeverity} {
 		groups := func(s listing.Snapshot) map[string][]int {
 			out := map[string][]int{}
 			if err := s.Groups(ctx, f, capacity, func(v string, set *bitset.Set) { out[v] = members(set) }); err != nil {
@@ -112,6 +114,9 @@ func TestRowSnapshotIsSQLitesSnapshot(t *testing.T) {
 	values := func(s listing.Snapshot) map[int]int64 {
 		out := map[int]int64{}
 		if err := s.Values(ctx, listing.FieldPrice, func(seq int, v int64) { out[seq] = v }); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Values(ctx, listing.FieldEOLDay, func(seq int, v int64) { out[1<<40+seq] = v }); err != nil {
 			t.Fatal(err)
 		}
 		if err := s.Ratings(ctx, func(seq int, sum, count int64) { out[-1-seq] = sum*1000 + count }); err != nil {
