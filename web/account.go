@@ -197,7 +197,6 @@ func (s *Server) handleRevokePullKey(c echo.Context) error {
 	return s.redirect(c, "/account")
 }
 
-
 // handleCreateFeedKey is POST /account/feed: a new personal feed address,
 // replacing any earlier one. Like a token, it is shown once, so the page
 // answers directly.
