@@ -68,9 +68,11 @@ release: assets
 	done
 	ls -l dist
 
-## bench: load benchmarks at 10k, 100k and 1M images on loopback; writes docs/benchmarks.md
+## bench: open-loop load (vegeta) at 10k, 100k and 1M images on loopback, every row of issue 16
+## with its knee; writes docs/benchmarks.md (BERTH_BENCH_SIZES=10000,100000 picks sizes and
+## writes to BERTH_BENCH_DIR instead; BERTH_BENCH_PHASE sets the length of a step, 3s)
 bench:
-	BERTH_BENCH=1 $(GO) test ./cmd/berth -run '^TestBenchTable$$' -v -count=1 -timeout 30m
+	BERTH_BENCH=1 $(GO) test ./cmd/berth -run '^TestBenchTable$$' -v -count=1 -timeout 90m
 
 fmt:
 	gofmt -w $$(git ls-files '*.go')
