@@ -803,7 +803,7 @@ func TestBenchAttackIsOpenLoop(t *testing.T) {
 		}}
 	res := attack(os.Getpid(), row, 100, time.Second)
 	// A closed loop of a few connections would have sent a fraction.
-	if res.requests < 90 || res.requests > 110 {
+	if res.requests < 80 || res.requests > 120 {
 		t.Errorf("%d requests in a second at 100/s", res.requests)
 	}
 	if res.p50 < 40*time.Millisecond || res.p99 < res.p50 || res.max < res.p99 {
