@@ -32,6 +32,9 @@ func TestMain(m *testing.M) {
 	if browserOnce.cancel != nil {
 		browserOnce.cancel()
 	}
+	if templateDB.dir != "" {
+		os.RemoveAll(templateDB.dir)
+	}
 	os.Exit(code)
 }
 
@@ -145,41 +148,44 @@ func cards(t *testing.T, ctx context.Context) []string {
 		`[...document.querySelectorAll("#results .card")].map(c => c.querySelector("h3").textContent.trim() + "|" + c.querySelector(".arch").textContent.trim())`))
 }
 
-// waitJS polls a JavaScript condition until it holds. Unlike chromedp.Poll
-// it survives navigations: an evaluation that fails because the page is
-// being replaced is simply tried again.
+// waitJS waits until a JavaScript condition holds. The page itself checks
+// it on every animation frame and answers the moment it holds, so the wait
+// lasts as long as the condition takes and is bounded only by the tab's
+// deadline, not a fixed poll. Each check runs in the page as it is now and
+// gives up after a second: a page replaced by a navigation, or restored
+// from the back-forward cache (which chromedp's own Poll does not follow),
+// gets a check of its own on the next round.
 func waitJS(t *testing.T, ctx context.Context, cond string) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`!!(`+cond+`)`))
-		if err == nil && ok {
+	check := `new Promise(resolve => {
+		const until = performance.now() + 1000;
+		const step = () => {
+			let ok = false;
+			try { ok = !!(` + cond + `); } catch (e) {}
+			if (ok || performance.now() > until) { resolve(ok); } else { requestAnimationFrame(step); }
+		};
+		step();
+	})`
+	var err error
+	for ctx.Err() == nil {
+		var ok bool
+		if ok, err = chromedp.Run(ctx, chromedp.Evaluate[bool](check, chromedp.EvalAwaitPromise)); err == nil && ok {
 			return
 		}
-		if ctx.Err() != nil || time.Now().After(deadline) {
-			t.Fatalf("waited in vain for %s (last error: %v)", cond, err)
-		}
-		time.Sleep(50 * time.Millisecond)
 	}
+	t.Fatalf("waited in vain for %s (last error: %v)", cond, err)
 }
 
+// waitURL waits until the page's address contains every one of contains,
+// and returns it.
 func waitURL(t *testing.T, ctx context.Context, contains ...string) string {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		loc := run(t, ctx, chromedp.Location())
-		ok := true
-		for _, c := range contains {
-			ok = ok && strings.Contains(loc, c)
-		}
-		if ok {
-			return loc
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("URL %s never contained %v", loc, contains)
-		}
-		time.Sleep(50 * time.Millisecond)
+	var cond []string
+	for _, c := range contains {
+		cond = append(cond, "location.href.includes("+quoteJS(c)+")")
 	}
+	waitJS(t, ctx, strings.Join(cond, " && "))
+	return run(t, ctx, chromedp.Location())
 }
 
 // fresh selects an element through JavaScript at the moment of use. htmx

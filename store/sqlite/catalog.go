@@ -98,7 +98,7 @@ func upsertImage(ctx context.Context, tx *Tx, img *store.Image) error {
 // ExportCatalog writes every image as a catalog file, ordered by id so that
 // two exports of the same catalog are byte for byte equal.
 func (db *DB) ExportCatalog(ctx context.Context, w io.Writer) error {
-	imgs, err := queryImages(ctx, db.read, `SELECT `+imageColumns+` FROM images ORDER BY id`)
+	imgs, err := queryImages(ctx, db.read, `SELECT /* full scan: the export is the whole catalog */ `+imageColumns+` FROM images ORDER BY id`)
 	if err != nil {
 		return fmt.Errorf("export catalog: %w", err)
 	}

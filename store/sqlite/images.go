@@ -300,7 +300,7 @@ func (db *DB) FindFacets(ctx context.Context) (store.Facets, error) {
 // CountImages returns the number of images in the catalog.
 func (db *DB) CountImages(ctx context.Context) (int, error) {
 	var n int
-	if err := db.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM images`).Scan(&n); err != nil {
+	if err := db.read.QueryRowContext(ctx, `SELECT /* full scan: a count for operators and tests, on no request path */ COUNT(*) FROM images`).Scan(&n); err != nil {
 		return 0, fmt.Errorf("count images: %w", err)
 	}
 	return n, nil
