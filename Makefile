@@ -56,9 +56,10 @@ release: assets
 	done
 	ls -l dist
 
-## bench: load benchmarks at 10k, 100k and 1M images on loopback; writes docs/benchmarks.md
+## bench: load benchmarks at 10k, 100k and 1M images on loopback, and a 1 GB
+## blob from the registry against http.ServeFile; writes docs/benchmarks.md
 bench:
-	BERTH_BENCH=1 $(GO) test ./cmd/berth -run '^TestBenchTable$$' -v -count=1 -timeout 30m
+	BERTH_BENCH=1 $(GO) test ./cmd/berth -run '^(TestBenchTable|TestBenchBlob)$$' -v -count=1 -timeout 60m
 
 fmt:
 	gofmt -w $$(git ls-files '*.go')
