@@ -211,6 +211,7 @@ func TestPullThroughHangingUpstream(t *testing.T) {
 	if testing.Short() {
 		t.Skip("waits out a request deadline")
 	}
+	t.Parallel() // 15 s of waiting: run beside others
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

@@ -214,6 +214,7 @@ func sortStrings(s []string) []string {
 // writes the remote into its config.yml.
 func TestLXCListsTheRemote(t *testing.T) {
 	needTool(t, "lxc", "lxd-client")
+	t.Parallel() // mostly waiting on lxc processes
 	f := newRegistryFixture(t, nil)
 	fp := loadIncus(t, f, "debian/13", "amd64")
 	loadIncus(t, f, paidAlias, "amd64")
