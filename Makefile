@@ -69,10 +69,11 @@ release: assets
 	ls -l dist
 
 ## bench: open-loop load (vegeta) at 10k, 100k and 1M images on loopback, every row of issue 16
-## with its knee; writes docs/benchmarks.md (BERTH_BENCH_SIZES=10000,100000 picks sizes and
-## writes to BERTH_BENCH_DIR instead; BERTH_BENCH_PHASE sets the length of a step, 3s)
+## with its knee, and a 1 GB blob from the registry against http.ServeFile; writes
+## docs/benchmarks.md (BERTH_BENCH_SIZES=10000,100000 picks sizes and writes to
+## BERTH_BENCH_DIR instead; BERTH_BENCH_PHASE sets the length of a step, 3s)
 bench:
-	BERTH_BENCH=1 $(GO) test ./cmd/berth -run '^TestBenchTable$$' -v -count=1 -timeout 90m
+	BERTH_BENCH=1 $(GO) test ./cmd/berth -run '^(TestBenchTable|TestBenchBlob)$$' -v -count=1 -timeout 120m
 
 fmt:
 	gofmt -w $$(git ls-files '*.go')

@@ -159,8 +159,7 @@ func registryService(base string) string {
 func (s *Server) handleRegistryToken(c echo.Context) error {
 	c.Response().Header().Set("Docker-Distribution-API-Version", "registry/2.0")
 	var claims registryClaims
-	if _, _, ok := c.Request().BasicAuth(); ok {
-		email, token, _ := c.Request().BasicAuth()
+	if email, token, ok := c.Request().BasicAuth(); ok {
 		u, err := s.basicUser(c, email, token)
 		if errors.Is(err, errBadCredentials) {
 			c.Response().Header().Set("WWW-Authenticate", `Basic realm="berth"`)

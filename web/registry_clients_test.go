@@ -64,6 +64,7 @@ func fileDigest(t *testing.T, path string) string {
 // paid build not bought is DENIED until it is bought through the API.
 func TestSkopeoCopy(t *testing.T) {
 	needTool(t, "skopeo", "skopeo")
+	t.Parallel() // mostly waiting on skopeo processes
 	f := newRegistryFixture(t, nil)
 	ada, token := member(t, f.db, "ada@example.com", 5000)
 	creds := ada.Email + ":" + token

@@ -29,6 +29,8 @@ func TestOCIConformance(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the conformance suite")
 	}
+	// Mostly waiting on an external build and program: run beside others.
+	t.Parallel()
 	bin := conformanceSuite(t)
 	f := newRegistryFixture(t, nil)
 	ada, token := member(t, f.db, "conformance@example.com", 0)

@@ -25,6 +25,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
 	"github.com/berth/berth/store"
+	"github.com/berth/berth/store/blobs"
 	"github.com/berth/berth/store/oci"
 	"github.com/berth/berth/store/oci/ocitest"
 	"github.com/berth/berth/store/sqlite"
@@ -116,13 +117,12 @@ func TestPullThrough(t *testing.T) {
 	good := newUpstream(t, "library/cached", false)
 	bad := newUpstream(t, "library/corrupt", true)
 	down := freeLoopbackAddr(t)
-	var pt *oci.PullThrough
-	f := newRegistryFixture(t, func(o *Options) {})
-	addCatalogImages(t, f.db, "cached/1", good.ref)
-	addCatalogImages(t, f.db, "corrupt/1", bad.ref)
-	addCatalogImages(t, f.db, "down/1", down+"/library/down:1")
-	pt = oci.NewPullThrough(f.blobs, f.db, nilLogger())
-	f.s.opts.PullThrough = pt
+	f := newRegistryFixture(t, func(db *sqlite.DB, bs *blobs.Store, o *Options) {
+		addCatalogImages(t, db, "cached/1", good.ref)
+		addCatalogImages(t, db, "corrupt/1", bad.ref)
+		addCatalogImages(t, db, "down/1", down+"/library/down:1")
+		o.PullThrough = oci.NewPullThrough(bs, db, nilLogger())
+	})
 	ada, token := member(t, f.db, "ada@example.com", 0)
 	creds := remote.WithAuth(&authn.Basic{Username: ada.Email, Password: token})
 
@@ -211,6 +211,7 @@ func TestPullThroughHangingUpstream(t *testing.T) {
 	if testing.Short() {
 		t.Skip("waits out a request deadline")
 	}
+	t.Parallel() // 15 s of waiting: run beside others
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -225,9 +226,10 @@ func TestPullThroughHangingUpstream(t *testing.T) {
 			defer c.Close() // held open, never answered
 		}
 	}()
-	f := newRegistryFixture(t, nil)
-	addCatalogImages(t, f.db, "hang/1", ln.Addr().String()+"/library/hang:1")
-	f.s.opts.PullThrough = oci.NewPullThrough(f.blobs, f.db, nilLogger())
+	f := newRegistryFixture(t, func(db *sqlite.DB, bs *blobs.Store, o *Options) {
+		addCatalogImages(t, db, "hang/1", ln.Addr().String()+"/library/hang:1")
+		o.PullThrough = oci.NewPullThrough(bs, db, nilLogger())
+	})
 	ada, token := member(t, f.db, "ada@example.com", 0)
 	start := time.Now()
 	req, _ := http.NewRequest(http.MethodGet, f.url+"/v2/hang/1/manifests/latest", nil)

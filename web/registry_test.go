@@ -60,7 +60,7 @@ func loadImage(t testing.TB, db *sqlite.DB, bs *blobs.Store, alias, arch string,
 	return b.Manifest.Digest
 }
 
-func newRegistryFixture(t testing.TB, tune func(*Options)) *registryFixture {
+func newRegistryFixture(t testing.TB, tune func(*sqlite.DB, *blobs.Store, *Options)) *registryFixture {
 	t.Helper()
 	f := &registryFixture{digests: map[string]string{}, images: map[string]v1.Image{}}
 	f.s, f.db = newTestServerWith(t, func(db *sqlite.DB, o *Options) {
@@ -78,7 +78,7 @@ func newRegistryFixture(t testing.TB, tune func(*Options)) *registryFixture {
 		}
 		o.Blobs, o.Metrics, o.MetricsOnMainAddr = bs, NewMetrics(), true
 		if tune != nil {
-			tune(o)
+			tune(db, bs, o)
 		}
 	})
 	srv := httptest.NewServer(f.s.Handler())
@@ -343,7 +343,7 @@ func TestRegistryPull(t *testing.T) {
 // TestRegistryAnonymousPull: with --anonymous-pull, free images need no
 // account and paid ones still do.
 func TestRegistryAnonymousPull(t *testing.T) {
-	f := newRegistryFixture(t, func(o *Options) { o.AnonymousPull = true })
+	f := newRegistryFixture(t, func(_ *sqlite.DB, _ *blobs.Store, o *Options) { o.AnonymousPull = true })
 	img, err := remote.Image(f.ref(t, freeAlias, "latest"), remote.WithPlatform(*ocitest.Platform("arm64")))
 	if err != nil {
 		t.Fatal(err)
@@ -383,7 +383,7 @@ func registryToken(t testing.TB, f *registryFixture, email, token string) string
 func TestPullSnippets(t *testing.T) {
 	ctx := context.Background()
 	for _, public := range []string{"", "https://berth.example.com"} {
-		f := newRegistryFixture(t, func(o *Options) { o.PublicURL = public })
+		f := newRegistryFixture(t, func(_ *sqlite.DB, _ *blobs.Store, o *Options) { o.PublicURL = public })
 		host, base := f.host, f.url
 		if public != "" {
 			host, base = "berth.example.com", public

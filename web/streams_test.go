@@ -10,6 +10,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"os/exec"
@@ -135,6 +136,10 @@ func TestSimplestreams(t *testing.T) {
 	f := newRegistryFixture(t, nil)
 	var logs bytes.Buffer
 	f.s.logger = slog.New(slog.NewTextHandler(&logs, nil))
+	// A server of its own, started after the logger is set.
+	logged := httptest.NewServer(f.s.Handler())
+	t.Cleanup(logged.Close)
+	f.url = logged.URL
 	ctx := context.Background()
 	loadIncus(t, f, "debian/13", "amd64")
 	loadIncus(t, f, "debian/13", "arm64")
@@ -209,6 +214,7 @@ func sortStrings(s []string) []string {
 // writes the remote into its config.yml.
 func TestLXCListsTheRemote(t *testing.T) {
 	needTool(t, "lxc", "lxd-client")
+	t.Parallel() // mostly waiting on lxc processes
 	f := newRegistryFixture(t, nil)
 	fp := loadIncus(t, f, "debian/13", "amd64")
 	loadIncus(t, f, paidAlias, "amd64")
@@ -262,7 +268,7 @@ remotes:
 // TestPullKeysOnAccountPage: a pull key is made on /account, its remote
 // address shown once in an incus command, and revoked there.
 func TestPullKeysOnAccountPage(t *testing.T) {
-	f := newRegistryFixture(t, func(o *Options) { o.PublicURL = "" })
+	f := newRegistryFixture(t, nil)
 	loadIncus(t, f, "debian/13", "amd64")
 	b := newBrowserClient(t, f.s)
 	b.base = f.url

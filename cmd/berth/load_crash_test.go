@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -101,7 +102,17 @@ func TestImageLoadSurvivesKill(t *testing.T) {
 		cancel()
 		<-done
 	}()
-	waitReady(t, "http://"+addr)
+	// Under -race on a busy machine, an in-process serve takes more than
+	// waitReady's 10 s to start.
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(50 * time.Millisecond) {
+		if res, err := http.Get("http://" + addr + "/healthz"); err == nil {
+			res.Body.Close()
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("serve did not answer within a minute")
+		}
+	}
 	ref, err := name.ParseReference(addr+"/"+alias+":latest", name.Insecure)
 	if err != nil {
 		t.Fatal(err)
