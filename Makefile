@@ -3,6 +3,7 @@
 
 GO ?= go
 HTMX := static/js/htmx.min.js
+MORPH := static/js/idiomorph.min.js
 PKG := ./...
 
 .PHONY: all run build test generate check-generate assets fuzz release bench fmt clean
@@ -17,12 +18,13 @@ run: assets
 build: assets
 	$(GO) build -trimpath -ldflags "-X main.version=$(VERSION)" -o berth ./cmd/berth
 
-## assets: copy the pinned htmx from npm into the embedded static tree
+## assets: copy the pinned htmx, idiomorph and axe-core from npm into place
 assets: $(HTMX)
 
 $(HTMX): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	cp node_modules/htmx.org/dist/htmx.min.js $(HTMX)
+	cp node_modules/idiomorph/dist/idiomorph.min.js $(MORPH)
 
 ## generate: regenerate templ views
 generate:
@@ -64,4 +66,4 @@ fmt:
 	gofmt -w $$(git ls-files '*.go')
 
 clean:
-	rm -f berth $(HTMX)
+	rm -f berth $(HTMX) $(MORPH)

@@ -22,6 +22,9 @@ type Assets struct {
 	CSS  string
 	JS   string
 	HTMX string
+	// Morph is idiomorph, which htmx swaps use to morph the catalog in
+	// place (keeping focus and what is being typed).
+	Morph string
 }
 
 // Shell is what the layout needs around every page.
@@ -161,6 +164,9 @@ func (c Catalog) PageNumbers() []int {
 // RangeText says which results the page shows, e.g. "21–40 of 1,073".
 func (c Catalog) RangeText() string {
 	r := c.Result
+	if r.Total == 1 && len(r.Images) == 1 && !r.Capped {
+		return "1 image"
+	}
 	if r.Total == 0 || len(r.Images) == 0 {
 		return grouped(r.Total) + " images"
 	}

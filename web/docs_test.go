@@ -82,8 +82,8 @@ func TestDocsPage(t *testing.T) {
 			if n := doc.Find(".doc-body script, .doc-body iframe, .doc-body [onerror], .doc-body [onclick], .doc-body [style]").Length(); n != 0 {
 				t.Errorf("%d unsafe elements in the body", n)
 			}
-			if n := doc.Find("script").Length(); n != 2 {
-				t.Errorf("%d script elements, want the layout's two", n)
+			if n := doc.Find("script").Length(); n != 3 {
+				t.Errorf("%d script elements, want the layout's three", n)
 			}
 			// Front matter is metadata, not content.
 			if strings.Contains(doc.Find(".doc-body").Text(), "order: ") {

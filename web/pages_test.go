@@ -50,7 +50,13 @@ func TestCatalogPage(t *testing.T) {
 	})
 
 	t.Run("Filtered", func(t *testing.T) {
-		doc := mustDoc(t, do(t, s, http.MethodGet, "/?os=alpine&architecture=armhf&variant=&min_price=", nil))
+		// A form sent without script names its blank fields too; the
+		// address leaves them out.
+		rec := do(t, s, http.MethodGet, "/?os=alpine&architecture=armhf&variant=&min_price=&limit=20", nil)
+		if rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != "/?architecture=armhf&os=alpine" {
+			t.Errorf("blank fields: %d to %q, want 303 to the canonical query", rec.Code, rec.Header().Get("Location"))
+		}
+		doc := mustDoc(t, do(t, s, http.MethodGet, "/?os=alpine&architecture=armhf", nil))
 		cards := doc.Find("#results .card")
 		if cards.Length() == 0 {
 			t.Fatal("no alpine armhf cards")
@@ -74,8 +80,13 @@ func TestCatalogPage(t *testing.T) {
 			t.Fatalf("status %d", rec.Code)
 		}
 		body := rec.Body.String()
-		if strings.Contains(body, "<html") || !strings.HasPrefix(strings.TrimSpace(body), `<section id="results"`) {
-			t.Errorf("fragment is not just the results: %.120s", body)
+		// The form comes with the results, so that both describe the query.
+		if strings.Contains(body, "<html") || !strings.HasPrefix(strings.TrimSpace(body), `<div class="catalog" id="catalog"`) {
+			t.Errorf("fragment is not the form and the results: %.120s", body)
+		}
+		frag := mustDoc(t, rec)
+		if v, _ := frag.Find("#f-os option[selected]").Attr("value"); v != "debian" || frag.Find("#results .card").Length() == 0 {
+			t.Errorf("fragment form shows os %q with %d cards", v, frag.Find("#results .card").Length())
 		}
 		if got := rec.Header().Get("HX-Push-Url"); got != "/?os=debian" {
 			t.Errorf("HX-Push-Url = %q, want the canonical /?os=debian", got)
@@ -93,7 +104,7 @@ func TestCatalogPage(t *testing.T) {
 			t.Errorf("status %d, want 400", rec.Code)
 		}
 		doc := mustDoc(t, rec)
-		if a := doc.Find(".alert[role=alert]").Text(); !strings.Contains(a, "min_price cannot be negative") {
+		if a := doc.Find(".alert[role=alert]").Text(); !strings.Contains(a, "Minimum price can't be negative") {
 			t.Errorf("alert %q", a)
 		}
 		if v, _ := doc.Find("#f-min-price").Attr("value"); v != "-3" {

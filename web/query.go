@@ -14,3 +14,15 @@ func nonEmpty(q url.Values) url.Values {
 	}
 	return out
 }
+
+// hasBlank reports whether any parameter is blank.
+func hasBlank(q url.Values) bool {
+	for _, vs := range q {
+		for _, v := range vs {
+			if v == "" {
+				return true
+			}
+		}
+	}
+	return false
+}

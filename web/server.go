@@ -189,6 +189,8 @@ func (s *Server) shell(c echo.Context, title, description string) views.Shell {
 			CSS:  s.assets.URL("css/berth.css"),
 			JS:   s.assets.URL("js/berth.js"),
 			HTMX: s.assets.URL("js/htmx.min.js"),
+			// Morphing needs htmx; without it the page stands alone.
+			Morph: s.assets.URL("js/idiomorph.min.js"),
 		},
 		SignupOpen: s.opts.SignupOpen,
 		Flash:      s.takeFlash(c),
