@@ -87,7 +87,7 @@ func (f *faultyServer) holdRequests() func() {
 
 func value(t *testing.T, ctx context.Context, css string) string {
 	t.Helper()
-	return run(t, ctx, chromedp.Evaluate[string](`document.querySelector(` + quoteJS(css) + `).value`))
+	return run(t, ctx, chromedp.Evaluate[string](`document.querySelector(`+quoteJS(css)+`).value`))
 }
 
 // Issue 15 item 1: typing a search, waiting, then clicking the first result
