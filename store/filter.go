@@ -48,7 +48,14 @@ type Filter struct {
 	SortOrder    string // "" means the sort key's natural order
 	Page         int    // from 1; 0 means 1
 	Limit        int    // 0 means DefaultLimit
+	Group        string // "" lists builds; GroupAlias lists one entry per alias
 }
+
+// GroupAlias groups a listing by alias: one entry per alias that has a
+// build passing the filter (filters apply to builds), holding those builds.
+// The entry stands where its first build by architecture (amd64, arm64,
+// armhf) stands in the order, and its count is the number of aliases.
+const GroupAlias = "alias"
 
 // Sort returns the effective sort key.
 func (f Filter) Sort() string {
@@ -189,6 +196,12 @@ func ParseFilter(q url.Values) (Filter, error) {
 		}
 		f.Limit = n
 	}
+	if g := strings.ToLower(get("group")); g != "" {
+		if g != GroupAlias {
+			return f, Invalid("group", "group must be alias (one entry per alias), or left out for one entry per build")
+		}
+		f.Group = g
+	}
 	if f.Page > maxOffset/f.PageLimit() {
 		return f, Invalid("page", "page is too deep; narrow the filters instead")
 	}
@@ -225,7 +238,7 @@ func validSort(s string) bool {
 // queryParams are the parameters of a canonical query, in the order
 // Param knows them.
 var queryParams = []string{"search", "os", "architecture", "variant", "alias", "prespawn",
-	"min_price", "max_price", "min_rating", "sort_by", "sort_order", "page", "limit"}
+	"min_price", "max_price", "min_rating", "sort_by", "sort_order", "page", "limit", "group"}
 
 // Query encodes the filter as canonical query parameters: only what is set,
 // with defaults left out, so equal filters give equal URLs.
@@ -290,6 +303,8 @@ func (f Filter) Param(name string) string {
 		if f.PageLimit() != DefaultLimit {
 			return strconv.Itoa(f.PageLimit())
 		}
+	case "group":
+		return f.Group
 	}
 	return ""
 }

@@ -11,6 +11,13 @@ type ImagePage struct {
 	// Capped is set when there are more than CountCap matches; Total is
 	// then CountCap.
 	Capped bool
+	// Grouped listings (Filter.Group): Images holds each alias's first
+	// build by architecture, Builds[i] every build of Images[i]'s alias
+	// that passes the filter (Images[i] first, then by architecture), and
+	// Total counts aliases while BuildTotal counts the builds.
+	Grouped    bool
+	Builds     [][]*Image
+	BuildTotal int
 }
 
 // Pages is the number of pages the result spans (0 when it is empty).

@@ -216,3 +216,66 @@ func variantOptions(variants []string) []Option {
 	}
 	return out
 }
+
+// Entry is one card of the catalog: an alias with its builds that pass
+// the filter (the first one by architecture first).
+type Entry struct {
+	Image  *store.Image // the first build: the card's link, text and icon
+	Builds []*store.Image
+}
+
+// Entries lists the cards of the page: one per alias in a grouped result,
+// one per build otherwise.
+func (c Catalog) Entries() []Entry {
+	out := make([]Entry, len(c.Result.Images))
+	for i, img := range c.Result.Images {
+		out[i] = Entry{Image: img, Builds: []*store.Image{img}}
+		if c.Result.Grouped && i < len(c.Result.Builds) && len(c.Result.Builds[i]) > 0 {
+			out[i].Builds = c.Result.Builds[i]
+		}
+	}
+	return out
+}
+
+// PriceText is the price of the builds: one price, or the range when the
+// architectures differ ("Free – $4.99").
+func (e Entry) PriceText() string {
+	lo, hi := e.Image.PriceCents, e.Image.PriceCents
+	for _, b := range e.Builds {
+		lo, hi = min(lo, b.PriceCents), max(hi, b.PriceCents)
+	}
+	if lo == hi {
+		return PriceText(lo)
+	}
+	return PriceText(lo) + " – " + PriceText(hi)
+}
+
+// Free reports whether every build is free.
+func (e Entry) Free() bool {
+	for _, b := range e.Builds {
+		if !b.Free() {
+			return false
+		}
+	}
+	return true
+}
+
+// Prespawn reports whether any build is prespawned.
+func (e Entry) Prespawn() bool {
+	for _, b := range e.Builds {
+		if b.Prespawn {
+			return true
+		}
+	}
+	return false
+}
+
+// Rating pools the ratings of every build, as one image's would be.
+func (e Entry) Rating() *store.Image {
+	r := &store.Image{}
+	for _, b := range e.Builds {
+		r.RatingSum += b.RatingSum
+		r.RatingCount += b.RatingCount
+	}
+	return r
+}

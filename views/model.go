@@ -164,18 +164,21 @@ func (c Catalog) PageNumbers() []int {
 // RangeText says which results the page shows, e.g. "21–40 of 1,073".
 func (c Catalog) RangeText() string {
 	r := c.Result
-	if r.Total == 1 && len(r.Images) == 1 && !r.Capped {
-		return "1 image"
+	count := grouped(r.Total) + " images"
+	if r.Total == 1 {
+		count = "1 image"
 	}
-	if r.Total == 0 || len(r.Images) == 0 {
-		return grouped(r.Total) + " images"
+	if r.Capped {
+		count = "over " + count
+	}
+	if r.Grouped && r.BuildTotal != r.Total {
+		count += " (" + grouped(r.BuildTotal) + " builds)"
+	}
+	if r.Total == 0 || len(r.Images) == 0 || (r.Page <= 1 && len(r.Images) == r.Total) {
+		return count
 	}
 	from := (r.Page-1)*r.Limit + 1
-	span := grouped(from) + "–" + grouped(from+len(r.Images)-1)
-	if r.Capped {
-		return span + " of over " + grouped(r.Total) + " images"
-	}
-	return span + " of " + grouped(r.Total) + " images"
+	return grouped(from) + "–" + grouped(from+len(r.Images)-1) + " of " + count
 }
 
 // grouped writes a count with its thousands separated by commas: 1,000,000.

@@ -51,7 +51,7 @@ func (s *Server) handleCatalog(c echo.Context) error {
 		// The results are the same for everyone, so they are rendered once
 		// per query and catalog generation.
 		results, err = s.cached(ctx, "results|"+m.Filter.Query().Encode(), gen, "", func() ([]byte, error) {
-			page, err := s.store.FindImages(ctx, m.Filter)
+			page, err := s.store.FindImages(ctx, byAlias(m.Filter))
 			if err != nil {
 				return nil, err
 			}
@@ -94,7 +94,7 @@ func (s *Server) handleCatalog(c echo.Context) error {
 		// The form comes with the results, so both describe the query.
 		frag, err := s.cached(ctx, "fragment|"+m.Filter.Query().Encode(), gen, encodingFor(c), func() ([]byte, error) {
 			var err error
-			if m.Result, err = s.store.FindImages(ctx, m.Filter); err != nil {
+			if m.Result, err = s.store.FindImages(ctx, byAlias(m.Filter)); err != nil {
 				return nil, err
 			}
 			if m.Facets, err = s.facets(ctx, gen); err != nil {
@@ -118,7 +118,7 @@ func (s *Server) handleCatalog(c echo.Context) error {
 		key := "page|" + m.Filter.Query().Encode()
 		page, err := s.cached(ctx, key, gen, encodingFor(c), func() ([]byte, error) {
 			var err error
-			if m.Result, err = s.store.FindImages(ctx, m.Filter); err != nil {
+			if m.Result, err = s.store.FindImages(ctx, byAlias(m.Filter)); err != nil {
 				return nil, err
 			}
 			if m.Facets, err = s.facets(ctx, gen); err != nil {
@@ -195,4 +195,10 @@ func (s *Server) facets(ctx context.Context, gen int64) (store.Facets, error) {
 		m.gen, m.facets, m.ready = gen, f, true
 	}
 	return f, nil
+}
+
+// byAlias is the catalog page's listing of a filter: one card per alias.
+func byAlias(f store.Filter) store.Filter {
+	f.Group = store.GroupAlias
+	return f
 }

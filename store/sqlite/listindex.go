@@ -43,9 +43,15 @@ type listIndex struct {
 	priceSets map[int64]*bitset.Set // rows by price in cents, when few prices
 	price     []int64               // cents by seq, when priceSets is nil
 	nameRank  []int32               // position in name order (image_name, id), by seq
-	text      textCache
-	scratch   sync.Pool   // *bitset.Set of capacity
-	retired   atomic.Bool // set once another index replaces it: its warm-up stops
+	// For grouped listings (see listgroup.go): each seq's architecture
+	// rank, the seqs of its alias's builds by architecture (nArch a seq,
+	// 0 for none), and the rows whose alias has a build listed before them.
+	rankOf  []uint8
+	sibs    []int32
+	later   *bitset.Set
+	text    textCache
+	scratch sync.Pool   // *bitset.Set of capacity
+	retired atomic.Bool // set once another index replaces it: its warm-up stops
 
 	// Images listed lately, as read from SQLite; their ratings are taken
 	// from the index when they are listed again (see listed).
@@ -146,6 +152,9 @@ func buildListIndex(ctx context.Context, pool *sql.DB) (*listIndex, error) {
 	}
 	if err != nil {
 		return nil, fmt.Errorf("build listing index: prices: %w", err)
+	}
+	if err := x.readAliases(ctx, tx); err != nil {
+		return nil, fmt.Errorf("build listing index: aliases: %w", err)
 	}
 	x.ratedAtLeast[0].CopyFrom(x.all)
 	if err := scanInts(ctx, tx, `SELECT seq, rating_sum, rating_count FROM images WHERE rating_count > 0`,
@@ -440,8 +449,8 @@ func listedBytes(indexBytes int) int {
 // bytes estimates the memory the index holds: its orders, its per-row
 // arrays and its sets.
 func (x *listIndex) bytes() int {
-	sets := 2 + len(x.os) + len(x.arch) + len(x.variant) + len(x.priceSets) + len(x.ratedAtLeast) + len(x.starts)
-	return x.capacity*(4*len(x.orders)+len(x.blocks)+4+4+4+1+8*min(1, len(x.price))) + sets*x.capacity/8
+	sets := 3 + len(x.os) + len(x.arch) + len(x.variant) + len(x.priceSets) + len(x.ratedAtLeast) + len(x.starts)
+	return x.capacity*(4*len(x.orders)+len(x.blocks)+4+4+4+1+1+4*nArch+8*min(1, len(x.price))) + sets*x.capacity/8
 }
 
 // seqsJSON writes seqs as a JSON array, for `seq IN (SELECT value FROM
@@ -602,8 +611,53 @@ func (x *listIndex) keepPrices(set *bitset.Set, lo, hi int64) {
 // images match f. match holds the rows that match f's search words, or is
 // nil when f has none. f.Alias is not handled here (see findImagesIndexed).
 func (x *listIndex) find(f store.Filter, match *textMatch) (seqs []int64, total int) {
+	fd := x.findPage(f, match)
+	return fd.seqs, fd.total
+}
+
+// found is a page found in the index. For a grouped listing, seqs are each
+// alias's first build, total counts aliases, builds the matching builds and
+// groups lists each alias's matching builds.
+type found struct {
+	seqs   []int64
+	total  int
+	builds int
+	groups [][]int64
+}
+
+// findPage is find, grouped when f asks.
+func (x *listIndex) findPage(f store.Filter, match *textMatch) (fd found) {
 	set := x.scratch.Get().(*bitset.Set)
 	defer x.scratch.Put(set)
+	var all *bitset.Set // the matching builds, kept for a grouped page
+	defer func() {
+		if all != nil {
+			if fd.seqs != nil {
+				fd.groups = make([][]int64, len(fd.seqs))
+				for i, s := range fd.seqs {
+					fd.groups[i] = x.buildsIn(s, all)
+				}
+			}
+			x.scratch.Put(all)
+		}
+	}()
+	seqs, total := x.findIn(set, f, match, func() {
+		if f.Group != "" {
+			fd.builds = set.Count()
+			all = x.scratch.Get().(*bitset.Set)
+			all.CopyFrom(set)
+			if f.Architecture == "" { // one build per alias already otherwise
+				x.keepFirstBuilds(set)
+			}
+		}
+	})
+	fd.seqs, fd.total = seqs, total
+	return fd
+}
+
+// findIn is find on a scratch set; grouped is called once the set holds
+// every matching row, before they are counted.
+func (x *listIndex) findIn(set *bitset.Set, f store.Filter, match *textMatch, grouped func()) (seqs []int64, total int) {
 	var ands []*bitset.Set
 	for _, eq := range []struct {
 		value string
@@ -669,6 +723,7 @@ func (x *listIndex) find(f store.Filter, match *textMatch) (seqs []int64, total 
 			})
 		}
 	}
+	grouped()
 	total = set.Count()
 	offset, limit := f.Offset(), f.PageLimit()
 	if total == 0 || offset >= total {

@@ -255,6 +255,9 @@ func exercise(t *testing.T, db *DB) {
 		must(err)
 		_, err = db.FindImages(ctx, f)
 		must(err)
+		f.Group = store.GroupAlias
+		_, err = db.FindImages(ctx, f)
+		must(err)
 	}
 	img, err := db.FindImageByAlias(ctx, "headjack/systemd", "amd64")
 	must(err)
