@@ -107,10 +107,14 @@
     if (p && p.results && inCatalog(e.detail.elt)) p.results.removeAttribute("aria-busy");
   });
 
+  // The element whose request led to a swap (the event's own elt is the
+  // element swapped in).
+  function trigger(e) { return e.detail.requestConfig && e.detail.requestConfig.elt; }
+
   document.addEventListener("htmx:afterSettle", function (e) {
     if (e.detail.target && e.detail.target.id === "catalog") {
       var p = catalogParts();
-      settled(e.detail.elt === (p && p.form));
+      settled(trigger(e) === (p && p.form));
     }
   });
 
@@ -149,6 +153,19 @@
   });
   document.addEventListener("htmx:timeout", function (e) {
     catalogFailed(e, "The results could not be updated: the server took too long to answer.");
+  });
+
+  // A link further down an image's page (the comparison, the lineage)
+  // swaps in another image: the page shows it from its title, which takes
+  // the focus, so the reader is not left in the middle of a new page.
+  document.addEventListener("htmx:afterSettle", function (e) {
+    var elt = trigger(e);
+    if (!elt || !elt.getAttribute || elt.getAttribute("data-focus-title") !== "true") return;
+    var h1 = document.querySelector("#image-detail h1");
+    if (h1) {
+      h1.scrollIntoView({ block: "start" });
+      h1.focus({ preventScroll: true });
+    }
   });
 
   document.addEventListener("DOMContentLoaded", function () { wireCopy(document); settled(false); });
