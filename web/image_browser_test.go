@@ -88,7 +88,7 @@ func TestBrowserRatingUpdatesEveryPlace(t *testing.T) {
 	must(t, chromedp.Do(ctx, chromedp.Navigate(base+page)))
 	waitJS(t, ctx, `document.querySelector(".rate-form") && document.querySelector("#compare-rating")`)
 	title := func(css string) string {
-		return run(t, ctx, chromedp.Evaluate[string](`document.querySelector(` + quoteJS(css) + `).title`))
+		return run(t, ctx, chromedp.Evaluate[string](`document.querySelector(`+quoteJS(css)+`).title`))
 	}
 	before := title("#acquire-rating")
 	must(t, chromedp.Do(ctx, click(`label[for="rate-1"]`), click(".rate-form button")))
