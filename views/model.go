@@ -288,6 +288,12 @@ func (f AuthForm) Invalid(param string) templ.Attributes {
 }
 
 // Account is the model of the account page.
+// RevokeToken is the model of the question before a token is revoked.
+type RevokeToken struct {
+	Shell
+	Token *store.Token
+}
+
 type Account struct {
 	Shell
 	Email     string

@@ -156,6 +156,7 @@ func (s *Server) routes() {
 	page.POST("/wallet/redeem", s.handleRedeem, signedIn)
 	page.GET("/account", s.handleAccount, signedIn)
 	page.POST("/account/tokens", s.handleCreateToken, signedIn)
+	page.GET("/account/tokens/:token/revoke", s.handleRevokeTokenForm, signedIn)
 	page.POST("/account/tokens/:token/revoke", s.handleRevokeToken, signedIn)
 	page.POST("/account/sessions/end-others", s.handleEndOtherSessions, signedIn)
 	page.POST("/account/password", s.handleChangePassword, signedIn)
