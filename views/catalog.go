@@ -204,7 +204,7 @@ func plainOptions(any string, values []string) []Option {
 func osOptions(oses []string) []Option {
 	out := []Option{{"", "Any"}}
 	for _, os := range oses {
-		out = append(out, Option{os, os})
+		out = append(out, Option{os, OSName(os)})
 	}
 	return out
 }
@@ -278,4 +278,34 @@ func (e Entry) Rating() *store.Image {
 		r.RatingCount += b.RatingCount
 	}
 	return r
+}
+
+// osNames are the names people know operating systems by, for the ids
+// the catalog uses.
+var osNames = map[string]string{
+	"alpine": "Alpine Linux", "almalinux": "AlmaLinux", "amazonlinux": "Amazon Linux",
+	"archlinux": "Arch Linux", "centos": "CentOS", "debian": "Debian", "fedora": "Fedora",
+	"headjack": "Headjack", "opensuse": "openSUSE", "oraclelinux": "Oracle Linux",
+	"rockylinux": "Rocky Linux", "ubuntu": "Ubuntu",
+}
+
+// OSName is an operating system's display name: "Rocky Linux" for
+// rockylinux. An id it does not know is shown capitalised.
+func OSName(os string) string {
+	if n, ok := osNames[os]; ok {
+		return n
+	}
+	if os == "" {
+		return os
+	}
+	return strings.ToUpper(os[:1]) + os[1:]
+}
+
+// UseRef is how an image is referred to where it is used: its pull
+// reference when it has one, else its alias.
+func UseRef(img *store.Image) string {
+	if img.PullRef != "" {
+		return img.PullRef
+	}
+	return img.Alias
 }

@@ -88,6 +88,9 @@ type ErrorPage struct {
 	Status  int
 	Heading string
 	Message string
+	// Back leads back to where the missing page was looked for (the docs),
+	// before the link to the catalog; "" for none.
+	BackURL, BackText string
 }
 
 // URL returns the catalog URL for the current filter with the given page.
@@ -133,6 +136,9 @@ func (c Catalog) Chips() [][2]string {
 	var out [][2]string
 	for _, l := range labels {
 		if v := q.Get(l.param); v != "" {
+			if l.param == "os" {
+				v = OSName(v)
+			}
 			out = append(out, [2]string{l.param, fmt.Sprintf(l.label, v)})
 		}
 	}
@@ -196,7 +202,8 @@ func ImageURL(img *store.Image) string { return "/images/" + img.ID }
 // IconURL is the path of an image's icon, as the API reports it.
 func IconURL(img *store.Image) string { return "/api/v1/images/" + img.ID + "/icon" }
 
-// HumanSize formats bytes in binary units with one decimal: 1.5 GB.
+// HumanSize formats bytes in binary units, named as such, with one
+// decimal: 1.5 GiB.
 func HumanSize(b int64) string {
 	const unit = 1024
 	if b < unit {
@@ -210,15 +217,16 @@ func HumanSize(b int64) string {
 	v := float64(b) / float64(div)
 	s := strconv.FormatFloat(v, 'f', 1, 64)
 	s = strings.TrimSuffix(s, ".0")
-	return s + " " + string("KMGTP"[exp]) + "B"
+	return s + " " + string("KMGTP"[exp]) + "iB"
 }
 
-// PriceText is "Free" or the price in dollars.
+// PriceText is "Free" or the price in dollars and cents, as Money
+// writes every amount: $25.00.
 func PriceText(cents int64) string {
 	if cents == 0 {
 		return "Free"
 	}
-	return "$" + store.FormatUSD(cents)
+	return Money(cents)
 }
 
 // DateText formats a date the way people read it: 9 Nov 2023.

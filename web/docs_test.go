@@ -152,6 +152,10 @@ func TestDocsNotFound(t *testing.T) {
 		if !strings.Contains(body, "Not found") {
 			t.Errorf("GET %s: no error page", target)
 		}
+		// Issue 15 item 12: a missing docs page leads back to the docs.
+		if !strings.HasSuffix(target, ".md") && strings.Count(target, "/") == 2 && !strings.Contains(body, `<a class="button" href="/docs">`) {
+			t.Errorf("GET %s: the 404 does not link back to the docs", target)
+		}
 	}
 }
 
