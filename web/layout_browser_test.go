@@ -146,3 +146,40 @@ func TestBrowserAxeFindsNoViolations(t *testing.T) {
 }
 
 func ptrTrue() *bool { b := true; return &b }
+
+// Issue 15 item 9: on a phone the catalog's results and a docs page's text
+// start on the first screen (the filters, the docs' page list and table of
+// contents fold behind buttons), and the catalog offers a skip link to the
+// results, whose count alone is announced.
+func TestBrowserPhoneFirstScreen(t *testing.T) {
+	base := startServer(t)
+	ctx := newTab(t)
+	must(t, chromedp.Do(ctx, viewport(390, 844, true), chromedp.Navigate(base+"/")))
+	waitJS(t, ctx, `document.documentElement.classList.contains("js") && document.querySelector("#results .card")`)
+	if y := run(t, ctx, chromedp.Evaluate[float64](`document.querySelector("#results-heading").getBoundingClientRect().top`)); y > 844 {
+		t.Errorf("the results start at y=%.0f, below the first screen", y)
+	}
+	if live := run(t, ctx, chromedp.Evaluate[string](`(document.querySelector("#results").getAttribute("aria-live") || "") + "|" + document.querySelector("#results-heading").getAttribute("aria-live")`)); live != "|polite" {
+		t.Errorf("live regions (results|count): %q", live)
+	}
+	if href := run(t, ctx, chromedp.Evaluate[string](`[...document.querySelectorAll("a.skip")].map(a => a.getAttribute("href")).join(",")`)); !strings.Contains(href, "#results") {
+		t.Errorf("skip links %q", href)
+	}
+	// The folded filters open with their button, and still work.
+	must(t, chromedp.Do(ctx, click(`button[data-collapse="filter-more"]`)))
+	waitJS(t, ctx, `getComputedStyle(document.querySelector("#f-os")).display !== "none" &&
+		document.querySelector('button[data-collapse="filter-more"]').getAttribute("aria-expanded") === "true"`)
+	must(t, chromedp.Do(ctx, choose("#f-os", "debian")))
+	waitURL(t, ctx, "os=debian")
+	must(t, chromedp.Do(ctx, htmxIdle))
+	waitJS(t, ctx, `getComputedStyle(document.querySelector("#f-os")).display !== "none" &&
+		document.querySelector('button[data-collapse="filter-more"]').getAttribute("aria-expanded") === "true"`)
+
+	must(t, chromedp.Do(ctx, chromedp.Navigate(base+"/docs/api")))
+	waitJS(t, ctx, `document.documentElement.classList.contains("js") && document.querySelector("#doc-title")`)
+	if y := run(t, ctx, chromedp.Evaluate[float64](`document.querySelector(".doc-body").getBoundingClientRect().top`)); y > 844 {
+		t.Errorf("the docs text starts at y=%.0f, below the first screen", y)
+	}
+	must(t, chromedp.Do(ctx, click(`button[data-collapse="doc-toc"]`)))
+	waitJS(t, ctx, `getComputedStyle(document.querySelector("#doc-toc")).display !== "none"`)
+}

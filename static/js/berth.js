@@ -23,6 +23,24 @@
     });
   }
 
+  // Panels that narrow screens fold away (see collapseToggle): the state
+  // is a class on the root element, which no swap replaces, and each
+  // toggle's aria-expanded follows it.
+  var root = document.documentElement;
+  root.classList.add("js");
+  function syncToggles() {
+    document.querySelectorAll("button[data-collapse]").forEach(function (b) {
+      b.setAttribute("aria-expanded", root.classList.contains("open-" + b.dataset.collapse) ? "true" : "false");
+    });
+  }
+  document.addEventListener("click", function (e) {
+    var b = e.target.closest && e.target.closest("button[data-collapse]");
+    if (!b) return;
+    root.classList.toggle("open-" + b.dataset.collapse);
+    syncToggles();
+  });
+  document.addEventListener("htmx:afterSettle", syncToggles);
+
   // htmx's "morph" swap: idiomorph turns the old nodes into the new ones
   // instead of replacing them, so the focused control keeps its focus and
   // the text being typed into it (ignoreActiveValue).
