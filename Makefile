@@ -6,7 +6,7 @@ HTMX := static/js/htmx.min.js
 MORPH := static/js/idiomorph.min.js
 PKG := ./...
 
-.PHONY: all run build test generate check-generate assets fuzz release bench fmt clean
+.PHONY: all run build test generate check-generate assets fuzz release bench fmt clean screenshots
 
 all: build
 
@@ -39,6 +39,10 @@ check-generate: generate
 test: assets
 	$(GO) vet $(PKG)
 	$(GO) test -race -count=1 -timeout 20m $(PKG)
+
+## screenshots: rewrite docs/screenshots (catalog and image page, 1280 and 390 px)
+screenshots: assets
+	BERTH_SCREENSHOTS=1 $(GO) test ./web -run '^TestScreenshots$$' -count=1 -v
 
 ## fuzz: a short coverage-guided run of every fuzz target (FUZZTIME each)
 FUZZTIME ?= 20s
