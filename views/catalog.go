@@ -136,54 +136,91 @@ var filterLabels = map[string]string{
 	"sort_order": "Order", "page": "Page", "limit": "Per page", "alias": "Alias",
 }
 
+// FilterLabel is the form's label of a filter parameter, "" for a
+// parameter the form does not have.
+func FilterLabel(param string) string { return filterLabels[param] }
+
 // FilterProblem turns the store's message about a refused parameter (which
 // speaks the API's names, for API clients) into one that speaks the form's
-// labels.
+// labels. A message about a parameter the form does not have (an unknown
+// one) is left as it is.
 func FilterProblem(param, message string) string {
 	label, ok := filterLabels[param]
 	if !ok {
 		return message
 	}
+	has := func(s string) bool { return strings.Contains(message, s) }
+	switch {
+	case has("control characters"):
+		return label + " can't contain control characters (such as tabs or line breaks)."
+	case has("UTF-8"):
+		return label + " must be plain text."
+	}
 	switch param {
 	case "min_price", "max_price":
 		switch {
-		case strings.Contains(message, "negative"):
+		case has("negative"):
 			return label + " can't be negative."
-		case strings.Contains(message, "greater"):
+		case has("greater"):
 			return "Minimum price can't be more than the maximum price."
-		case strings.Contains(message, "range"):
+		case has("out of range"):
 			return label + " is too large."
+		case has("must be a price"):
+			return label + " must be an amount in US dollars, such as 10 or 4.99."
 		}
-		return label + " must be an amount in US dollars, such as 10 or 4.99."
 	case "search":
-		return "Search can be at most 200 characters long."
-	case "os":
-		return "Operating system must be a lowercase name such as ubuntu or debian."
-	case "architecture":
-		return "Architecture must be one of " + strings.Join(store.Architectures, ", ") + "."
-	case "variant":
-		return "Variant must be a name such as standard, minimal, cloud or desktop."
-	case "min_rating":
-		return "Rating must be a number from 0 to 5."
-	case "prespawn":
-		return "Prespawn must be “Prespawn only” or “Not prespawn”."
-	case "sort_by":
-		names := make([]string, len(store.SortKeys))
-		for i, k := range store.SortKeys {
-			names[i] = SortLabel(k)
+		if has("at most") {
+			return "Search can be at most 200 characters long."
 		}
-		return "Sort by must be one of " + strings.Join(names, ", ") + "."
+	case "os":
+		if has("must be") {
+			return "Operating system must be a lowercase name such as ubuntu or debian."
+		}
+	case "architecture":
+		if has("must be one of") {
+			return "Architecture must be one of " + strings.Join(store.Architectures, ", ") + "."
+		}
+	case "variant":
+		if has("must be") {
+			return "Variant must be a name such as standard, minimal, cloud or desktop."
+		}
+	case "min_rating":
+		if has("must be") {
+			return "Rating must be a number from 0 to 5."
+		}
+	case "prespawn":
+		if has("must be") {
+			return "Prespawn must be “Prespawn only” or “Not prespawn”."
+		}
+	case "sort_by":
+		if has("must be one of") {
+			names := make([]string, len(store.SortKeys))
+			for i, k := range store.SortKeys {
+				names[i] = SortLabel(k)
+			}
+			return "Sort by must be one of " + strings.Join(names, ", ") + "."
+		}
 	case "sort_order":
-		return "Order must be ascending or descending."
+		if has("must be") {
+			return "Order must be ascending or descending."
+		}
 	case "limit":
-		return "Per page must be a whole number from 1 to " + strconv.Itoa(store.MaxLimit) + "."
+		if has("whole number") {
+			return "Per page must be a whole number from 1 to " + strconv.Itoa(store.MaxLimit) + "."
+		}
 	case "page":
-		if strings.Contains(message, "deep") {
+		if has("deep") {
 			return "That page is too far in; narrow the filters instead."
 		}
-		return "Page must be a whole number from 1."
+		if has("whole number") {
+			return "Page must be a whole number from 1."
+		}
 	}
-	return strings.Replace(message, param, label, 1)
+	// Any other message: the parameter's name becomes the label.
+	if strings.HasPrefix(message, param) {
+		return label + strings.TrimPrefix(message, param)
+	}
+	return strings.Replace(message, param, strings.ToLower(label), 1)
 }
 
 var (

@@ -209,7 +209,8 @@ func TestBrowserCatalogFailureAndSlowness(t *testing.T) {
 func TestBrowserRefusedFilterIsShown(t *testing.T) {
 	f := startFaultyServer(t)
 	ctx := newTab(t)
-	must(t, chromedp.Do(ctx, chromedp.Navigate(f.URL+"/"), chromedp.WaitVisible(chromedp.CSS("#results .card"))))
+	// A desktop window: on a narrow one the price fields fold away.
+	must(t, chromedp.Do(ctx, viewport(1280, 900, false), chromedp.Navigate(f.URL+"/"), chromedp.WaitVisible(chromedp.CSS("#results .card"))))
 	must(t, chromedp.Do(ctx, fill("#f-min-price", "-5"), click(`#filters button[type=submit]`)))
 	waitJS(t, ctx, `document.querySelector("#filter-problem")`)
 	if msg := text(t, ctx, "#filter-problem"); !strings.Contains(msg, "Minimum price can't be negative") {

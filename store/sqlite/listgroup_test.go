@@ -47,7 +47,7 @@ func groupsByHand(t *testing.T, db *DB, f store.Filter) store.ImagePage {
 	var firsts []*store.Image
 	for _, img := range p.Images {
 		bs := builds[img.Alias]
-		first := slices.MinFunc(bs, func(a, b *store.Image) int { return archRank(a.Architecture) - archRank(b.Architecture) })
+		first := slices.MinFunc(bs, func(a, b *store.Image) int { return store.ArchRank(a.Architecture) - store.ArchRank(b.Architecture) })
 		if first == img {
 			firsts = append(firsts, img)
 		}
@@ -55,7 +55,7 @@ func groupsByHand(t *testing.T, db *DB, f store.Filter) store.ImagePage {
 	out := store.ImagePage{Grouped: true, Page: f.PageNumber(), Limit: f.PageLimit(), Total: len(firsts), BuildTotal: len(p.Images)}
 	lo, hi := min(f.Offset(), len(firsts)), min(f.Offset()+f.PageLimit(), len(firsts))
 	out.Images = firsts[lo:hi]
-	groupPage(&out, p.Images)
+	store.GroupBuilds(&out, p.Images)
 	return out
 }
 
@@ -89,39 +89,16 @@ func TestGroupedListings(t *testing.T) {
 		if g, w := describeGroups(got), describeGroups(want); g != w {
 			t.Errorf("SQL %s:\n%s\nwant\n%s", raw, g, w)
 		}
-		match, err := func() (*textMatch, error) {
-			if terms := ftsTerms(f.Search); len(terms) > 0 {
-				return x.text.get(ctx, db.read, terms, x.capacity)
-			}
-			return nil, nil
-		}()
-		if err != nil {
-			t.Fatal(err)
-		}
-		fd := x.findPage(f, match)
-		if fd.total != want.Total || fd.builds != want.BuildTotal || len(fd.seqs) != len(want.Images) {
-			t.Errorf("index %s: %d aliases, %d builds, %d on the page; want %d, %d, %d", raw,
-				fd.total, fd.builds, len(fd.seqs), want.Total, want.BuildTotal, len(want.Images))
-			continue
-		}
-		for i, g := range fd.groups {
-			if len(g) != len(want.Builds[i]) {
-				t.Errorf("index %s: entry %d has %d builds, want %d", raw, i, len(g), len(want.Builds[i]))
-			}
-		}
 		if want.BuildTotal > want.Total {
 			split++
 		}
-		// Through FindImages as a whole, with the index in place.
-		db.listings.mu.Lock()
-		db.listings.idx = x
-		db.listings.mu.Unlock()
-		page, err := db.FindImages(ctx, f)
+		// Through the listing index.
+		page, err := x.Find(ctx, f)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if g, w := describeGroups(page), describeGroups(want); g != w {
-			t.Errorf("FindImages %s:\n%s\nwant\n%s", raw, g, w)
+			t.Errorf("index %s:\n%s\nwant\n%s", raw, g, w)
 		}
 	}
 	if split == 0 {
