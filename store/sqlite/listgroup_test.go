@@ -67,7 +67,7 @@ func TestGroupedListings(t *testing.T) {
 	if _, err := db.LoadDefaultCatalog(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := synth.Generate(ctx, db, 1500, 7); err != nil {
+	if _, err := synth.Generate(ctx, db, 1000, 7); err != nil {
 		t.Fatal(err)
 	}
 	x, err := db.buildListIndexNow(ctx)
@@ -76,7 +76,7 @@ func TestGroupedListings(t *testing.T) {
 	}
 	queries := append([]string{"", "os=ubuntu", "architecture=arm64", "max_price=0", "min_price=5&sort_by=price",
 		"search=ubuntu", "search=redis", "sort_by=name&sort_order=desc", "prespawn=true&page=2&limit=5", "page=3&limit=7"},
-		randomListings(rand.New(rand.NewPCG(8, 9)), 120)...)
+		randomListings(rand.New(rand.NewPCG(8, 9)), 40)...)
 	split := 0
 	for _, raw := range queries {
 		f := parse(t, raw)
