@@ -3,9 +3,10 @@
 
 GO ?= go
 HTMX := static/js/htmx.min.js
+MORPH := static/js/idiomorph.min.js
 PKG := ./...
 
-.PHONY: all run build test generate check-generate assets fuzz release bench fmt clean
+.PHONY: all run build test generate check-generate assets fuzz release bench fmt clean screenshots
 
 all: build
 
@@ -17,12 +18,13 @@ run: assets
 build: assets
 	$(GO) build -trimpath -ldflags "-X main.version=$(VERSION)" -o berth ./cmd/berth
 
-## assets: copy the pinned htmx from npm into the embedded static tree
+## assets: copy the pinned htmx, idiomorph and axe-core from npm into place
 assets: $(HTMX)
 
 $(HTMX): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	cp node_modules/htmx.org/dist/htmx.min.js $(HTMX)
+	cp node_modules/idiomorph/dist/idiomorph.min.js $(MORPH)
 
 ## generate: regenerate templ views
 generate:
@@ -49,6 +51,10 @@ test: assets
 	$(GO) vet $(PKG)
 	$(GO) test $(RACE_FLAGS) -count=1 -timeout 20m $(RACE_PKG)
 	$(GO) test -count=1 -timeout 20m $$($(GO) list $(PKG) | grep -v -x -e '.*/store/sqlite' -e '.*/web')
+
+## screenshots: rewrite docs/screenshots (catalog and image page, 1280 and 390 px)
+screenshots: assets
+	BERTH_SCREENSHOTS=1 $(GO) test ./web -run '^TestScreenshots$$' -count=1 -v
 
 ## fuzz: a short coverage-guided run of every fuzz target (FUZZTIME each)
 FUZZTIME ?= 20s
@@ -79,4 +85,4 @@ fmt:
 	gofmt -w $$(git ls-files '*.go')
 
 clean:
-	rm -f berth $(HTMX)
+	rm -f berth $(HTMX) $(MORPH)

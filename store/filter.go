@@ -54,6 +54,7 @@ type Filter struct {
 	SortOrder    string // "" means the sort key's natural order
 	Page         int    // from 1; 0 means 1
 	Limit        int    // 0 means DefaultLimit
+	Group        string // "" lists builds; GroupAlias lists one entry per alias
 	// Now is the instant Support is judged at; the zero time means the
 	// backend's clock. Not part of the query: callers with a clock of
 	// their own (web, tests) set it.
@@ -76,6 +77,12 @@ func (f Filter) MaxSeverityRank() int {
 	}
 	return SeverityRank(f.MaxSeverity)
 }
+
+// GroupAlias groups a listing by alias: one entry per alias that has a
+// build passing the filter (filters apply to builds), holding those builds.
+// The entry stands where its first build by architecture (amd64, arm64,
+// armhf) stands in the order, and its count is the number of aliases.
+const GroupAlias = "alias"
 
 // Sort returns the effective sort key.
 func (f Filter) Sort() string {
@@ -240,6 +247,12 @@ func ParseFilter(q url.Values) (Filter, error) {
 			return f, Invalid("limit", "limit must be a whole number from 1 to %d", MaxLimit)
 		}
 		f.Limit = n
+	}
+	if g := strings.ToLower(get("group")); g != "" {
+		if g != GroupAlias {
+			return f, Invalid("group", "group must be alias (one entry per alias), or left out for one entry per build")
+		}
+		f.Group = g
 	}
 	if f.Page > maxOffset/f.PageLimit() {
 		return f, Invalid("page", "page is too deep; narrow the filters instead")
@@ -409,7 +422,7 @@ func validSort(s string) bool {
 // suggesting the closest of these. To add a filter, add its name here,
 // read it in ParseFilter and write it in Param.
 var queryParams = []string{"search", "os", "architecture", "variant", "alias", "prespawn",
-	"min_price", "max_price", "min_rating", "support", "signed", "max_severity", "sort_by", "sort_order", "page", "limit"}
+	"min_price", "max_price", "min_rating", "support", "signed", "max_severity", "sort_by", "sort_order", "page", "limit", "group"}
 
 // QueryParams lists every parameter ParseFilter reads, so a caller can
 // tell the ones it does not know.
@@ -486,6 +499,8 @@ func (f Filter) Param(name string) string {
 		if f.PageLimit() != DefaultLimit {
 			return strconv.Itoa(f.PageLimit())
 		}
+	case "group":
+		return f.Group
 	}
 	return ""
 }

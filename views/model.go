@@ -22,6 +22,9 @@ type Assets struct {
 	CSS  string
 	JS   string
 	HTMX string
+	// Morph is idiomorph, which htmx swaps use to morph the catalog in
+	// place (keeping focus and what is being typed).
+	Morph string
 }
 
 // Shell is what the layout needs around every page.
@@ -103,6 +106,9 @@ type ErrorPage struct {
 	Status  int
 	Heading string
 	Message string
+	// Back leads back to where the missing page was looked for (the docs),
+	// before the link to the catalog; "" for none.
+	BackURL, BackText string
 }
 
 // FeedURL is the Atom feed of the current query: its filters, without
@@ -160,6 +166,9 @@ func (c Catalog) Chips() [][2]string {
 	var out [][2]string
 	for _, l := range labels {
 		if v := q.Get(l.param); v != "" {
+			if l.param == "os" {
+				v = OSName(v)
+			}
 			out = append(out, [2]string{l.param, fmt.Sprintf(l.label, v)})
 		}
 	}
@@ -191,15 +200,21 @@ func (c Catalog) PageNumbers() []int {
 // RangeText says which results the page shows, e.g. "21–40 of 1,073".
 func (c Catalog) RangeText() string {
 	r := c.Result
-	if r.Total == 0 || len(r.Images) == 0 {
-		return grouped(r.Total) + " images"
+	count := grouped(r.Total) + " images"
+	if r.Total == 1 {
+		count = "1 image"
+	}
+	if r.Capped {
+		count = "over " + count
+	}
+	if r.Grouped && r.BuildTotal != r.Total {
+		count += " (" + grouped(r.BuildTotal) + " builds)"
+	}
+	if r.Total == 0 || len(r.Images) == 0 || (r.Page <= 1 && len(r.Images) == r.Total) {
+		return count
 	}
 	from := (r.Page-1)*r.Limit + 1
-	span := grouped(from) + "–" + grouped(from+len(r.Images)-1)
-	if r.Capped {
-		return span + " of over " + grouped(r.Total) + " images"
-	}
-	return span + " of " + grouped(r.Total) + " images"
+	return grouped(from) + "–" + grouped(from+len(r.Images)-1) + " of " + count
 }
 
 // grouped writes a count with its thousands separated by commas: 1,000,000.
@@ -217,7 +232,8 @@ func ImageURL(img *store.Image) string { return "/images/" + img.ID }
 // IconURL is the path of an image's icon, as the API reports it.
 func IconURL(img *store.Image) string { return "/api/v1/images/" + img.ID + "/icon" }
 
-// HumanSize formats bytes in binary units with one decimal: 1.5 GB.
+// HumanSize formats bytes in binary units, named as such, with one
+// decimal: 1.5 GiB.
 func HumanSize(b int64) string {
 	const unit = 1024
 	if b < unit {
@@ -231,15 +247,16 @@ func HumanSize(b int64) string {
 	v := float64(b) / float64(div)
 	s := strconv.FormatFloat(v, 'f', 1, 64)
 	s = strings.TrimSuffix(s, ".0")
-	return s + " " + string("KMGTP"[exp]) + "B"
+	return s + " " + string("KMGTP"[exp]) + "iB"
 }
 
-// PriceText is "Free" or the price in dollars.
+// PriceText is "Free" or the price in dollars and cents, as Money
+// writes every amount: $25.00.
 func PriceText(cents int64) string {
 	if cents == 0 {
 		return "Free"
 	}
-	return "$" + store.FormatUSD(cents)
+	return Money(cents)
 }
 
 // DateText formats a date the way people read it: 9 Nov 2023.
@@ -309,6 +326,12 @@ func (f AuthForm) Invalid(param string) templ.Attributes {
 }
 
 // Account is the model of the account page.
+// RevokeToken is the model of the question before a token is revoked.
+type RevokeToken struct {
+	Shell
+	Token *store.Token
+}
+
 type Account struct {
 	Shell
 	Email     string

@@ -134,11 +134,37 @@ type paginationJSON struct {
 	Pages int `json:"pages"`
 	// TotalCapped says total stopped counting at store.CountCap matches.
 	TotalCapped bool `json:"total_capped,omitempty"`
+	// Builds counts the builds that pass the filter, in a grouped listing
+	// (group=alias), where total counts aliases.
+	Builds *int `json:"builds,omitempty"`
 }
 
 type imageListJSON struct {
-	Images     []imageJSON    `json:"images"`
+	Images     []any          `json:"images"`
 	Pagination paginationJSON `json:"pagination"`
+}
+
+// aliasJSON is one entry of a grouped listing (group=alias): the alias's
+// first build by architecture, with every build of it that passes the
+// filter, their architectures and their price range.
+type aliasJSON struct {
+	imageJSON
+	Architectures []string    `json:"architectures"`
+	MinPrice      float64     `json:"min_price"`
+	MaxPrice      float64     `json:"max_price"`
+	Builds        []imageJSON `json:"builds"`
+}
+
+func newAliasJSON(first *store.Image, builds []*store.Image, life views.Lifecycle) aliasJSON {
+	out := aliasJSON{imageJSON: newImageJSON(first, life), Architectures: []string{}, Builds: []imageJSON{},
+		MinPrice: store.CentsToUSD(first.PriceCents), MaxPrice: store.CentsToUSD(first.PriceCents)}
+	for _, b := range builds {
+		out.Architectures = append(out.Architectures, b.Architecture)
+		out.Builds = append(out.Builds, newImageJSON(b, life))
+		out.MinPrice = min(out.MinPrice, store.CentsToUSD(b.PriceCents))
+		out.MaxPrice = max(out.MaxPrice, store.CentsToUSD(b.PriceCents))
+	}
+	return out
 }
 
 // handleAPIListImages is GET /api/v1/images/public. Answers are cached by
@@ -175,11 +201,18 @@ func (s *Server) handleAPIListImages(c echo.Context) error {
 			}
 		}
 		out := imageListJSON{
-			Images:     make([]imageJSON, len(page.Images)),
+			Images:     make([]any, len(page.Images)),
 			Pagination: paginationJSON{Page: page.Page, Limit: page.Limit, Total: page.Total, Pages: page.Pages(), TotalCapped: page.Capped},
 		}
 		for i, img := range page.Images {
-			out.Images[i] = newImageJSON(img, life)
+			if page.Grouped {
+				out.Images[i] = newAliasJSON(img, page.Builds[i], life)
+			} else {
+				out.Images[i] = newImageJSON(img, life)
+			}
+		}
+		if page.Grouped {
+			out.Pagination.Builds = &page.BuildTotal
 		}
 		return json.Marshal(envelope{StatusCode: http.StatusOK, Message: message, Data: out})
 	})

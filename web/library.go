@@ -200,8 +200,9 @@ func (s *Server) handleRate(c echo.Context) error {
 		status, problem = p.status, p.message
 	}
 	if !wantsFragment(c) && err == nil {
+		// The message is where the page opens, at the top of the content.
 		s.setFlash(c, "Thanks, your rating is saved.")
-		return c.Redirect(http.StatusSeeOther, "/images/"+id+"#ratings")
+		return c.Redirect(http.StatusSeeOther, "/images/"+id+"#flash")
 	}
 	d, derr := s.imageDetail(c, id)
 	if derr != nil {
@@ -209,6 +210,9 @@ func (s *Server) handleRate(c echo.Context) error {
 	}
 	d.Problem = problem
 	if wantsFragment(c) {
+		if err == nil {
+			return s.render(c, status, views.RatingSaved(d, fmt.Sprintf("Thanks, your rating of %d %s is saved.", rating, stars(rating))))
+		}
 		return s.render(c, status, views.RatingSection(d))
 	}
 	return s.render(c, status, views.ImagePage(d))
@@ -267,6 +271,13 @@ func (s *Server) count(f func(*Metrics)) {
 	if s.metrics != nil {
 		f(s.metrics)
 	}
+}
+
+func stars(n int) string {
+	if n == 1 {
+		return "star"
+	}
+	return "stars"
 }
 
 // parseExpectedPrice reads the price a buy confirmation showed, in USD.

@@ -213,6 +213,7 @@ func (s *Server) routes() {
 	page.POST("/wallet/redeem", s.handleRedeem, signedIn)
 	page.GET("/account", s.handleAccount, signedIn)
 	page.POST("/account/tokens", s.handleCreateToken, signedIn)
+	page.GET("/account/tokens/:token/revoke", s.handleRevokeTokenForm, signedIn)
 	page.POST("/account/tokens/:token/revoke", s.handleRevokeToken, signedIn)
 	page.POST("/account/sessions/end-others", s.handleEndOtherSessions, signedIn)
 	page.POST("/account/password", s.handleChangePassword, signedIn)
@@ -265,6 +266,8 @@ func (s *Server) shell(c echo.Context, title, description string) views.Shell {
 			CSS:  s.assets.URL("css/berth.css"),
 			JS:   s.assets.URL("js/berth.js"),
 			HTMX: s.assets.URL("js/htmx.min.js"),
+			// Morphing needs htmx; without it the page stands alone.
+			Morph: s.assets.URL("js/idiomorph.min.js"),
 		},
 		SignupOpen: s.opts.SignupOpen,
 		Flash:      s.takeFlash(c),

@@ -43,9 +43,15 @@ type Index struct {
 	priceSets map[int64]*bitset.Set // rows by price in cents, when few prices
 	price     []int64               // cents by seq, when priceSets is nil
 	nameRank  []int32               // position in name order (image_name, id), by seq
-	text      textCache
-	scratch   sync.Pool   // *bitset.Set of capacity
-	retired   atomic.Bool // set once another index replaces it: its warm-up stops
+	// For grouped listings (see listgroup.go): each seq's architecture
+	// rank, the seqs of its alias's builds by architecture (nArch a seq,
+	// 0 for none), and the rows whose alias has a build listed before them.
+	rankOf  []uint8
+	sibs    []int32
+	later   *bitset.Set
+	text    textCache
+	scratch sync.Pool   // *bitset.Set of capacity
+	retired atomic.Bool // set once another index replaces it: its warm-up stops
 
 	// The rows the lifecycle filters keep (see listlife.go).
 	life lifecycleSets
@@ -149,6 +155,9 @@ func build(ctx context.Context, src Source) (*Index, error) {
 	}
 	if err := x.readLifecycle(ctx, snap, n); err != nil {
 		return nil, fmt.Errorf("build listing index: lifecycle: %w", err)
+	}
+	if err := x.readAliases(ctx, snap); err != nil {
+		return nil, fmt.Errorf("build listing index: aliases: %w", err)
 	}
 	x.ratedAtLeast[0].CopyFrom(x.all)
 	if err := snap.Ratings(ctx, x.setRating); err != nil {
@@ -318,8 +327,8 @@ func listedBytes(indexBytes int) int {
 // bytes estimates the memory the index holds: its orders, its per-row
 // arrays and its sets.
 func (x *Index) bytes() int {
-	sets := 2 + len(x.os) + len(x.arch) + len(x.variant) + len(x.priceSets) + len(x.ratedAtLeast) + len(x.starts)
-	return x.capacity*(4*len(x.orders)+len(x.blocks)+4+4+4+1+8*min(1, len(x.price))) + sets*x.capacity/8 +
+	sets := 3 + len(x.os) + len(x.arch) + len(x.variant) + len(x.priceSets) + len(x.ratedAtLeast) + len(x.starts)
+	return x.capacity*(4*len(x.orders)+len(x.blocks)+4+4+4+1+1+4*nArch+8*min(1, len(x.price))) + sets*x.capacity/8 +
 		x.lifecycleBytes()
 }
 
@@ -423,14 +432,38 @@ func (x *Index) Find(ctx context.Context, f store.Filter) (store.ImagePage, erro
 			return page, err
 		}
 	}
-	seqs, total := x.find(f, match)
-	page.Total = total
+	fd := x.findPage(f, match)
+	seqs := fd.seqs
+	page.Total = fd.total
+	if f.Group != "" {
+		page.Grouped, page.BuildTotal, page.Builds = true, fd.builds, [][]*store.Image{}
+	}
 	if len(seqs) == 0 {
 		return page, nil
 	}
 	var err error
-	page.Images, err = x.listed(ctx, seqs)
-	return page, err
+	if page.Images, err = x.listed(ctx, seqs); err != nil {
+		return page, err
+	}
+	if f.Group != "" {
+		// The other builds of the page's aliases.
+		var more []int64
+		for i, g := range fd.groups {
+			for _, s := range g {
+				if s != seqs[i] {
+					more = append(more, s)
+				}
+			}
+		}
+		var builds []*store.Image
+		if len(more) > 0 {
+			if builds, err = x.listed(ctx, more); err != nil {
+				return page, err
+			}
+		}
+		store.GroupBuilds(&page, builds)
+	}
+	return page, nil
 }
 
 // Generation is the catalog generation the index reflects.
@@ -485,8 +518,53 @@ func (x *Index) keepPrices(set *bitset.Set, lo, hi int64) {
 // images match f. match holds the rows that match f's search words, or is
 // nil when f has none. f.Alias is not handled here (see Find).
 func (x *Index) find(f store.Filter, match *textMatch) (seqs []int64, total int) {
+	fd := x.findPage(f, match)
+	return fd.seqs, fd.total
+}
+
+// found is a page found in the index. For a grouped listing, seqs are each
+// alias's first build, total counts aliases, builds the matching builds and
+// groups lists each alias's matching builds.
+type found struct {
+	seqs   []int64
+	total  int
+	builds int
+	groups [][]int64
+}
+
+// findPage is find, grouped when f asks.
+func (x *Index) findPage(f store.Filter, match *textMatch) (fd found) {
 	set := x.scratch.Get().(*bitset.Set)
 	defer x.scratch.Put(set)
+	var all *bitset.Set // the matching builds, kept for a grouped page
+	defer func() {
+		if all != nil {
+			if fd.seqs != nil {
+				fd.groups = make([][]int64, len(fd.seqs))
+				for i, s := range fd.seqs {
+					fd.groups[i] = x.buildsIn(s, all)
+				}
+			}
+			x.scratch.Put(all)
+		}
+	}()
+	seqs, total := x.findIn(set, f, match, func() {
+		if f.Group != "" {
+			fd.builds = set.Count()
+			all = x.scratch.Get().(*bitset.Set)
+			all.CopyFrom(set)
+			if f.Architecture == "" { // one build per alias already otherwise
+				x.keepFirstBuilds(set)
+			}
+		}
+	})
+	fd.seqs, fd.total = seqs, total
+	return fd
+}
+
+// findIn is find on a scratch set; grouped is called once the set holds
+// every matching row, before they are counted.
+func (x *Index) findIn(set *bitset.Set, f store.Filter, match *textMatch, grouped func()) (seqs []int64, total int) {
 	var ands []*bitset.Set
 	for _, eq := range []struct {
 		value string
@@ -553,6 +631,7 @@ func (x *Index) find(f store.Filter, match *textMatch) (seqs []int64, total int)
 			})
 		}
 	}
+	grouped()
 	total = set.Count()
 	offset, limit := f.Offset(), f.PageLimit()
 	if total == 0 || offset >= total {

@@ -19,6 +19,7 @@ type Row struct {
 	Seq          int64
 	ID           string
 	ImageName    string
+	Alias        string
 	OS           string
 	Architecture string
 	Variant      string
@@ -187,4 +188,16 @@ func (s *rowSnapshot) Order(_ context.Context, key string) ([]int32, *bitset.Set
 		}
 	}
 	return seqs, runs, nil
+}
+
+func (s *rowSnapshot) Aliases(_ context.Context, fn func(seq int, alias, architecture string)) error {
+	idx := make([]int, len(s.rows))
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortFunc(idx, func(a, b int) int { return cmp.Compare(s.rows[a].Alias, s.rows[b].Alias) })
+	for _, i := range idx {
+		fn(int(s.rows[i].Seq), s.rows[i].Alias, s.rows[i].Architecture)
+	}
+	return nil
 }

@@ -124,6 +124,9 @@ type Snapshot interface {
 	// is store.RatingTenths then the count, and popularity is
 	// store.Popularity.
 	Order(ctx context.Context, key string) (seqs []int32, runs *bitset.Set, err error)
+	// Aliases calls fn with every row's alias and architecture, the rows of
+	// one alias one after the other (for grouped listings).
+	Aliases(ctx context.Context, fn func(seq int, alias, architecture string)) error
 	// Close ends the read.
 	Close() error
 }

@@ -101,7 +101,11 @@ func (db *DB) findImagesSQL(ctx context.Context, f store.Filter) (store.ImagePag
 	if page.Total > store.CountCap {
 		page.Total, page.Capped = store.CountCap, true
 	}
-	if page.Total == 0 {
+	if f.Group != "" {
+		page.Grouped, page.BuildTotal, page.Builds = true, page.Total, [][]*store.Image{}
+		page.Total = 0
+	}
+	if page.BuildTotal == 0 && page.Total == 0 {
 		page.Images = []*store.Image{}
 		return page, nil
 	}
@@ -114,6 +118,9 @@ func (db *DB) findImagesSQL(ctx context.Context, f store.Filter) (store.ImagePag
 			return page, fmt.Errorf("find images: %w", err)
 		}
 		ranked = matches <= broadMatch
+	}
+	if f.Group != "" {
+		return db.findGroupsSQL(ctx, tx, f, page, ranked)
 	}
 	var q string
 	if page.Total > broadMatch {
@@ -573,4 +580,52 @@ func (db *DB) touched() {
 	db.gen.mu.Lock()
 	db.gen.read = time.Time{}
 	db.gen.mu.Unlock()
+}
+
+// findGroupsSQL answers a grouped listing (see listgroup.go) with SQL: each
+// alias's first build among those that pass stands for it.
+func (db *DB) findGroupsSQL(ctx context.Context, tx *sql.Tx, f store.Filter, page store.ImagePage, ranked bool) (store.ImagePage, error) {
+	from, fromArgs := filterFrom(f)
+	where, whereArgs := filterWhere(f)
+	args := append(fromArgs, whereArgs...)
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM `+from+where+` GROUP BY alias LIMIT ?)`,
+		append(args, store.CountCap+1)...).Scan(&page.Total); err != nil {
+		return page, fmt.Errorf("count aliases: %w", err)
+	}
+	if page.Total > store.CountCap {
+		page.Total, page.Capped = store.CountCap, true
+	}
+	rank, order := "", orderBy(f.Sort(), f.Order())
+	if ftsQuery(f.Search) != "" {
+		rank = ", m.fts_rank AS fts_rank"
+		if ranked {
+			order = "fts_rank, image_name, id"
+		}
+	}
+	q := `SELECT ` + listColumns + ` FROM (SELECT images.*` + rank + `, ROW_NUMBER() OVER (PARTITION BY alias ORDER BY ` +
+		archRankSQL + `, id) AS group_rn FROM ` + from + where + `) WHERE group_rn = 1 ORDER BY ` + order + ` LIMIT ? OFFSET ?`
+	var err error
+	page.Images, err = queryImages(ctx, tx, q, append(args, page.Limit, f.Offset())...)
+	if err != nil {
+		return page, fmt.Errorf("find aliases: %w", err)
+	}
+	if len(page.Images) == 0 {
+		return page, nil
+	}
+	aliases := make([]string, len(page.Images))
+	for i, img := range page.Images {
+		aliases[i] = img.Alias
+	}
+	list, _ := json.Marshal(aliases)
+	cond := " WHERE "
+	if where != "" {
+		cond = where + " AND "
+	}
+	builds, err := queryImages(ctx, tx, `SELECT `+listColumns+` FROM `+from+cond+`alias IN (SELECT value FROM json_each(?))`,
+		append(append([]any{}, args...), string(list))...)
+	if err != nil {
+		return page, fmt.Errorf("find aliases: %w", err)
+	}
+	store.GroupBuilds(&page, builds)
+	return page, nil
 }

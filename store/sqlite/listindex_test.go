@@ -414,11 +414,12 @@ func TestListedRowsShareTheBudgetWithTheIndex(t *testing.T) {
 	db, x := indexedCatalog(t, 1000, 3)
 	ctx := context.Background()
 	// An order of 4 bytes per row and blocks of 1 for each sort but
-	// names, four arrays of 13 bytes per row in all, the end-of-life days
-	// (4 bytes per row, the default catalog has them) and a few dozen sets
-	// of a bit per row.
+	// names, four arrays of 13 bytes per row in all, the alias groups' 13
+	// (an architecture rank and a row per architecture), the end-of-life
+	// days (4 bytes per row, the default catalog has them) and a few dozen
+	// sets of a bit per row.
 	s := x.Stats()
-	if b := s.Bytes; b < s.Capacity*(5*len(store.SortKeys)-1+13+4) || b > s.Capacity*(5*len(store.SortKeys)-1+13+4+10) {
+	if b := s.Bytes; b < s.Capacity*(5*len(store.SortKeys)-1+13+13+4) || b > s.Capacity*(5*len(store.SortKeys)-1+13+13+4+10) {
 		t.Errorf("an index of %d images estimated at %d bytes", s.Images, b)
 	}
 	// The budget's split itself is TestListedBytes' (store/listing).

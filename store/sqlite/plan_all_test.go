@@ -273,7 +273,7 @@ func exercise(t *testing.T, db *DB) {
 		}
 	}
 	queries := []string{"", "os=ubuntu", "architecture=arm64", "variant=minimal", "prespawn=true", "min_price=5&max_price=15",
-		"min_rating=4", "alias=ubuntu/24.04", "search=docker", "search=docker&os=debian", "search=redis&sort_by=price", "page=3&limit=7",
+		"min_rating=4", "alias=ubuntu/24.04", "alias=ubuntu/24.04&search=ubuntu", "search=docker", "search=docker&os=debian", "search=redis&sort_by=price", "page=3&limit=7",
 		"support=ended", "support=ending", "support=supported", "support=supported&os=debian", "signed=true", "signed=false",
 		"max_severity=high", "max_severity=none&sort_by=name", "signed=true&max_severity=medium&support=supported&search=docker"}
 	for _, k := range store.SortKeys {
@@ -283,6 +283,9 @@ func exercise(t *testing.T, db *DB) {
 		q, _ := url.ParseQuery(raw)
 		f, err := store.ParseFilter(q)
 		must(err)
+		_, err = db.FindImages(ctx, f)
+		must(err)
+		f.Group = store.GroupAlias
 		_, err = db.FindImages(ctx, f)
 		must(err)
 	}

@@ -27,7 +27,7 @@ func (s rowSource) Snapshot(ctx context.Context) (listing.Snapshot, error) {
 	if err := tx.QueryRowContext(ctx, `SELECT generation FROM catalog_generation WHERE id = 1`).Scan(&gen); err != nil {
 		return nil, err
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT seq, id, image_name, os, architecture, variant, prespawn, price_cents,
+	rows, err := tx.QueryContext(ctx, `SELECT seq, id, image_name, alias, os, architecture, variant, prespawn, price_cents,
 		size, added_date, rating_sum, rating_count, signed, worst_severity, eol_date FROM images`)
 	if err != nil {
 		return nil, err
@@ -37,7 +37,7 @@ func (s rowSource) Snapshot(ctx context.Context) (listing.Snapshot, error) {
 	for rows.Next() {
 		var r listing.Row
 		var added, eol string
-		if err := rows.Scan(&r.Seq, &r.ID, &r.ImageName, &r.OS, &r.Architecture, &r.Variant, &r.Prespawn,
+		if err := rows.Scan(&r.Seq, &r.ID, &r.ImageName, &r.Alias, &r.OS, &r.Architecture, &r.Variant, &r.Prespawn,
 			&r.PriceCents, &r.Size, &added, &r.RatingSum, &r.RatingCount, &r.Signed, &r.WorstSeverity, &eol); err != nil {
 			return nil, err
 		}
