@@ -168,20 +168,20 @@ func cards(t *testing.T, ctx context.Context) []string {
 // gets a check of its own on the next round.
 func waitJS(t *testing.T, ctx context.Context, cond string) {
 	t.Helper()
-	check := `new Promise(resolve => {
-		const until = performance.now() + 1000;
-		const step = () => {
-			let ok = false;
-			try { ok = !!(` + cond + `); } catch (e) {}
-			if (ok || performance.now() > until) { resolve(ok); } else { requestAnimationFrame(step); }
-		};
-		step();
-	})`
+	// The condition is evaluated from Go every 20 ms rather than awaited
+	// in the page: a tab with script disabled (the no-JS tests) never runs
+	// the page's animation-frame or timer callbacks, so a promise that
+	// waits in the page would not settle until the tab's deadline.
+	check := `(() => { try { return !!(` + cond + `); } catch (e) { return false; } })()`
 	var err error
 	for ctx.Err() == nil {
 		var ok bool
-		if ok, err = chromedp.Run(ctx, chromedp.Evaluate[bool](check, chromedp.EvalAwaitPromise)); err == nil && ok {
+		if ok, err = chromedp.Run(ctx, chromedp.Evaluate[bool](check)); err == nil && ok {
 			return
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(20 * time.Millisecond):
 		}
 	}
 	t.Fatalf("waited in vain for %s (last error: %v)", cond, err)
