@@ -5,7 +5,7 @@ GO ?= go
 HTMX := static/js/htmx.min.js
 PKG := ./...
 
-.PHONY: all run build test generate check-generate assets fuzz release bench fmt clean
+.PHONY: all run build test lint-openapi generate check-generate assets fuzz release bench fmt clean
 
 all: build
 
@@ -33,10 +33,20 @@ check-generate: generate
 	@git diff --exit-code -- '*_templ.go' || { echo "templ output is stale: run make generate and commit"; exit 1; }
 	@test -z "$$(git ls-files --others --exclude-standard -- '*_templ.go')" || { echo "uncommitted *_templ.go files"; exit 1; }
 
-## test: vet, race-checked tests (browser tests included), fuzz seed corpora
-test: assets
+## test: vet, the OpenAPI lint, race-checked tests (browser tests included), fuzz seed corpora
+test: assets lint-openapi
 	$(GO) vet $(PKG)
 	$(GO) test -race -count=1 -timeout 20m $(PKG)
+
+## lint-openapi: lint web/openapi.json with Redocly's CLI, pinned in package.json
+## (rules in redocly.yaml: every warning fails); needs only npm
+REDOCLY := node_modules/.bin/redocly
+lint-openapi: $(REDOCLY)
+	REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true $(REDOCLY) lint --format=stylish web/openapi.json
+
+$(REDOCLY): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $(REDOCLY)
 
 ## fuzz: a short coverage-guided run of every fuzz target (FUZZTIME each)
 FUZZTIME ?= 20s

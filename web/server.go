@@ -68,6 +68,8 @@ type Server struct {
 	// routePaths are the registered route patterns, the only values the
 	// route label of the metrics takes.
 	routePaths map[string]bool
+	// openapi is the API's description as an answer (ETag, compression).
+	openapi *answer
 }
 
 // resultCacheBytes bounds the cache of rendered results and API answers:
@@ -79,7 +81,7 @@ const resultCacheBytes = 4 << 20
 // Markdown docs.
 func New(db store.Store, assets *static.Assets, site *docs.Site, logger *slog.Logger, opts Options) *Server {
 	s := &Server{store: db, assets: assets, docs: site, logger: logger, opts: opts,
-		limits: newLimits(opts.APIRate, opts.PurchaseRate), redeemLimit: newLimiter(redeemLimit, redeemWindow), metrics: opts.Metrics, cache: newResultCache(resultCacheBytes), work: newGate(runtime.GOMAXPROCS(0)), echo: echo.New()}
+		limits: newLimits(opts.APIRate, opts.PurchaseRate), redeemLimit: newLimiter(redeemLimit, redeemWindow), metrics: opts.Metrics, cache: newResultCache(resultCacheBytes), work: newGate(runtime.GOMAXPROCS(0)), echo: echo.New(), openapi: newAnswer(OpenAPI)}
 	s.sessions = newSessionStore(db, opts.SessionKeys, s.isSecure)
 	s.csrfKeys = csrfKeys(opts.SessionKeys)
 	e := s.echo
@@ -161,6 +163,7 @@ func (s *Server) routes() {
 	page.POST("/account/password", s.handleChangePassword, signedIn)
 
 	api := e.Group("/api/v1")
+	api.GET("/openapi.json", s.handleOpenAPI)
 	api.GET("/images/public", s.handleAPIListImages)
 	api.GET("/images/public/:id", s.handleAPIGetImage)
 	api.GET("/images/:id/icon", s.handleIcon)
