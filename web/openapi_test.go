@@ -139,6 +139,11 @@ func TestOpenAPI(t *testing.T) {
 		{name: "list limit 0", method: "GET", target: "/images/public?limit=0", want: 400, invalid: true},
 		{name: "list limit 101", method: "GET", target: "/images/public?limit=101", want: 400, invalid: true},
 		{name: "list rating 6", method: "GET", target: "/images/public?min_rating=6", want: 400, invalid: true},
+		{name: "list unknown parameter", method: "GET", target: "/images/public?arch=arm64", want: 400, check: func(t *testing.T, rec *httptest.ResponseRecorder) {
+			if !strings.Contains(rec.Body.String(), `"param":"arch"`) {
+				t.Errorf("the unknown parameter is not named: %s", rec.Body)
+			}
+		}},
 		{name: "list bad architecture", method: "GET", target: "/images/public?architecture=sparc", want: 400, invalid: true},
 		{name: "list malformed alias", method: "GET", target: "/images/public?alias=ubuntu:24.04", want: 400, check: func(t *testing.T, rec *httptest.ResponseRecorder) {
 			if !strings.Contains(rec.Body.String(), `"suggestions":[`) {
@@ -187,6 +192,14 @@ func TestOpenAPI(t *testing.T) {
 		{name: "purchase free", method: "POST", target: "/images/purchase/" + freeImage, token: f.ada, want: 400},
 		{name: "purchase long key", method: "POST", target: "/images/purchase/" + cheapImage, token: f.ada, header: map[string]string{"Idempotency-Key": strings.Repeat("k", 256)}, want: 400, invalid: true},
 		{name: "purchase key reused", method: "POST", target: "/images/purchase/" + cheapImage, token: f.ada, header: map[string]string{"Idempotency-Key": "order-1"}, want: 409},
+		{name: "purchase at the shown price", method: "POST", target: "/images/purchase/" + cheapImage, token: f.ada, body: `{"expected_price": 4.99}`, want: 200},
+		{name: "purchase price changed", method: "POST", target: "/images/purchase/" + priceyImg, token: f.ada, body: `{"expected_price": 20}`, want: 409,
+			check: func(t *testing.T, rec *httptest.ResponseRecorder) {
+				if !strings.Contains(rec.Body.String(), `"price":25`) {
+					t.Errorf("a changed price without the new one: %s", rec.Body)
+				}
+			}},
+		{name: "purchase bad body", method: "POST", target: "/images/purchase/" + priceyImg, token: f.ada, body: `{"price": 25}`, want: 400, invalid: true},
 		{name: "purchase poor", method: "POST", target: "/images/purchase/" + priceyImg, token: f.poor, want: 402},
 		{name: "purchase unknown", method: "POST", target: "/images/purchase/" + unknown, token: f.ada, want: 404},
 		{name: "purchase no token", method: "POST", target: "/images/purchase/" + paidImage, want: 401, invalid: true},
