@@ -34,6 +34,8 @@ func cmdImages(ctx context.Context, args []string, getenv func(string) string, s
 		return cmdImagesAcquire(ctx, args[0], args[1:], getenv, stdout, stderr)
 	case "rate":
 		return cmdImagesRate(ctx, args[1:], getenv, stdout, stderr)
+	case "-h", "-help", "--help", "help":
+		return usageError{imagesUsage + "; berth images SUBCOMMAND --help lists its flags"}
 	}
 	return usageError{fmt.Sprintf("unknown images subcommand %q: %s", args[0], imagesUsage)}
 }
@@ -331,15 +333,24 @@ func cmdImagesShow(ctx context.Context, args []string, getenv func(string) strin
 func cmdImagesAcquire(ctx context.Context, verb string, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	f := newClientFlags("images "+verb, stderr)
 	arch := f.fs.String("architecture", "", "for an alias: which architecture (default amd64)")
-	var key *string
+	var key, expected *string
 	if verb == "buy" {
 		key = f.fs.String("idempotency-key", "", "send this Idempotency-Key, so repeating the command cannot charge twice")
+		expected = f.fs.String("expected-price", "", "the price in USD you agree to pay; any other price charges nothing")
 	}
 	if err := f.parse(args); err != nil {
 		return err
 	}
 	if len(f.pos) != 1 {
-		return usageError{fmt.Sprintf("use: berth images %s ALIAS|ID [--architecture arm64]", verb)}
+		return usageError{fmt.Sprintf("use: berth images %s ALIAS|ID [--architecture arm64]", verb) + map[string]string{"buy": " [--expected-price USD] [--idempotency-key K]"}[verb]}
+	}
+	var price *float64
+	if expected != nil && *expected != "" {
+		v, err := strconv.ParseFloat(*expected, 64)
+		if err != nil || v < 0 {
+			return usageError{fmt.Sprintf("--expected-price %q: use a price in USD such as 15 or 4.99", *expected)}
+		}
+		price = &v
 	}
 	c, err := newClient(getenv)
 	if err != nil {
@@ -357,7 +368,7 @@ func cmdImagesAcquire(ctx context.Context, verb string, args []string, getenv fu
 		fmt.Fprintf(stdout, "%s: %s\n", msg, id)
 		return nil
 	}
-	res, err := c.Purchase(ctx, id, *key)
+	res, err := c.Purchase(ctx, id, *key, price)
 	if err != nil {
 		return err
 	}

@@ -330,6 +330,14 @@ func TestClientCommands(t *testing.T) {
 	if out, _, err = cs.cli(t, nil, "", "images", "buy", cs.paidID); err != nil || !strings.Contains(out, "nothing charged") || !strings.Contains(out, "$85.00") {
 		t.Fatalf("buy again = %q, %v", out, err)
 	}
+	// A price other than the one agreed: nothing charged, the new price said.
+	if _, _, err = cs.cli(t, nil, "", "images", "buy", cs.priceyID, "--expected-price", "20"); err == nil ||
+		!strings.Contains(err.Error(), "is now $25, not the $20 you confirmed. Nothing was charged") {
+		t.Fatalf("buy at a stale price = %v", err)
+	}
+	if _, _, err = cs.cli(t, nil, "", "images", "buy", cs.priceyID, "--expected-price", "lots"); !isUsage(err) {
+		t.Fatalf("buy --expected-price lots = %v", err)
+	}
 	if _, _, err = cs.cli(t, poor, "", "images", "buy", cs.priceyID); err == nil || !strings.Contains(err.Error(), "Not enough funds") {
 		t.Fatalf("buy without the money = %v", err)
 	}

@@ -81,7 +81,7 @@ or as saved by berth login:
   images show ALIAS|ID [--architecture A]
                                  every property of one image, and its docs
   images import ALIAS|ID         add a free image to your library
-  images buy ALIAS|ID [--idempotency-key K]
+  images buy ALIAS|ID [--expected-price USD] [--idempotency-key K]
                                  buy a paid image from your wallet
   images rate ALIAS|ID RATING    rate an image in your library, 0 to 5
   library                        the images you imported or bought

@@ -219,14 +219,19 @@ func (c *Client) Import(ctx context.Context, id string) (string, error) {
 }
 
 // Purchase is POST /api/v1/images/purchase/{id}. A non-empty idemKey is
-// sent as Idempotency-Key, so a retry cannot charge twice.
-func (c *Client) Purchase(ctx context.Context, id, idemKey string) (*Purchase, error) {
+// sent as Idempotency-Key, so a retry cannot charge twice; a non-nil
+// expectedPrice (USD) is the only price the server may charge.
+func (c *Client) Purchase(ctx context.Context, id, idemKey string, expectedPrice *float64) (*Purchase, error) {
 	var out Purchase
 	h := http.Header{}
 	if idemKey != "" {
 		h.Set("Idempotency-Key", idemKey)
 	}
-	msg, err := c.doHeader(ctx, http.MethodPost, "/api/v1/images/purchase/"+url.PathEscape(id), nil, nil, h, &out)
+	var body any
+	if expectedPrice != nil {
+		body = map[string]float64{"expected_price": *expectedPrice}
+	}
+	msg, err := c.doHeader(ctx, http.MethodPost, "/api/v1/images/purchase/"+url.PathEscape(id), nil, body, h, &out)
 	if err != nil {
 		return nil, err
 	}
@@ -342,10 +347,4 @@ func unwrapURLError(err error) error {
 		return ue.Err
 	}
 	return err
-}
-
-// IsStatus reports whether err is the server's refusal with this status.
-func IsStatus(err error, status int) bool {
-	var e *Error
-	return errors.As(err, &e) && e.Status == status
 }
