@@ -97,7 +97,9 @@ func TestServe(t *testing.T) {
 	}()
 
 	var resp *http.Response
-	for deadline := time.Now().Add(10 * time.Second); ; {
+	// A minute: under -race on a loaded two-core machine, migrating and
+	// loading the default catalog took longer than 10 s.
+	for deadline := time.Now().Add(time.Minute); ; {
 		resp, err = http.Get("http://" + addr + "/api/v1/images/public?limit=1")
 		if err == nil {
 			break
