@@ -210,11 +210,15 @@ func ParseFilter(q url.Values) (Filter, error) {
 // checked in name order, so the same query always names the same one.
 func checkParamText(q url.Values) error {
 	for _, name := range slices.Sorted(maps.Keys(q)) {
+		if name == "" {
+			return Invalid(emptyName, "a parameter has no name (a query such as ?=x); give each value a name")
+		}
+		label := shortName(name)
 		if CheckText(name, name) != nil {
-			return Invalid(name, "parameter name %q must be text without control characters", name)
+			return Invalid(label, "parameter name %q must be text without control characters", label)
 		}
 		for _, v := range q[name] {
-			if err := CheckText(name, v); err != nil {
+			if err := CheckText(label, v); err != nil {
 				return err
 			}
 		}
@@ -243,14 +247,11 @@ func checkParamNames(q url.Values) error {
 		if slices.Contains(queryParams, name) {
 			continue
 		}
-		shown := name
-		if len(shown) > 64 {
-			shown = shown[:64] + "…"
-		}
+		label := shortName(name)
 		if m := ClosestParam(name); m != "" {
-			return Invalid(name, "unknown parameter %q; did you mean %s?", shown, m)
+			return Invalid(label, "unknown parameter %q; did you mean %s?", label, m)
 		}
-		return Invalid(name, "unknown parameter %q; the parameters are %s", shown, strings.Join(queryParams, ", "))
+		return Invalid(label, "unknown parameter %q; the parameters are %s", label, strings.Join(queryParams, ", "))
 	}
 	return nil
 }
@@ -302,6 +303,22 @@ func snakeCase(s string) string {
 	}
 	return b.String()
 }
+
+// shortName is a parameter name as errors quote it: cut to 64 bytes, on a
+// character boundary, so a made-up name of a megabyte is not echoed back.
+func shortName(name string) string {
+	if len(name) <= 64 {
+		return name
+	}
+	cut := 64
+	for cut > 0 && !utf8.RuneStart(name[cut]) {
+		cut--
+	}
+	return name[:cut] + "…"
+}
+
+// emptyName is the Param of an error about a parameter without a name.
+const emptyName = "(no name)"
 
 // CheckText refuses a value that is not valid UTF-8 or holds a control
 // character, naming param.
@@ -442,5 +459,13 @@ func SearchWords(search string) []string {
 }
 
 // Ranked reports whether results go by relevance: a search with no sort
-// asked for.
+// asked for. Relevance applies only when at most BroadMatch images match
+// the words; past that the listing goes by popularity.
 func (f Filter) Ranked() bool { return f.SortBy == "" && len(SearchWords(f.Search)) > 0 }
+
+// BroadMatch bounds relevance ranking: a search with no sort asked for goes
+// by relevance when at most this many images match its words, and by
+// popularity when more do (words that common say little about relevance,
+// and ranking every match would cost more than the answer is worth). The
+// listing engine and every backend's SQL listings apply the same bound.
+const BroadMatch = 2000

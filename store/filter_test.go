@@ -33,6 +33,8 @@ func TestParseFilterErrors(t *testing.T) {
 		{"unknown=1", "unknown"},
 		{"os=debian&Architecture=arm64", "Architecture"},
 		{"search=a%00b", "search"},
+		{"=x", "(no name)"},
+		{"os=debian&=", "(no name)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.query, func(t *testing.T) {

@@ -69,13 +69,27 @@ func (img *Image) AverageRating() float64 {
 }
 
 // RatingTenths is the mean of count ratings summing to sum, in tenths,
-// rounded half up with integer arithmetic; the rating_tenths column of the
-// images table computes the same value.
+// rounded half up with integer arithmetic (4.75 is 48). The rating sort
+// orders by it, then by the count. It is Berth's one definition of the
+// average: the listing engine (store/listing) computes it, and each
+// backend's stored rating_tenths column must give the same value (the
+// backends' tests check theirs against this function).
 func RatingTenths(sum, count int64) int64 {
 	if count <= 0 {
 		return 0
 	}
 	return (sum*20 + count) / (count * 2)
+}
+
+// Popularity is the score the popularity sort orders by: a Bayesian
+// average, the mean with a prior of ten ratings of 3.0, so one five-star
+// rating does not outrank a hundred four-star ones. It is Berth's one
+// definition of popularity: the listing engine (store/listing) computes it,
+// and each backend's stored popularity column must give the same value,
+// computed the same way in double precision (the backends' tests check
+// theirs against this function).
+func Popularity(sum, count int64) float64 {
+	return (float64(sum) + 30.0) / float64(count+10)
 }
 
 // Free reports whether the image costs nothing.

@@ -18,6 +18,8 @@ type Store interface {
 	SessionStore
 	VoucherStore
 	OperatorStore
+	ContentStore
+	PullKeyStore
 }
 
 // CatalogStore reads the catalog.

@@ -79,7 +79,18 @@ type ImageDetail struct {
 	Viewer      Viewer
 	Histogram   [store.MaxRating + 1]int64
 	Problem     string // why the last rating was refused
+	Pull        Pull
 }
+
+// Pull is how to reach this Berth from the command line, for snippets.
+type Pull struct {
+	Host   string // the registry's public address, host[:port]
+	Base   string // the public URL, scheme://host[:port]
+	Served bool   // Berth serves the image's content from its registry
+}
+
+// Ref is the reference docker pulls for an image from this Berth.
+func (p Pull) Ref(img *store.Image) string { return p.Host + "/" + img.Alias + ":latest" }
 
 // ErrorPage is the model of a page that reports a failed request.
 type ErrorPage struct {
@@ -293,6 +304,11 @@ type Account struct {
 	// the field PasswordParam names (current_password or new_password).
 	PasswordProblem string
 	PasswordParam   string
+	// PullKeys are the personal simplestreams keys; NewPullKeyURL is the
+	// remote address of one just made, shown once.
+	PullKeys      []*store.PullKey
+	NewPullKeyURL string
+	Pull          Pull
 }
 
 // PasswordInvalid marks the password field that a problem is about, and
@@ -343,6 +359,21 @@ type RedeemForm struct {
 type Library struct {
 	Shell
 	Items []store.LibraryItem
+	Pull  Pull
+	// Served tells, by image id, which items Berth serves from its registry.
+	Served map[string]bool
+	// LastPulled is when the viewer last pulled each image, by id.
+	LastPulled map[string]time.Time
+}
+
+// AnyServed reports whether any item of the library can be pulled.
+func (l Library) AnyServed() bool {
+	for _, served := range l.Served {
+		if served {
+			return true
+		}
+	}
+	return false
 }
 
 // Viewer is what the detail page knows about the person looking at it.

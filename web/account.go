@@ -152,7 +152,46 @@ func (s *Server) account(c echo.Context) (views.Account, error) {
 	if a.Sessions, err = s.store.CountSessions(c.Request().Context(), u.ID); err != nil {
 		return a, err
 	}
+	if a.PullKeys, err = s.store.PullKeys(c.Request().Context(), u.ID); err != nil {
+		return a, err
+	}
+	a.Pull = s.pullInfo(c)
 	return a, nil
+}
+
+// handleCreatePullKey is POST /account/pull-keys: a new personal
+// simplestreams remote, whose address is shown once.
+func (s *Server) handleCreatePullKey(c echo.Context) error {
+	secret, _, err := s.store.CreatePullKey(c.Request().Context(), currentUser(c).ID)
+	a, aerr := s.account(c)
+	if aerr != nil {
+		return aerr
+	}
+	status := http.StatusOK
+	if err != nil {
+		p := s.classify(err)
+		if p.status >= 500 {
+			return err
+		}
+		status, a.Problem = p.status, p.message
+	} else {
+		a.NewPullKeyURL = s.publicBase(c) + "/u/" + secret + "/"
+	}
+	c.Response().Header().Set("Cache-Control", "no-store")
+	return s.render(c, status, views.AccountPage(a))
+}
+
+// handleRevokePullKey is POST /account/pull-keys/{id}/revoke.
+func (s *Server) handleRevokePullKey(c echo.Context) error {
+	id, err := strconv.ParseInt(c.Param("key"), 10, 64)
+	if err != nil {
+		return store.Errorf(store.ENOTFOUND, "You have no such pull key.")
+	}
+	if err := s.store.RevokePullKey(c.Request().Context(), currentUser(c).ID, id); err != nil {
+		return err
+	}
+	s.setFlash(c, "Pull key revoked: its remote no longer lists anything.")
+	return c.Redirect(http.StatusSeeOther, "/account")
 }
 
 // handleAccount is GET /account.

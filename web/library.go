@@ -37,6 +37,10 @@ func (s *Server) imageDetail(c echo.Context, id string) (views.ImageDetail, erro
 	if d.DocsHTML, d.DocsPending, err = s.imageDocs(ctx, img, shared.gen); err != nil {
 		return d, err
 	}
+	d.Pull = s.pullInfo(c)
+	if d.Pull.Served, err = s.serves(ctx, img); err != nil {
+		return d, err
+	}
 	if u := currentUser(c); u != nil {
 		d.Viewer.SignedIn = true
 		if d.Viewer.Owned, err = s.store.Owns(ctx, u.ID, img.ID); err != nil {
@@ -211,11 +215,21 @@ func (s *Server) handleRate(c echo.Context) error {
 
 // handleLibrary is GET /library.
 func (s *Server) handleLibrary(c echo.Context) error {
-	items, err := s.store.Library(c.Request().Context(), currentUser(c).ID)
+	ctx := c.Request().Context()
+	items, err := s.store.Library(ctx, currentUser(c).ID)
 	if err != nil {
 		return err
 	}
-	return s.render(c, http.StatusOK, views.LibraryPage(views.Library{Shell: s.shell(c, "Library", ""), Items: items}))
+	l := views.Library{Shell: s.shell(c, "Library", ""), Items: items, Pull: s.pullInfo(c), Served: map[string]bool{}}
+	for _, it := range items {
+		if l.Served[it.Image.ID], err = s.serves(ctx, it.Image); err != nil {
+			return err
+		}
+	}
+	if l.LastPulled, err = s.store.LastPulls(ctx, currentUser(c).ID); err != nil {
+		return err
+	}
+	return s.render(c, http.StatusOK, views.LibraryPage(l))
 }
 
 // purchase buys the image named in the path for the signed-in user, within
@@ -260,4 +274,25 @@ func parseExpectedPrice(v string) (int64, error) {
 		return 0, store.Invalid("expected_price", "This confirmation did not say which price it showed. Check the price below and confirm again.")
 	}
 	return store.ParseUSD("expected_price", v)
+}
+
+// pullInfo is the public address snippets use.
+func (s *Server) pullInfo(c echo.Context) views.Pull {
+	return views.Pull{Host: s.registryHost(c), Base: s.publicBase(c)}
+}
+
+// serves reports whether the registry serves img: its content is loaded,
+// or pull-through will fetch it from its pull_ref.
+func (s *Server) serves(ctx context.Context, img *store.Image) (bool, error) {
+	if s.opts.Blobs == nil {
+		return false, nil
+	}
+	if s.opts.PullThrough != nil && img.PullRef != "" {
+		return true, nil
+	}
+	_, err := s.store.FindBuild(ctx, img.ID, store.ContentOCI)
+	if store.IsNotFound(err) {
+		return false, nil
+	}
+	return err == nil, err
 }

@@ -54,6 +54,16 @@ func TestListParamsRefuseBadBytes(t *testing.T) {
 			}
 		}
 	}
+	// A made-up name of 100 KB is named, but not echoed back whole.
+	long := strings.Repeat("x", 100<<10)
+	rec := do(t, s, http.MethodGet, "/api/v1/images/public?"+long+"=1", nil)
+	if rec.Code != http.StatusBadRequest || rec.Body.Len() > 2000 {
+		t.Errorf("a 100 KB parameter name: %d with a body of %d bytes", rec.Code, rec.Body.Len())
+	}
+	rec = do(t, s, http.MethodGet, "/api/v1/images/public?"+long+"=%00", nil)
+	if rec.Code != http.StatusBadRequest || rec.Body.Len() > 2000 {
+		t.Errorf("a 100 KB parameter name with a NUL: %d with a body of %d bytes", rec.Code, rec.Body.Len())
+	}
 	// A bad byte in a second value, or in a parameter's name, is refused too.
 	for _, q := range []string{"search=ok&search=a%00b", "os=debian&se%00arch=x"} {
 		rec := do(t, s, http.MethodGet, "/api/v1/images/public?"+q, nil)

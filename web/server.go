@@ -39,6 +39,18 @@ type Options struct {
 	// APIRate and PurchaseRate are per-minute limits per account of token
 	// calls and of purchases; 0 means the default, below 0 no limit.
 	APIRate, PurchaseRate int
+	// PublicURL is the address people reach the server at (such as
+	// https://berth.example.com); every snippet and the registry's token
+	// realm use it. Empty: the request's own scheme and host.
+	PublicURL string
+	// Blobs is the blob store the registry serves content from; nil turns
+	// the registry off.
+	Blobs Blobs
+	// AnonymousPull lets anyone pull free images without signing in.
+	AnonymousPull bool
+	// PullThrough, when set, fetches images with no loaded content from
+	// their upstream pull_ref on first pull.
+	PullThrough PullThrough
 }
 
 // Server holds what the handlers need. It has no package-level state, so
@@ -51,7 +63,9 @@ type Server struct {
 	opts     Options
 	sessions *sessionStore
 	csrfKeys [][]byte // see csrf.go
-	limits   limits
+	// registryKey signs the registry's bearer tokens (see registry_auth.go).
+	registryKey []byte
+	limits      limits
 	// redeemLimit bounds voucher attempts per account.
 	redeemLimit *limiter
 	metrics     *Metrics
@@ -101,6 +115,7 @@ func New(db store.Store, assets *static.Assets, site *docs.Site, logger *slog.Lo
 	s.docsCache, s.renderDocs, s.docsWait = newResultCache(docsCacheBytes), site.Render, docsWait
 	s.sessions = newSessionStore(db, opts.SessionKeys, s.isSecure)
 	s.csrfKeys = csrfKeys(opts.SessionKeys)
+	s.registryKey = registryKey(opts.SessionKeys)
 	e := s.echo
 	e.HideBanner, e.HidePort = true, true
 	// The client address is the peer's: a forwarded header is trivially
@@ -178,6 +193,8 @@ func (s *Server) routes() {
 	page.POST("/account/tokens/:token/revoke", s.handleRevokeToken, signedIn)
 	page.POST("/account/sessions/end-others", s.handleEndOtherSessions, signedIn)
 	page.POST("/account/password", s.handleChangePassword, signedIn)
+	page.POST("/account/pull-keys", s.handleCreatePullKey, signedIn)
+	page.POST("/account/pull-keys/:key/revoke", s.handleRevokePullKey, signedIn)
 
 	api := e.Group("/api/v1")
 	api.GET("/openapi.json", s.handleOpenAPI)
@@ -196,6 +213,21 @@ func (s *Server) routes() {
 
 	// Unknown API paths answer with the envelope, not an HTML page.
 	api.Any("/*", func(c echo.Context) error { return echo.ErrNotFound })
+
+	// The registry (OCI Distribution Spec, pull side); see registry.go.
+	if s.opts.Blobs != nil {
+		e.GET("/v2", s.handleRegistryBase)
+		e.GET("/v2/", s.handleRegistryBase)
+		e.GET("/v2/token", s.handleRegistryToken)
+		e.Any("/v2/*", s.handleRegistry)
+
+		// Simplestreams for Incus and LXD: free images for everyone, and
+		// a personal remote per pull key; see streams.go.
+		e.GET("/streams/v1/:file", s.handleStreams)
+		e.GET("/streams/files/:fp/:name", s.handleStreamFile)
+		e.GET("/u/:key/streams/v1/:file", s.handleStreams)
+		e.GET("/u/:key/streams/files/:fp/:name", s.handleStreamFile)
+	}
 }
 
 // shell fills the parts of the layout every page shares: assets, the

@@ -24,6 +24,12 @@ import (
 // wires the real router around it.
 func newTestServer(t testing.TB) (*Server, *sqlite.DB) {
 	t.Helper()
+	return newTestServerWith(t, nil)
+}
+
+// newTestServerWith is newTestServer with the options tuned by tune.
+func newTestServerWith(t testing.TB, tune func(*sqlite.DB, *Options)) (*Server, *sqlite.DB) {
+	t.Helper()
 	ctx := context.Background()
 	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "berth.db"))
 	if err != nil {
@@ -43,10 +49,14 @@ func newTestServer(t testing.TB) (*Server, *sqlite.DB) {
 	}
 	db.PasswordCost = bcrypt.MinCost
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	return New(db, assets, site, logger, Options{
+	opts := Options{
 		SignupOpen:  true,
 		SessionKeys: [][]byte{[]byte("0123456789abcdef0123456789abcdef")},
-	}), db
+	}
+	if tune != nil {
+		tune(db, &opts)
+	}
+	return New(db, assets, site, logger, opts), db
 }
 
 // do sends one request through the router.

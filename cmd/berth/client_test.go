@@ -522,7 +522,7 @@ func TestHelpListsEveryCommand(t *testing.T) {
 			}
 		}
 		for _, cmd := range []string{"serve", "user create", "user password", "token create", "wallet credit", "voucher create", "demo",
-			"catalog import", "catalog export", "catalog generate", "backup", "check", "version", "help"} {
+			"catalog import", "catalog export", "catalog generate", "image load", "image gc", "backup", "check", "version", "help"} {
 			if i := strings.Index(out, "\n  "+cmd+" "); i < operator {
 				t.Errorf("berth %v: %q is not among the operator commands", args, cmd)
 			}

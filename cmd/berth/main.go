@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/signal"
 	"runtime/debug"
@@ -21,6 +22,8 @@ import (
 	"github.com/berth/berth/docs"
 	"github.com/berth/berth/static"
 	"github.com/berth/berth/store"
+	"github.com/berth/berth/store/blobs"
+	"github.com/berth/berth/store/oci"
 	"github.com/berth/berth/store/synth"
 	"github.com/berth/berth/web"
 )
@@ -89,9 +92,11 @@ or as saved by berth login:
   (list, show, library and wallet take --output table|json)
 
 Operator commands work on the database itself (--db PATH, default
-./berth.db or $BERTH_DB, created and migrated when needed):
+./berth.db or $BERTH_DB, created and migrated when needed; serve, image and
+check also take --blobs DIR, default PATH.blobs or $BERTH_BLOBS):
   serve [--addr :8080] [--signup=true] [--trust-proxy] [--demo]
-      [--metrics-addr ADDR] [--metrics]
+      [--metrics-addr ADDR] [--metrics] [--public-url URL]
+      [--anonymous-pull] [--pull-through]
                                  run the web portal and API (the default)
   user create --email E --password P
                                  create an account
@@ -108,8 +113,15 @@ Operator commands work on the database itself (--db PATH, default
   catalog export                 write the catalog as JSON to stdout
   catalog generate --count N [--seed S]
                                  add N synthetic images for load tests
+  image load --alias A --architecture X FILE
+                                 load a build (OCI layout, oci-archive or
+                                 docker save tarball) for the registry
+  image load --format incus --alias A --architecture X METADATA ROOTFS
+                                 load an Incus image for simplestreams
+  image gc [--grace 1h]          remove blobs no loaded build references
   backup FILE                    write a consistent copy of the database
-  check                          verify the database; exits 1 on a violation
+  check [--deep]                 verify the database and its blobs (--deep
+                                 re-hashes them); exits 1 on a violation
   version                        print the version
   help                           this list
 
@@ -186,6 +198,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 			return usageError{"use: berth voucher create --amount USD [--count N] [--expires 30d]"}
 		}
 		return cmdVoucherCreate(ctx, args[1:], getenv, stdout, stderr)
+	case "image":
+		if len(args) > 0 && args[0] == "load" {
+			return cmdImageLoad(ctx, args[1:], getenv, stdout, stderr)
+		}
+		if len(args) > 0 && args[0] == "gc" {
+			return cmdImageGC(ctx, args[1:], getenv, stdout, stderr)
+		}
+		return usageError{"use: berth image load --alias A --architecture X FILE, or berth image gc"}
 	case "demo":
 		return cmdDemo(ctx, args, getenv, stdout, stderr)
 	case "check":
@@ -256,11 +276,20 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 	purchaseRate := f.fs.Int("purchase-rate", web.DefaultPurchaseRate, "purchases per minute per account; -1 for no limit")
 	metricsAddr := f.fs.String("metrics-addr", getenv("BERTH_METRICS_ADDR"), "serve /metrics on this address, apart from the main one (env BERTH_METRICS_ADDR)")
 	metricsMain := f.fs.Bool("metrics", getenv("BERTH_METRICS") == "true", "serve /metrics on the main address too, open to anyone who reaches it (env BERTH_METRICS)")
+	publicURL := f.fs.String("public-url", getenv("BERTH_PUBLIC_URL"), "the address people reach Berth at, such as https://berth.example.com, for snippets and the registry (env BERTH_PUBLIC_URL; default: the request's host)")
+	blobDir := f.blobsFlag(getenv)
+	anonymousPull := f.fs.Bool("anonymous-pull", getenv("BERTH_ANONYMOUS_PULL") == "true", "let anyone pull free images from the registry without signing in (env BERTH_ANONYMOUS_PULL)")
+	pullThrough := f.fs.Bool("pull-through", getenv("BERTH_PULL_THROUGH") == "true", "fetch images with no loaded content from their upstream pull_ref on first pull, and cache them (env BERTH_PULL_THROUGH)")
 	if err := f.parse(args); err != nil {
 		return err
 	}
 	if len(f.pos) > 0 {
 		return usageError{fmt.Sprintf("serve takes no arguments, got %q", f.pos)}
+	}
+	if *publicURL != "" {
+		if u, err := url.Parse(*publicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return usageError{fmt.Sprintf("--public-url %q: give a URL such as https://berth.example.com", *publicURL)}
+		}
 	}
 	var logger *slog.Logger
 	switch *logFormat {
@@ -332,11 +361,20 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 	if err != nil {
 		return err
 	}
+	bs, err := blobs.Open(blobDir())
+	if err != nil {
+		return err
+	}
+	var upstream web.PullThrough
+	if *pullThrough {
+		upstream = oci.NewPullThrough(bs, db, logger)
+	}
 	srv := &http.Server{
 		Handler: web.New(db, assets, site, logger, web.Options{
 			SignupOpen: *signup, TrustProxy: *trustProxy, SessionKeys: keys,
 			Metrics: metrics, MetricsOnMainAddr: *metricsMain,
 			APIRate: *apiRate, PurchaseRate: *purchaseRate,
+			PublicURL: *publicURL, Blobs: bs, AnonymousPull: *anonymousPull, PullThrough: upstream,
 		}).Handler(),
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       15 * time.Second,
@@ -444,6 +482,8 @@ func cmdBackup(ctx context.Context, args []string, getenv func(string) string, s
 // ledger, rating aggregates against their rows, purchases against libraries.
 func cmdCheck(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	f := newFlags("check", getenv, stderr)
+	blobDir := f.blobsFlag(getenv)
+	deep := f.fs.Bool("deep", false, "re-hash every referenced blob")
 	if err := f.parse(args); err != nil {
 		return err
 	}
@@ -460,6 +500,11 @@ func cmdCheck(ctx context.Context, args []string, getenv func(string) string, st
 	if err != nil {
 		return err
 	}
+	blobProblems, err := checkBlobs(ctx, db, blobDir(), *deep)
+	if err != nil {
+		return fmt.Errorf("check blobs: %w", err)
+	}
+	problems = append(problems, blobProblems...)
 	if len(problems) == 0 {
 		fmt.Fprintf(stdout, "%s: all checks passed\n", *f.db)
 		return nil

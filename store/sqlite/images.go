@@ -12,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/berth/berth/store"
+	"github.com/berth/berth/store/listing"
 )
 
 const imageColumns = `id, alias, description, image_name, architecture, os, release, serial,
@@ -50,44 +51,27 @@ func orderBy(sortBy, order string) string {
 
 // FindImages returns the page of images that match f, and the total count.
 // Listings come from the in-memory listing index once it is built (see
-// listIndex), and from SQL before that and for lookups by alias; both give
+// store/listing), and from SQL before that and for lookups by alias; both give
 // the same pages, but SQL stops counting at CountCap.
 func (db *DB) FindImages(ctx context.Context, f store.Filter) (store.ImagePage, error) {
 	gen, err := db.Generation(ctx)
 	if err != nil {
 		return store.ImagePage{Page: f.PageNumber(), Limit: f.PageLimit()}, err
 	}
-	if x := db.listIndex(ctx, gen); x != nil {
+	if x := db.listings.Index(ctx, gen); x != nil {
 		return db.findImagesIndexed(ctx, x, f)
 	}
 	return db.findImagesSQL(ctx, f)
 }
 
-// findImagesIndexed answers a listing from the index and reads the page's
-// images by seq. Lookups by alias go to SQL: they are one index seek there,
-// and the index keeps no aliases.
-func (db *DB) findImagesIndexed(ctx context.Context, x *listIndex, f store.Filter) (store.ImagePage, error) {
+// findImagesIndexed answers a listing from the index, which reads the
+// page's images by seq. Lookups by alias go to SQL: they are one index seek
+// there, and the index keeps no aliases.
+func (db *DB) findImagesIndexed(ctx context.Context, x *listing.Index, f store.Filter) (store.ImagePage, error) {
 	if f.Alias != "" {
 		return db.findImagesSQL(ctx, f)
 	}
-	page := store.ImagePage{Page: f.PageNumber(), Limit: f.PageLimit(), Images: []*store.Image{}}
-	var match *textMatch
-	if terms := ftsTerms(f.Search); len(terms) > 0 {
-		var err error
-		if match, err = x.text.get(ctx, db.read, terms, x.capacity); err != nil {
-			return page, fmt.Errorf("find images: %w", err)
-		}
-	}
-	seqs, total := x.find(f, match)
-	page.Total = total
-	if len(seqs) == 0 {
-		return page, nil
-	}
-	bySeq, err := db.bySeq.get(ctx)
-	if err != nil {
-		return page, fmt.Errorf("find images: %w", err)
-	}
-	page.Images, err = x.listed(ctx, bySeq, seqs)
+	page, err := x.Find(ctx, f)
 	if err != nil {
 		return page, fmt.Errorf("find images: %w", err)
 	}
@@ -168,8 +152,11 @@ func ftsQuery(search string) string { return strings.Join(ftsTerms(search), " ")
 // quoted, so FTS operators and punctuation typed by people are just text,
 // and lowercased, as the index folds case anyway; words with no letters or
 // digits are dropped, and so are repeats.
-func ftsTerms(search string) []string {
-	words := store.SearchWords(search)
+func ftsTerms(search string) []string { return ftsWordTerms(store.SearchWords(search)) }
+
+// ftsWordTerms turns words, as store.SearchWords gives them, into FTS5
+// prefix terms (see ftsTerms).
+func ftsWordTerms(words []string) []string {
 	terms := make([]string, len(words))
 	for i, w := range words {
 		terms[i] = `"` + strings.ReplaceAll(w, `"`, `""`) + `"*`
@@ -177,13 +164,10 @@ func ftsTerms(search string) []string {
 	return terms
 }
 
-// broadMatch bounds relevance ranking: a search with no sort asked for goes
-// by relevance when at most this many images match its words, and by
-// popularity when more do (words that common say little about relevance,
-// and ranking every match would cost more than the answer is worth). In
-// SQL it is also the number of matches above which a page is read by
-// walking the sort's index (see walkWhere) rather than sorting the matches.
-const broadMatch = 2000
+// broadMatch is store.BroadMatch, the bound on relevance ranking. In SQL
+// it is also the number of matches above which a page is read by walking
+// the sort's index (see walkWhere) rather than sorting the matches.
+const broadMatch = store.BroadMatch
 
 // where builds the WHERE clause for the filter's conditions; search words
 // are matched in from(). Values always travel as arguments; only fixed

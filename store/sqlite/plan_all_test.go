@@ -332,4 +332,28 @@ func exercise(t *testing.T, db *DB) {
 	must(err)
 	_, err = db.RedeemVoucher(ctx, u.ID, codes[0])
 	must(err)
+
+	// Content: a recorded build, what the registry and gc read, pulls.
+	d := "sha256:" + strings.Repeat("ab", 32)
+	must(db.RecordBuild(ctx, store.Build{ImageID: free.ID, Kind: store.ContentOCI,
+		Manifest: store.Blob{Digest: d, Size: 10, MediaType: "application/vnd.oci.image.manifest.v1+json"},
+		Blobs:    []store.Blob{{Digest: d, Size: 10, MediaType: "m", Role: store.RoleManifest}}}))
+	_, err = db.FindBuild(ctx, free.ID, store.ContentOCI)
+	must(err)
+	_, _, err = db.AliasBuilds(ctx, free.Alias, store.ContentOCI)
+	must(err)
+	_, err = db.KindBuilds(ctx, store.ContentOCI)
+	must(err)
+	_, err = db.ReferencedBlobs(ctx)
+	must(err)
+	must(db.RecordPull(ctx, u.ID, free.ID))
+	_, err = db.LastPulls(ctx, u.ID)
+	must(err)
+	key, pk, err := db.CreatePullKey(ctx, u.ID)
+	must(err)
+	_, err = db.UserByPullKey(ctx, key)
+	must(err)
+	_, err = db.PullKeys(ctx, u.ID)
+	must(err)
+	must(db.RevokePullKey(ctx, u.ID, pk.ID))
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/berth/berth/store"
+	"github.com/berth/berth/store/listing"
 )
 
 // mustOpen opens a fresh database file in a temporary directory. A file, not
@@ -116,7 +117,7 @@ func find(t *testing.T, db *DB, query string) store.ImagePage {
 
 // sameListing fails unless the listing index x answers f with the page
 // want, which SQL gave.
-func sameListing(t *testing.T, query string, want store.ImagePage, db *DB, x *listIndex, f store.Filter) {
+func sameListing(t *testing.T, query string, want store.ImagePage, db *DB, x *listing.Index, f store.Filter) {
 	t.Helper()
 	got, err := db.findImagesIndexed(context.Background(), x, f)
 	if err != nil {

@@ -1,4 +1,4 @@
-package sqlite
+package listing
 
 import (
 	"encoding/binary"
@@ -8,7 +8,7 @@ import (
 	"github.com/berth/berth/store"
 )
 
-// Images listed lately are kept encoded (see listIndex.listed): one slice
+// Images listed lately are kept encoded (see Index.listed): one slice
 // of bytes each, about half the memory of an Image with its strings and
 // slices, and nothing in it for the garbage collector to follow, so a large
 // cache of them does not lengthen every collection.
