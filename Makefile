@@ -6,7 +6,7 @@ HTMX := static/js/htmx.min.js
 MORPH := static/js/idiomorph.min.js
 PKG := ./...
 
-.PHONY: all run build test generate check-generate assets fuzz release bench fmt clean screenshots
+.PHONY: all run build test lint-openapi generate check-generate assets fuzz release bench fmt clean screenshots
 
 all: build
 
@@ -35,7 +35,7 @@ check-generate: generate
 	@git diff --exit-code -- '*_templ.go' || { echo "templ output is stale: run make generate and commit"; exit 1; }
 	@test -z "$$(git ls-files --others --exclude-standard -- '*_templ.go')" || { echo "uncommitted *_templ.go files"; exit 1; }
 
-## test: vet, then every test (browser tests and fuzz seed corpora included):
+## test: vet, the OpenAPI lint, then every test (browser tests and fuzz seed corpora included):
 ## the packages with concurrency of their own under the race detector, the
 ## rest without it
 # RACE_PKG run goroutines that share memory (the listing index and its
@@ -47,7 +47,7 @@ check-generate: generate
 # stays instrumented: left out, the detector reported false races elsewhere.
 RACE_PKG := ./store/sqlite ./web
 RACE_FLAGS := -race -gcflags='modernc.org/sqlite/lib=-race=false'
-test: assets
+test: assets lint-openapi
 	$(GO) vet $(PKG)
 	$(GO) test $(RACE_FLAGS) -count=1 -timeout 20m $(RACE_PKG)
 	$(GO) test -count=1 -timeout 20m $$($(GO) list $(PKG) | grep -v -x -e '.*/store/sqlite' -e '.*/web')
@@ -55,6 +55,16 @@ test: assets
 ## screenshots: rewrite docs/screenshots (catalog and image page, 1280 and 390 px)
 screenshots: assets
 	BERTH_SCREENSHOTS=1 $(GO) test ./web -run '^TestScreenshots$$' -count=1 -v
+
+## lint-openapi: lint web/openapi.json with Redocly's CLI, pinned in package.json
+## (rules in redocly.yaml: every warning fails); needs only npm
+REDOCLY := node_modules/.bin/redocly
+lint-openapi: $(REDOCLY)
+	REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true $(REDOCLY) lint --format=stylish web/openapi.json
+
+$(REDOCLY): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $(REDOCLY)
 
 ## fuzz: a short coverage-guided run of every fuzz target (FUZZTIME each)
 FUZZTIME ?= 20s

@@ -95,6 +95,8 @@ type Server struct {
 	// routePaths are the registered route patterns, the only values the
 	// route label of the metrics takes.
 	routePaths map[string]bool
+	// openapi is the API's description as an answer (ETag, compression).
+	openapi *answer
 }
 
 // docsCacheBytes bounds the cache of rendered image docs: a few hundred
@@ -115,7 +117,7 @@ const resultCacheBytes = 4 << 20
 // Markdown docs.
 func New(db store.Store, assets *static.Assets, site *docs.Site, logger *slog.Logger, opts Options) *Server {
 	s := &Server{store: db, assets: assets, docs: site, logger: logger, opts: opts,
-		limits: newLimits(opts.APIRate, opts.PurchaseRate), redeemLimit: newLimiter(redeemLimit, redeemWindow), metrics: opts.Metrics, cache: newResultCache(resultCacheBytes), images: newImageCache(), work: newGate(runtime.GOMAXPROCS(0)), echo: echo.New()}
+		limits: newLimits(opts.APIRate, opts.PurchaseRate), redeemLimit: newLimiter(redeemLimit, redeemWindow), metrics: opts.Metrics, cache: newResultCache(resultCacheBytes), images: newImageCache(), work: newGate(runtime.GOMAXPROCS(0)), echo: echo.New(), openapi: newAnswer(OpenAPI)}
 	s.docsCache, s.renderDocs, s.docsWait = newResultCache(docsCacheBytes), site.Render, docsWait
 	s.sessions = newSessionStore(db, opts.SessionKeys, s.isSecure)
 	s.csrfKeys = csrfKeys(opts.SessionKeys)
@@ -223,6 +225,7 @@ func (s *Server) routes() {
 	page.POST("/account/feed/revoke", s.handleRevokeFeedKey, signedIn)
 
 	api := e.Group("/api/v1")
+	api.GET("/openapi.json", s.handleOpenAPI)
 	api.GET("/images/public", s.handleAPIListImages)
 	api.GET("/images/public/:id", s.handleAPIGetImage)
 	api.GET("/images/:id/icon", s.handleIcon)

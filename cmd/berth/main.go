@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -73,41 +74,58 @@ func (e usageError) Error() string { return e.msg }
 
 const usage = `Usage: berth [command] [flags]
 
-Commands:
-  serve [--addr :8080] [--signup=true] [--trust-proxy] [--demo]
-        [--metrics-addr ADDR] [--metrics] [--public-url URL]
-        [--anonymous-pull] [--pull-through] [--stale-scan 30d]
-                                run the web portal and API (the default)
-  user create --email E --password P
-                                create an account
-  user password --email E --password P
-                                set an account's password; signs it out everywhere
-  token create --email E [--name N]
-                                print a new API token for an account
-  wallet credit --email E --amount USD
-                                add funds to an account's wallet
-  voucher create --amount USD [--count N] [--expires 30d]
-                                print new one-time voucher codes people redeem on /wallet
-  demo                          add demo users, ratings and a funded demo account
-  catalog import FILE           add or update images from a catalog file (- for stdin)
-  catalog export                write the catalog as JSON to stdout
-  catalog generate --count N [--seed S]
-                                add N synthetic images for load tests
-  image load --alias A --architecture X FILE
-                                load a build's content (OCI layout, oci-archive or
-                                docker save tarball) into the blob store for the registry
-  image load --format incus --alias A --architecture X METADATA ROOTFS
-                                load an Incus image for the simplestreams remote
-  image gc [--grace 1h]         remove blobs no loaded build references
-  backup FILE                   write a consistent copy of the database to FILE
-  check [--deep]                verify the database's invariants and that every
-                                referenced blob exists (--deep re-hashes them);
-                                exits 1 on a violation
-  version                       print the version
+Client commands call any Berth server's API, at BERTH_URL with BERTH_TOKEN
+or as saved by berth login:
+  login [--url URL] [--token T]  check an API token, save it and the address
+  images list [--search S] [--os OS] [--architecture A] [--variant V]
+      [--min-price USD] [--max-price USD] [--min-rating R] [--sort-by K]
+      [--sort-order asc|desc] [--page N] [--limit N]
+                                 search the catalog
+  images show ALIAS|ID [--architecture A]
+                                 every property of one image, and its docs
+  images import ALIAS|ID         add a free image to your library
+  images buy ALIAS|ID [--expected-price USD] [--idempotency-key K]
+                                 buy a paid image from your wallet
+  images rate ALIAS|ID RATING    rate an image in your library, 0 to 5
+  library                        the images you imported or bought
+  wallet                         your balance and its history
+  (list, show, library and wallet take --output table|json)
 
-Every command takes --db PATH (default ./berth.db, or $BERTH_DB) and creates
-and migrates the database when needed. serve, image and check take --blobs DIR
-(default PATH.blobs beside the database, or $BERTH_BLOBS).
+Operator commands work on the database itself (--db PATH, default
+./berth.db or $BERTH_DB, created and migrated when needed; serve, image and
+check also take --blobs DIR, default PATH.blobs or $BERTH_BLOBS):
+  serve [--addr :8080] [--signup=true] [--trust-proxy] [--demo]
+      [--metrics-addr ADDR] [--metrics] [--public-url URL]
+      [--anonymous-pull] [--pull-through] [--stale-scan 30d]
+                                 run the web portal and API (the default)
+  user create --email E --password P
+                                 create an account
+  user password --email E --password P
+                                 set a password; signs the account out
+  token create --email E [--name N]
+                                 print a new API token for an account
+  wallet credit --email E --amount USD
+                                 add funds to an account's wallet
+  voucher create --amount USD [--count N] [--expires 30d]
+                                 print one-time codes people redeem
+  demo                           add demo users, ratings and a funded account
+  catalog import FILE            add or update images from a file (- = stdin)
+  catalog export                 write the catalog as JSON to stdout
+  catalog generate --count N [--seed S]
+                                 add N synthetic images for load tests
+  image load --alias A --architecture X FILE
+                                 load a build (OCI layout, oci-archive or
+                                 docker save tarball) for the registry
+  image load --format incus --alias A --architecture X METADATA ROOTFS
+                                 load an Incus image for simplestreams
+  image gc [--grace 1h]          remove blobs no loaded build references
+  backup FILE                    write a consistent copy of the database
+  check [--deep]                 verify the database and its blobs (--deep
+                                 re-hashes them); exits 1 on a violation
+  version                        print the version
+  help                           this list
+
+berth COMMAND --help lists a command's flags.
 `
 
 // run is main without the process: arguments, environment and streams come
@@ -127,6 +145,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	cmd := "serve"
 	if len(args) > 0 {
 		cmd, args = args[0], args[1:]
+	} else if slices.ContainsFunc(leading, func(a string) bool { return a == "-h" || a == "--help" || a == "-help" }) {
+		// berth --help is the list of commands; berth serve --help, serve's flags.
+		cmd = "help"
 	}
 	args = append(args, leading...)
 	switch cmd {
@@ -147,21 +168,30 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return usageError{fmt.Sprintf("unknown catalog subcommand %q: use import FILE or export", args[0])}
 	case "backup":
 		return cmdBackup(ctx, args, getenv, stdout, stderr)
-	case "user", "token", "wallet":
+	case "images":
+		return cmdImages(ctx, args, getenv, stdout, stderr)
+	case "library":
+		return cmdLibrary(ctx, args, getenv, stdout, stderr)
+	case "login":
+		return cmdLogin(ctx, args, getenv, stdin, stdout, stderr)
+	case "wallet":
+		if len(args) == 0 || args[0] != "credit" {
+			return cmdWallet(ctx, args, getenv, stdout, stderr)
+		}
+		return cmdWalletCredit(ctx, args[1:], getenv, stdout, stderr)
+	case "user", "token":
 		if cmd == "user" && len(args) > 0 && args[0] == "password" {
 			return cmdUserPassword(ctx, args[1:], getenv, stdout, stderr)
 		}
-		want := map[string]string{"user": "create", "token": "create", "wallet": "credit"}[cmd]
+		want := map[string]string{"user": "create", "token": "create"}[cmd]
 		if len(args) == 0 || args[0] != want {
 			return usageError{fmt.Sprintf("use: berth %s %s ...", cmd, want)}
 		}
 		switch cmd {
 		case "user":
 			return cmdUserCreate(ctx, args[1:], getenv, stdout, stderr)
-		case "token":
-			return cmdTokenCreate(ctx, args[1:], getenv, stdout, stderr)
 		default:
-			return cmdWalletCredit(ctx, args[1:], getenv, stdout, stderr)
+			return cmdTokenCreate(ctx, args[1:], getenv, stdout, stderr)
 		}
 	case "voucher":
 		if len(args) == 0 || args[0] != "create" {
