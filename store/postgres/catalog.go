@@ -56,11 +56,10 @@ func (db *DB) ImportCatalog(ctx context.Context, r io.Reader) (store.ImportResul
 func upsertImage(ctx context.Context, tx *Tx, img *store.Image) error {
 	var security *string
 	if img.Security != nil {
-		b, err := json.Marshal(img.Security)
+		s, err := securityJSON(img.Security)
 		if err != nil {
 			return err
 		}
-		s := string(b)
 		security = &s
 	}
 	_, err := tx.Exec(ctx, `INSERT INTO images (`+
@@ -132,4 +131,10 @@ func (db *DB) LoadDefaultCatalog(ctx context.Context) (bool, error) {
 		return nil
 	})
 	return loaded, err
+}
+
+// securityJSON encodes a security record as it is stored.
+func securityJSON(sec *store.Security) (string, error) {
+	b, err := json.Marshal(sec)
+	return string(b), err
 }
