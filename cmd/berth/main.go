@@ -94,7 +94,9 @@ Commands:
   version                       print the version
 
 Every command takes --db PATH (default ./berth.db, or $BERTH_DB) and creates
-and migrates the database when needed.
+and migrates the database when needed. A postgres:// URL as --db selects
+PostgreSQL, for several instances on one database (serve then needs
+BERTH_SESSION_KEY, the same on every instance); backups are pg_dump's job.
 `
 
 // run is main without the process: arguments, environment and streams come
@@ -180,7 +182,7 @@ type flags struct {
 func newFlags(name string, getenv func(string) string, stderr io.Writer) *flags {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	return &flags{fs: fs, db: fs.String("db", envOr(getenv, "BERTH_DB", "./berth.db"), "database file (env BERTH_DB)")}
+	return &flags{fs: fs, db: fs.String("db", envOr(getenv, "BERTH_DB", "./berth.db"), "database: a SQLite file, or a postgres:// URL (env BERTH_DB)")}
 }
 
 func (f *flags) parse(args []string) error {
@@ -250,7 +252,7 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 	if loaded, err := db.LoadDefaultCatalog(ctx); err != nil {
 		return err
 	} else if loaded {
-		logger.Info("loaded the default catalog into an empty database", "db", *f.db)
+		logger.Info("loaded the default catalog into an empty database", "db", dbName(*f.db))
 	}
 	if *demo {
 		if err := seedDemo(ctx, db, stdout); err != nil {
@@ -318,7 +320,7 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", *addr, err)
 	}
-	logger.Info("berth is serving", "addr", ln.Addr().String(), "db", *f.db, "version", version)
+	logger.Info("berth is serving", "addr", ln.Addr().String(), "db", dbName(*f.db), "version", version)
 	fmt.Fprintf(stdout, "Berth is running on http://%s\n", displayAddr(ln.Addr()))
 
 	errc := make(chan error, 1)
@@ -405,7 +407,7 @@ func cmdBackup(ctx context.Context, args []string, getenv func(string) string, s
 	if err := db.Backup(ctx, f.pos[0]); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "backed up %s to %s\n", *f.db, f.pos[0])
+	fmt.Fprintf(stdout, "backed up %s to %s\n", dbName(*f.db), f.pos[0])
 	return nil
 }
 
@@ -417,7 +419,7 @@ func cmdCheck(ctx context.Context, args []string, getenv func(string) string, st
 		return err
 	}
 	// Checking must not create: a mistyped path is an error, not a pass.
-	if _, err := os.Stat(*f.db); err != nil {
+	if err := mustExist(ctx, *f.db); err != nil {
 		return fmt.Errorf("check: %w", err)
 	}
 	db, err := openFor(ctx, f, nil)
@@ -430,13 +432,13 @@ func cmdCheck(ctx context.Context, args []string, getenv func(string) string, st
 		return err
 	}
 	if len(problems) == 0 {
-		fmt.Fprintf(stdout, "%s: all checks passed\n", *f.db)
+		fmt.Fprintf(stdout, "%s: all checks passed\n", dbName(*f.db))
 		return nil
 	}
 	for _, p := range problems {
 		fmt.Fprintln(stdout, "FAIL", p)
 	}
-	return fmt.Errorf("check: %d problem(s) in %s", len(problems), *f.db)
+	return fmt.Errorf("check: %d problem(s) in %s", len(problems), dbName(*f.db))
 }
 
 func cmdCatalogGenerate(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {

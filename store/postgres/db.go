@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"net/url"
 	"runtime"
 	"sort"
 	"strings"
@@ -326,4 +327,32 @@ func (db *DB) touched() {
 	db.gen.mu.Lock()
 	db.gen.read = time.Time{}
 	db.gen.mu.Unlock()
+}
+
+// Initialized reports whether the database dsn names holds a Berth schema
+// (its migrations table), without creating anything: `berth check` must
+// not pass on a mistyped database by creating an empty one.
+func Initialized(ctx context.Context, dsn string) (bool, error) {
+	pool, err := pgxpool.New(ctx, dsn)
+	if err != nil {
+		return false, fmt.Errorf("open database: %s", redact(err))
+	}
+	defer pool.Close()
+	var ok bool
+	if err := pool.QueryRow(ctx, `SELECT to_regclass('migrations') IS NOT NULL`).Scan(&ok); err != nil {
+		return false, fmt.Errorf("open database: %w", err)
+	}
+	return ok, nil
+}
+
+// Redact returns dsn with any password replaced, for logs and messages.
+func Redact(dsn string) string {
+	u, err := url.Parse(dsn)
+	if err != nil || u.User == nil {
+		return dsn
+	}
+	if _, has := u.User.Password(); has {
+		u.User = url.UserPassword(u.User.Username(), "xxxxx")
+	}
+	return u.String()
 }
