@@ -314,7 +314,11 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 		WriteTimeout:      30 * time.Second,
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    64 << 10,
-		BaseContext:       func(net.Listener) context.Context { return ctx },
+		// Requests carry ctx's values but not its end: when a signal ends
+		// ctx, Shutdown stops accepting and lets requests in flight finish
+		// (a purchase waiting on the database commits and is answered),
+		// where ending their context too would fail them halfway.
+		BaseContext: func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
