@@ -28,6 +28,12 @@ import (
 // catalog.
 func serverOn(t testing.TB, db store.Store) *Server {
 	t.Helper()
+	return serverWith(t, db, Options{SignupOpen: true})
+}
+
+// serverWith is serverOn with options of the test's own.
+func serverWith(t testing.TB, db store.Store, opts Options) *Server {
+	t.Helper()
 	if _, err := db.LoadDefaultCatalog(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -39,10 +45,8 @@ func serverOn(t testing.TB, db store.Store) *Server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return New(db, assets, site, slog.New(slog.NewTextHandler(io.Discard, nil)), Options{
-		SignupOpen:  true,
-		SessionKeys: [][]byte{[]byte("0123456789abcdef0123456789abcdef")},
-	})
+	opts.SessionKeys = [][]byte{[]byte("0123456789abcdef0123456789abcdef")}
+	return New(db, assets, site, slog.New(slog.NewTextHandler(io.Discard, nil)), opts)
 }
 
 // backend is one server and what the script needs of its store.
@@ -216,4 +220,47 @@ func sortedImages(t *testing.T, body string) string {
 	})
 	out, _ := json.Marshal(r)
 	return string(out)
+}
+
+// TestLimitsAreSharedAcrossInstances: two servers on one PostgreSQL
+// database (two instances) count a person's API calls and purchases
+// together, so a limit of three is three in all, not three each. On
+// SQLite, one process, the limits stay in memory.
+func TestLimitsAreSharedAcrossInstances(t *testing.T) {
+	ctx := context.Background()
+	dsn := pgtest.DSN(t)
+	var servers []*Server
+	var token string
+	for i := range 2 {
+		db, err := postgres.Open(ctx, dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		db.PasswordCost = bcrypt.MinCost
+		servers = append(servers, serverWith(t, db, Options{APIRate: 3, PurchaseRate: 2}))
+		if i == 0 {
+			u, err := db.CreateUser(ctx, "ada@example.com", "correct horse battery")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if token, _, err = db.CreateToken(ctx, u.ID, "test"); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	var codes []int
+	for i := range 5 {
+		hr := httptest.NewRequest(http.MethodGet, "/api/v1/wallet/balances", nil)
+		hr.Header.Set("Authorization", "Bearer "+token)
+		rec := httptest.NewRecorder()
+		servers[i%2].Handler().ServeHTTP(rec, hr)
+		codes = append(codes, rec.Code)
+		if rec.Code == http.StatusTooManyRequests && rec.Header().Get("Retry-After") == "" {
+			t.Error("a 429 without Retry-After")
+		}
+	}
+	if want := []int{200, 200, 200, 429, 429}; !slices.Equal(codes, want) {
+		t.Errorf("API calls alternating between two instances: %v, want %v", codes, want)
+	}
 }

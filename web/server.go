@@ -80,6 +80,11 @@ const resultCacheBytes = 4 << 20
 func New(db store.Store, assets *static.Assets, site *docs.Site, logger *slog.Logger, opts Options) *Server {
 	s := &Server{store: db, assets: assets, docs: site, logger: logger, opts: opts,
 		limits: newLimits(opts.APIRate, opts.PurchaseRate), redeemLimit: newLimiter(redeemLimit, redeemWindow), metrics: opts.Metrics, cache: newResultCache(resultCacheBytes), work: newGate(runtime.GOMAXPROCS(0)), echo: echo.New()}
+	if shared, ok := db.(store.SharedLimiter); ok {
+		// Several instances on one database count their requests together.
+		s.limits.share(shared)
+		s.redeemLimit.share(shared, "redeem")
+	}
 	s.sessions = newSessionStore(db, opts.SessionKeys, s.isSecure)
 	s.csrfKeys = csrfKeys(opts.SessionKeys)
 	e := s.echo

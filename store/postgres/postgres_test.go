@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
 
@@ -153,5 +154,81 @@ func TestUnavailable(t *testing.T) {
 	cancel()
 	if err := db.Ping(ctx); err == nil {
 		t.Error("ping with a cancelled context")
+	}
+}
+
+// TestAllowEventIsShared: two instances on one database take tokens from
+// one bucket per key, exactly up to the limit even when they race, and
+// the bucket refills. Only PostgreSQL keeps limits (store.SharedLimiter):
+// on SQLite one process counts them in memory.
+func TestAllowEventIsShared(t *testing.T) {
+	dsn := pgtest.DSN(t)
+	ctx := context.Background()
+	var instances []*postgres.DB
+	for range 2 {
+		db, err := postgres.Open(ctx, dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		instances = append(instances, db)
+	}
+	allowed := 0
+	for i := range 8 {
+		ok, wait, err := instances[i%2].AllowEvent(ctx, "test", "ada", 5, time.Minute)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ok {
+			allowed++
+		} else if wait <= 0 || wait > 12*time.Second {
+			t.Errorf("wait %v, want up to one event's share of a minute", wait)
+		}
+	}
+	if allowed != 5 {
+		t.Errorf("%d of 8 events allowed across two instances, want 5", allowed)
+	}
+	if ok, _, _ := instances[0].AllowEvent(ctx, "test", "bob", 5, time.Minute); !ok {
+		t.Error("another key shares ada's bucket")
+	}
+	if ok, _, _ := instances[0].AllowEvent(ctx, "other", "ada", 5, time.Minute); !ok {
+		t.Error("another bucket shares ada's")
+	}
+
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	raced := 0
+	for i := range 24 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ok, _, err := instances[i%2].AllowEvent(ctx, "race", "key", 7, time.Hour)
+			if err != nil {
+				t.Error(err)
+			}
+			if ok {
+				mu.Lock()
+				raced++
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	if raced != 7 {
+		t.Errorf("%d of 24 racing events allowed, want 7", raced)
+	}
+
+	for range 2 {
+		if ok, _, _ := instances[1].AllowEvent(ctx, "refill", "key", 2, 400*time.Millisecond); !ok {
+			t.Fatal("a fresh bucket refused")
+		}
+	}
+	ok, wait, _ := instances[0].AllowEvent(ctx, "refill", "key", 2, 400*time.Millisecond)
+	if ok {
+		t.Fatal("a third event in the burst of two")
+	}
+	time.Sleep(wait + 20*time.Millisecond)
+	if ok, _, _ := instances[0].AllowEvent(ctx, "refill", "key", 2, 400*time.Millisecond); !ok {
+		t.Errorf("still refused after waiting %v", wait)
 	}
 }
