@@ -49,6 +49,13 @@ type DB struct {
 	PasswordCost int
 	gen          generation
 	logger       atomic.Pointer[slog.Logger]
+
+	// genTTL is generationTTL but in tests that need polling out of the way.
+	genTTL time.Duration
+
+	listenOnce sync.Once
+	stopListen context.CancelFunc
+	listening  sync.WaitGroup
 }
 
 var _ store.Store = (*DB)(nil)
@@ -89,8 +96,13 @@ func redact(err error) string {
 	return s
 }
 
-// Close closes the pool.
+// Close stops following notifications and closes the pool.
 func (db *DB) Close() error {
+	db.listenOnce.Do(func() {}) // no listener starts after Close
+	if db.stopListen != nil {
+		db.stopListen()
+	}
+	db.listening.Wait()
 	db.pool.Close()
 	return nil
 }
@@ -267,10 +279,60 @@ func (db *DB) log() *slog.Logger {
 	return slog.New(slog.DiscardHandler)
 }
 
-// PrepareListings does nothing yet: listings on PostgreSQL are answered
-// by SQL (full-text search with a GIN index, sort indexes) until the
-// shared listing engine serves both backends.
-func (db *DB) PrepareListings() {}
+// PrepareListings starts following catalog changes made by other
+// instances (see listen). Listings on PostgreSQL are answered by SQL
+// (full-text search with a GIN index, sort indexes).
+func (db *DB) PrepareListings() {
+	db.listenOnce.Do(func() {
+		ctx, stop := context.WithCancel(context.Background())
+		db.stopListen = stop
+		db.listening.Add(1)
+		go db.listen(ctx)
+	})
+}
+
+// listen holds one connection that LISTENs on berth_catalog, which the
+// images table's trigger notifies on every change, and forgets the
+// memoised generation at each notification, so a catalog import or a
+// rating through any instance shows here at once. Reading the generation
+// at most every generationTTL stays the fallback while the connection is
+// down; it is re-made after a pause.
+func (db *DB) listen(ctx context.Context) {
+	defer db.listening.Done()
+	for ctx.Err() == nil {
+		err := db.listenConn(ctx)
+		if ctx.Err() != nil {
+			return
+		}
+		db.log().Warn("catalog notifications stopped; polling until they resume", "err", err)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(time.Second):
+		}
+	}
+}
+
+func (db *DB) listenConn(ctx context.Context) error {
+	conn, err := db.pool.Acquire(ctx)
+	if err != nil {
+		return err
+	}
+	// The connection leaves the pool: a LISTEN must not be handed to
+	// other queries, and it is closed rather than reused.
+	c := conn.Hijack()
+	defer c.Close(context.WithoutCancel(ctx))
+	if _, err := c.Exec(ctx, `LISTEN berth_catalog`); err != nil {
+		return err
+	}
+	db.touched() // changes made while not listening
+	for {
+		if _, err := c.WaitForNotification(ctx); err != nil {
+			return err
+		}
+		db.touched()
+	}
+}
 
 // ListingIndexStatus reports the SQL listings as always ready.
 func (db *DB) ListingIndexStatus() (bool, time.Duration) { return true, 0 }
@@ -311,7 +373,11 @@ func (db *DB) Generation(ctx context.Context) (int64, error) {
 	g := &db.gen
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	if !g.read.IsZero() && time.Since(g.read) < generationTTL {
+	ttl := generationTTL
+	if db.genTTL != 0 {
+		ttl = db.genTTL
+	}
+	if !g.read.IsZero() && time.Since(g.read) < ttl {
 		return g.value, nil
 	}
 	if err := db.pool.QueryRow(ctx, `SELECT generation FROM catalog_generation WHERE id = 1`).Scan(&g.value); err != nil {

@@ -232,3 +232,39 @@ func TestAllowEventIsShared(t *testing.T) {
 		t.Errorf("still refused after waiting %v", wait)
 	}
 }
+
+// TestNotificationsRefreshTheGeneration: an instance that follows
+// notifications (serve calls PrepareListings) sees another instance's
+// catalog import at once, without waiting to poll.
+func TestNotificationsRefreshTheGeneration(t *testing.T) {
+	dsn := pgtest.DSN(t)
+	ctx := context.Background()
+	a, err := postgres.Open(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	b, err := postgres.Open(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	postgres.SetGenerationTTL(a, time.Hour) // polling would never see it
+	a.PrepareListings()
+	time.Sleep(200 * time.Millisecond) // the LISTEN is in place
+	g0, err := a.Generation(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.LoadDefaultCatalog(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		if g, _ := a.Generation(ctx); g != g0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the other instance's import never reached this one")
+		}
+	}
+}
