@@ -91,6 +91,7 @@ Commands:
                                 add N synthetic images for load tests
   backup FILE                   write a consistent copy of the database to FILE
   check                         verify the database's invariants; exits 1 on a violation
+  migrate-to URL                copy this SQLite database into an empty PostgreSQL one, verified
   version                       print the version
 
 Every command takes --db PATH (default ./berth.db, or $BERTH_DB) and creates
@@ -161,6 +162,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return cmdDemo(ctx, args, getenv, stdout, stderr)
 	case "check":
 		return cmdCheck(ctx, args, getenv, stdout, stderr)
+	case "migrate-to":
+		return cmdMigrateTo(ctx, args, getenv, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "berth", version)
 		return nil

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/berth/berth/store"
 	"github.com/berth/berth/store/postgres"
 	"github.com/berth/berth/store/postgres/pgtest"
 )
@@ -123,5 +124,87 @@ func TestServeOnPostgresNeedsASharedSessionKey(t *testing.T) {
 	cancel()
 	if err := <-done; err != nil {
 		t.Errorf("serve returned %v", err)
+	}
+}
+
+// TestMigrateToPostgres copies a lived-in SQLite Berth (accounts, tokens,
+// a session, vouchers, demo purchases and ratings, a generated catalog)
+// into PostgreSQL: every row compares equal, check passes on both, the
+// same log-ins, tokens and sessions work there, new accounts get new ids,
+// and a second copy into the same database is refused.
+func TestMigrateToPostgres(t *testing.T) {
+	ctx := context.Background()
+	lite := filepath.Join(t.TempDir(), "berth.db")
+	dsn := pgtest.DSN(t)
+	run := func(args ...string) string {
+		t.Helper()
+		out, err := berth(t, append(args, "--db", lite)...)
+		if err != nil {
+			t.Fatalf("berth %v: %q %v", args, out, err)
+		}
+		return out
+	}
+	run("user", "create", "--email", "ops@example.com", "--password", "correct horse battery")
+	token := strings.TrimSpace(run("token", "create", "--email", "ops@example.com"))
+	run("wallet", "credit", "--email", "ops@example.com", "--amount", "20")
+	run("voucher", "create", "--amount", "5", "--count", "2")
+	demo := run("demo")
+	run("catalog", "generate", "--count", "25")
+	src, err := openStore(ctx, lite)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ops, _ := src.FindUserByEmail(ctx, "ops@example.com")
+	if err := src.SaveSession(ctx, "a-session-id", store.SessionRecord{UserID: ops.ID, Data: "{}", ExpiresAt: time.Now().Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	var srcExport strings.Builder
+	src.ExportCatalog(ctx, &srcExport)
+	src.Close()
+
+	out := run("migrate-to", dsn)
+	if !strings.Contains(out, "every row compared equal") || !strings.Contains(out, "berth check passes on both") {
+		t.Fatalf("migrate-to printed %q", out)
+	}
+	if _, err := berth(t, "check", "--db", dsn); err != nil {
+		t.Errorf("check on the copy: %v", err)
+	}
+	dst, err := openStore(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dst.Close()
+	if u, err := dst.UserByToken(ctx, token); err != nil || u.Email != "ops@example.com" {
+		t.Errorf("the token on the copy: %v %v", u, err)
+	}
+	if rec, err := dst.LoadSession(ctx, "a-session-id"); err != nil || rec.UserID != ops.ID {
+		t.Errorf("the session on the copy: %v %v", rec, err)
+	}
+	pw := demo[strings.Index(demo, "password ")+len("password "):]
+	pw = strings.Fields(pw)[0]
+	if _, err := dst.Authenticate(ctx, "demo@berth.example", pw); err != nil {
+		t.Errorf("the demo log-in on the copy: %v", err)
+	}
+	if bal, _ := dst.Balance(ctx, ops.ID); bal != 2000 {
+		t.Errorf("balance on the copy: %d", bal)
+	}
+	var dstExport strings.Builder
+	dst.ExportCatalog(ctx, &dstExport)
+	if dstExport.String() != srcExport.String() {
+		t.Error("the catalog exports of the source and the copy differ")
+	}
+	// New rows get new ids: the sequences continue after the copied ones.
+	u, err := dst.CreateUser(ctx, "new@example.com", "correct horse battery")
+	if err != nil || u.ID <= ops.ID {
+		t.Errorf("a new account on the copy: %v %v", u, err)
+	}
+	if _, _, err := dst.CreateToken(ctx, u.ID, "new"); err != nil {
+		t.Errorf("a new token on the copy: %v", err)
+	}
+	if _, err := dst.Credit(ctx, u.ID, 100, "new"); err != nil {
+		t.Errorf("a new ledger row on the copy: %v", err)
+	}
+	if _, err := berth(t, "migrate-to", dsn, "--db", lite); err == nil || !strings.Contains(err.Error(), "already holds") {
+		t.Errorf("a second migrate-to into the copy = %v", err)
 	}
 }
