@@ -99,7 +99,7 @@ func (db *DB) BulkAdd(ctx context.Context, raters []string, fill func(existing i
 	if err != nil {
 		return 0, fmt.Errorf("bulk add: %w", err)
 	}
-	if _, err := db.pool.Exec(ctx, `ANALYZE images`); err != nil {
+	if _, err := db.pool.Exec(ctx, `VACUUM (ANALYZE) images`); err != nil {
 		return written, fmt.Errorf("bulk add: analyze: %w", err)
 	}
 	return written, nil

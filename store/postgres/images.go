@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -71,6 +72,17 @@ func (db *DB) FindImages(ctx context.Context, f store.Filter) (store.ImagePage, 
 		return page, fmt.Errorf("find images: %w", err)
 	}
 	defer tx.Rollback(context.WithoutCancel(ctx))
+	search := searchQuery(f.Search) != ""
+	if search {
+		// The planner cannot tell how many rows a prefix search matches.
+		// Matches are counted from the GIN index as a set (10-30 ms at
+		// 100,000 images, where testing each row's words took 130-300 ms),
+		// and a page of a narrow search is sorted from that set; see
+		// below for broad ones.
+		if _, err := tx.Exec(ctx, `SET LOCAL enable_seqscan = off; SET LOCAL enable_indexscan = off`); err != nil {
+			return page, fmt.Errorf("find images: %w", err)
+		}
+	}
 
 	capArg := append(args{}, a...)
 	limit := capArg.add(store.CountCap + 1)
@@ -95,6 +107,15 @@ func (db *DB) FindImages(ctx context.Context, f store.Filter) (store.ImagePage, 
 		}
 		if matches <= broadMatch {
 			order = "ts_rank(search, " + a.add(q) + "::tsquery) DESC, image_name, id"
+		}
+	}
+	if search && page.Total > broadMatch {
+		// Many matches: walking the sort's index and testing each row
+		// reaches a page after a few rows per result (0.3 ms for "ubuntu"
+		// at 100,000 images, where sorting its 31,000 matches took 160 ms),
+		// as SQLite's walk does.
+		if _, err := tx.Exec(ctx, `SET LOCAL enable_seqscan = on; SET LOCAL enable_indexscan = on`); err != nil {
+			return page, fmt.Errorf("find images: %w", err)
 		}
 	}
 	lim, off := a.add(page.Limit), a.add(f.Offset())
@@ -132,7 +153,11 @@ func filterWhere(f store.Filter, a *args) string {
 		conds = append(conds, "price_cents <= "+a.add(*f.MaxPrice))
 	}
 	if f.MinRating != nil {
-		conds = append(conds, "rating_tenths >= "+a.add(*f.MinRating*10)+"::float8")
+		// rating_tenths is a whole number, so comparing it with the
+		// smallest whole number at or above the bound is the same test,
+		// and one its index can answer (a float comparison casts the
+		// column and scans the table: 350 ms at 100,000 images).
+		conds = append(conds, "rating_tenths >= "+a.add(int64(math.Ceil(*f.MinRating*10))))
 	}
 	if q := searchQuery(f.Search); q != "" {
 		conds = append(conds, "search @@ "+a.add(q)+"::tsquery")

@@ -3,7 +3,6 @@ package storetest
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"net/url"
 	"strings"
 	"testing"
@@ -270,57 +269,6 @@ var catalogCases = []Case{
 		}
 		if g2, _ := s.Generation(ctx); g2 == g1 {
 			t.Error("the generation did not move with a rating")
-		}
-	}},
-	{"ResolveAlias", func(t *testing.T, open Opener) {
-		s := open(t, nil)
-		if _, err := s.LoadDefaultCatalog(ctx); err != nil {
-			t.Fatal(err)
-		}
-		img, err := s.ResolveAlias(ctx, " Headjack/Base ", "")
-		if err != nil || img.Alias != "headjack/base" || img.Architecture != "amd64" {
-			t.Fatalf("%v %v", img, err)
-		}
-		for _, in := range []string{"ubuntu:24.04", "ubuntu-24.04", "ubuntu"} {
-			_, err := s.ResolveAlias(ctx, in, "")
-			var ae *store.AliasError
-			if !errors.As(err, &ae) || store.ErrorCode(err) != store.EINVALID || len(ae.Suggestions) == 0 || ae.Suggestions[0] != "ubuntu/24.04" {
-				t.Errorf("%s: %v", in, err)
-			}
-		}
-		_, err = s.ResolveAlias(ctx, "ubuntu/24.04-desktop", "arm64")
-		var ae *store.AliasError
-		if !errors.As(err, &ae) || !store.IsNotFound(err) || len(ae.Architectures) != 1 || ae.Architectures[0] != "amd64" {
-			t.Errorf("other architecture: %v", err)
-		}
-		if err := s.ExplainAlias(ctx, "debian/13", "armhf"); err != nil {
-			t.Errorf("ExplainAlias of a good alias = %v", err)
-		}
-		if sugg, err := s.SuggestAliases(ctx, "ubunto/24.04", "", 3); err != nil || len(sugg) == 0 || sugg[0] != "ubuntu/24.04" {
-			t.Errorf("suggestions %v %v", sugg, err)
-		}
-	}},
-	{"Lineage", func(t *testing.T, open Opener) {
-		s := open(t, nil)
-		if _, err := s.LoadDefaultCatalog(ctx); err != nil {
-			t.Fatal(err)
-		}
-		for _, tt := range []struct{ alias, arch, want string }{
-			{"headjack/systemd", "arm64", "headjack/base@arm64(headjack/systemd@arm64(headjack/dind@arm64))"},
-			{"ubuntu/24.04", "amd64", "ubuntu/24.04@amd64(ubuntu/24.04-k3s@amd64 ubuntu/24.04-lamp@amd64 ubuntu/24.04-nodejs@amd64)"},
-			{"ubuntu/24.04-minimal", "amd64", ""},
-		} {
-			img, err := s.FindImageByAlias(ctx, tt.alias, tt.arch)
-			if err != nil {
-				t.Fatal(err)
-			}
-			n, err := s.FindLineage(ctx, img)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got := lineageString(n); got != tt.want {
-				t.Errorf("%s@%s: %s, want %s", tt.alias, tt.arch, got, tt.want)
-			}
 		}
 	}},
 }

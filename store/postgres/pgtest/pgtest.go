@@ -6,6 +6,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
 	"net/url"
 	"os"
 	"testing"
@@ -44,9 +45,10 @@ func DSN(t testing.TB) string {
 		t.Skipf("PostgreSQL at %s is unreachable (set BERTH_TEST_PG, or start it): %v", base, err)
 	}
 	defer conn.Close(context.Background())
+	sweep(ctx, conn)
 	b := make([]byte, 6)
 	rand.Read(b)
-	schema := "berth_test_" + hex.EncodeToString(b)
+	schema := fmt.Sprintf("berth_test_%d_%s", time.Now().Unix(), hex.EncodeToString(b))
 	if _, err := conn.Exec(ctx, `CREATE SCHEMA `+schema); err != nil {
 		t.Fatalf("create schema: %v", err)
 	}
@@ -76,4 +78,29 @@ func DSN(t testing.TB) string {
 	}
 	u.RawQuery = q.Encode()
 	return u.String()
+}
+
+// staleAfter is how old a test schema must be for sweep to drop it: far
+// longer than any test runs.
+const staleAfter = 6 * time.Hour
+
+// sweep drops the schemas of test runs that were killed before their
+// cleanup, so they do not pile up on a shared server.
+func sweep(ctx context.Context, conn *pgx.Conn) {
+	rows, err := conn.Query(ctx, `SELECT nspname FROM pg_namespace WHERE nspname LIKE 'berth\_test\_%'`)
+	if err != nil {
+		return
+	}
+	names, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return
+	}
+	for _, name := range names {
+		var unix int64
+		var suffix string
+		if n, _ := fmt.Sscanf(name, "berth_test_%d_%s", &unix, &suffix); n == 2 && time.Since(time.Unix(unix, 0)) < staleAfter {
+			continue
+		}
+		conn.Exec(ctx, `DROP SCHEMA IF EXISTS `+pgx.Identifier{name}.Sanitize()+` CASCADE`)
+	}
 }
