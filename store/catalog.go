@@ -1,12 +1,14 @@
 package store
 
 import (
+	"bytes"
 	"crypto/sha256"
 	_ "embed"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
+	"strconv"
 	"time"
 )
 
@@ -47,6 +49,44 @@ type CatalogImage struct {
 	PullRef      string    `json:"pull_ref"`
 	Security     *Security `json:"security"`
 	Docs         string    `json:"docs"`
+
+	// priceText is the price as the file wrote it ("" when missing), so
+	// that a null price and fractions of a cent are refused rather than
+	// read as free or rounded. See UnmarshalJSON.
+	priceText string
+}
+
+// UnmarshalJSON reads a catalog image, refusing unknown fields, and keeps
+// the text of its price for image to check.
+func (ci *CatalogImage) UnmarshalJSON(b []byte) error {
+	type plain CatalogImage // without this method
+	var v struct {
+		plain
+		Price json.RawMessage `json:"price"` // shadows plain's
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&v); err != nil {
+		return err
+	}
+	*ci = CatalogImage(v.plain)
+	ci.priceText = string(v.Price)
+	if f, err := strconv.ParseFloat(ci.priceText, 64); err == nil {
+		ci.Price = f
+	}
+	return nil
+}
+
+// priceCents reads the price as written in the file (see ParseUSD).
+func (ci CatalogImage) priceCents() (int64, error) {
+	if ci.priceText == "" || ci.priceText == "null" {
+		return 0, Invalid("price", "image %s (%s): price is missing; give 0 for a free image", ci.Alias, ci.Architecture)
+	}
+	cents, err := ParseUSD("price", ci.priceText)
+	if err != nil {
+		return 0, Invalid("price", "image %s (%s): %s", ci.Alias, ci.Architecture, ErrorMessage(err))
+	}
+	return cents, nil
 }
 
 // ImageID derives the id of an image that a catalog file gives without one:
@@ -58,9 +98,9 @@ func ImageID(alias, architecture string) string {
 }
 
 func (ci CatalogImage) image() (*Image, error) {
-	cents, ok := USDToCents(ci.Price)
-	if !ok {
-		return nil, Invalid("price", "image %s: price is not a valid amount", ci.Alias)
+	cents, err := ci.priceCents()
+	if err != nil {
+		return nil, err
 	}
 	img := &Image{
 		ID: ci.ID, Alias: ci.Alias, Description: ci.Description, ImageName: ci.ImageName,

@@ -40,6 +40,18 @@ var (
 	ErrNeedsImport = errors.New("free image: import it instead")
 )
 
+// PriceChangedError refuses a purchase confirmed at a price the image no
+// longer has: nothing is charged, and the buyer is asked again at the
+// current price. It is the Err of an ECONFLICT *Error naming
+// expected_price.
+type PriceChangedError struct {
+	ExpectedCents, PriceCents int64
+}
+
+func (e *PriceChangedError) Error() string {
+	return fmt.Sprintf("price changed from %s to %s", FormatUSD(e.ExpectedCents), FormatUSD(e.PriceCents))
+}
+
 func (e *Error) Error() string {
 	if e.Param != "" {
 		return fmt.Sprintf("%s (%s): %s", e.Code, e.Param, e.Message)

@@ -1,12 +1,14 @@
 package store
 
 import (
+	"maps"
 	"math"
 	"net/url"
 	"slices"
 	"strconv"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 )
 
 // Sort keys accepted by sort_by.
@@ -108,6 +110,12 @@ func (f Filter) IsZero() bool {
 // blank fields behaves like no filter. Errors name the parameter at fault.
 func ParseFilter(q url.Values) (Filter, error) {
 	var f Filter
+	if err := checkParamText(q); err != nil {
+		return f, err
+	}
+	if err := checkParamNames(q); err != nil {
+		return f, err
+	}
 	get := func(k string) string { return strings.TrimSpace(q.Get(k)) }
 
 	f.OS = strings.ToLower(get("os"))
@@ -195,6 +203,118 @@ func ParseFilter(q url.Values) (Filter, error) {
 	return f, nil
 }
 
+// checkParamText refuses a parameter whose name or values hold bytes no
+// filter can mean: invalid UTF-8 or control characters (NUL, line breaks,
+// tabs, DEL). They would otherwise reach the search engine, which fails on
+// some of them (an internal error) and ignores others. Parameters are
+// checked in name order, so the same query always names the same one.
+func checkParamText(q url.Values) error {
+	for _, name := range slices.Sorted(maps.Keys(q)) {
+		if CheckText(name, name) != nil {
+			return Invalid(name, "parameter name %q must be text without control characters", name)
+		}
+		for _, v := range q[name] {
+			if err := CheckText(name, v); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// ListParams returns the names of every parameter the list API and the
+// catalog page accept, in canonical order.
+func ListParams() []string { return slices.Clone(queryParams) }
+
+// paramHints maps names other APIs use for a list parameter, which are too
+// far from ours by spelling for a suggestion, to ours.
+var paramHints = map[string]string{
+	"q": "search", "query": "search", "text": "search", "arch": "architecture",
+	"per_page": "limit", "page_size": "limit", "size": "limit", "count": "limit",
+	"sort": "sort_by", "order_by": "sort_by", "order": "sort_order", "direction": "sort_order",
+	"rating": "min_rating", "release": "alias",
+}
+
+// checkParamNames refuses a parameter that is not one of queryParams, so a
+// script with a misspelt filter gets an error instead of every image. The
+// message names it and, when one is close, the parameter it likely meant.
+func checkParamNames(q url.Values) error {
+	for _, name := range slices.Sorted(maps.Keys(q)) {
+		if slices.Contains(queryParams, name) {
+			continue
+		}
+		shown := name
+		if len(shown) > 64 {
+			shown = shown[:64] + "…"
+		}
+		if m := ClosestParam(name); m != "" {
+			return Invalid(name, "unknown parameter %q; did you mean %s?", shown, m)
+		}
+		return Invalid(name, "unknown parameter %q; the parameters are %s", shown, strings.Join(queryParams, ", "))
+	}
+	return nil
+}
+
+// ClosestParam is the list parameter that name most likely meant, or ""
+// when none is close: the same name written in another case or style
+// (sortBy, min-price), a common name from other APIs (q, per_page), a
+// prefix (arch) or a misspelling within a few edits.
+func ClosestParam(name string) string {
+	if len(name) > 64 {
+		return ""
+	}
+	norm := snakeCase(name)
+	if slices.Contains(queryParams, norm) {
+		return norm
+	}
+	if h, ok := paramHints[norm]; ok && slices.Contains(queryParams, h) {
+		return h
+	}
+	// A misspelling: at most one edit in three letters, and at least one.
+	best, bestDist := "", max(1, len([]rune(norm))/3)+1
+	for _, p := range queryParams {
+		if len(norm) >= 3 && strings.HasPrefix(p, norm) {
+			return p
+		}
+		if d := EditDistance(norm, p); d < bestDist {
+			best, bestDist = p, d
+		}
+	}
+	return best
+}
+
+// snakeCase writes a parameter name as Berth spells its own: lower case,
+// words joined by underscores (sortBy, sort-by and Sort By give sort_by).
+func snakeCase(s string) string {
+	var b strings.Builder
+	for i, r := range s {
+		switch {
+		case r == '-' || r == ' ' || r == '.':
+			b.WriteByte('_')
+		case unicode.IsUpper(r):
+			if i > 0 && !strings.HasSuffix(b.String(), "_") {
+				b.WriteByte('_')
+			}
+			b.WriteRune(unicode.ToLower(r))
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+// CheckText refuses a value that is not valid UTF-8 or holds a control
+// character, naming param.
+func CheckText(param, v string) error {
+	if !utf8.ValidString(v) {
+		return Invalid(param, "%s must be valid UTF-8 text", param)
+	}
+	if strings.ContainsFunc(v, unicode.IsControl) {
+		return Invalid(param, "%s cannot contain control characters (such as NUL, tabs or line breaks)", param)
+	}
+	return nil
+}
+
 func parsePrice(s, param string) (*int64, error) {
 	if s == "" {
 		return nil, nil
@@ -223,7 +343,10 @@ func validSort(s string) bool {
 }
 
 // queryParams are the parameters of a canonical query, in the order
-// Param knows them.
+// Param knows them. It is also the one list of every parameter the list
+// API and the catalog page accept: ParseFilter refuses any other name,
+// suggesting the closest of these. To add a filter, add its name here,
+// read it in ParseFilter and write it in Param.
 var queryParams = []string{"search", "os", "architecture", "variant", "alias", "prespawn",
 	"min_price", "max_price", "min_rating", "sort_by", "sort_order", "page", "limit"}
 

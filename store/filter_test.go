@@ -30,6 +30,9 @@ func TestParseFilterErrors(t *testing.T) {
 		{"prespawn=maybe", "prespawn"},
 		{"alias=ubuntu:24.04", "alias"},
 		{"os=Ubuntu%20Linux", "os"},
+		{"unknown=1", "unknown"},
+		{"os=debian&Architecture=arm64", "Architecture"},
+		{"search=a%00b", "search"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.query, func(t *testing.T) {
@@ -44,7 +47,7 @@ func TestParseFilterErrors(t *testing.T) {
 
 func TestParseFilterValues(t *testing.T) {
 	q, _ := url.ParseQuery("os=Debian&architecture=ARM64&variant=standard&prespawn=true&min_price=0&max_price=4.99" +
-		"&min_rating=3.5&search=+web+server+&sort_by=price&sort_order=desc&page=2&limit=50&unknown=1&alias=")
+		"&min_rating=3.5&search=+web+server+&sort_by=price&sort_order=desc&page=2&limit=50&alias=")
 	f, err := ParseFilter(q)
 	if err != nil {
 		t.Fatal(err)

@@ -2,9 +2,12 @@ package store
 
 import (
 	"math"
+	"math/big"
 	"regexp"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Architectures lists the CPU architectures an image can be built for.
@@ -93,13 +96,27 @@ func VariantLabel(v string) string {
 func (img *Image) Family() string { return img.OS + "/" + img.Release }
 
 var (
-	idPattern      = regexp.MustCompile(`^[0-9a-f]{24}$`)
-	namePattern    = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,63}$`)
-	aliasPattern   = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,63}/[a-z0-9][a-z0-9._-]{0,63}$`)
+	idPattern    = regexp.MustCompile(`^[0-9a-f]{24}$`)
+	namePattern  = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,63}$`)
+	aliasPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,63}/[a-z0-9][a-z0-9._-]{0,63}$`)
+	// usdPattern is a JSON number with an exponent of at most three
+	// digits, so that reading it exactly costs nothing.
+	usdPattern     = regexp.MustCompile(`^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]{1,3})?$`)
 	serialPattern  = regexp.MustCompile(`^[0-9]{8}(\.[0-9]+)?$`)
 	maxDescription = 2000
-	maxDocs        = 200_000
+	maxPullRef     = 512
 )
+
+// label names the image in messages: its alias and architecture, which
+// together name one image of a catalog file.
+func (img *Image) label() string { return img.Alias + " (" + img.Architecture + ")" }
+
+// MaxDocs is the largest Markdown docs body a catalog file may give an
+// image, in bytes. Markdown rendering is quadratic on some inputs: 32 KiB
+// of "[a](" took 2 s to render here, 50 KB 4–5 s (9–21 s on a loaded
+// machine); real docs bodies are a few KB. Web renders each body once per
+// catalog generation besides.
+const MaxDocs = 32 << 10
 
 // ValidID reports whether s has the shape of an image id (24 lowercase hex).
 func ValidID(s string) bool { return idPattern.MatchString(s) }
@@ -122,36 +139,93 @@ func (img *Image) Validate() error {
 	case !aliasPattern.MatchString(img.Alias):
 		return Invalid("alias", "alias %q must look like os/release or os/release-variant", img.Alias)
 	case !namePattern.MatchString(img.OS):
-		return Invalid("os", "image %s: os %q must be a lowercase name", img.Alias, img.OS)
+		return Invalid("os", "image %s: os %q must be a lowercase name", img.label(), img.OS)
 	case !namePattern.MatchString(img.Release):
-		return Invalid("release", "image %s: release %q must be a lowercase name", img.Alias, img.Release)
+		return Invalid("release", "image %s: release %q must be a lowercase name", img.label(), img.Release)
 	case !namePattern.MatchString(img.Variant):
-		return Invalid("variant", "image %s: variant %q must be a lowercase name", img.Alias, img.Variant)
+		return Invalid("variant", "image %s: variant %q must be a lowercase name", img.label(), img.Variant)
 	case !ValidArchitecture(img.Architecture):
-		return Invalid("architecture", "image %s: architecture must be one of %s", img.Alias, strings.Join(Architectures, ", "))
+		return Invalid("architecture", "image %s: architecture must be one of %s", img.label(), strings.Join(Architectures, ", "))
 	case !namePattern.MatchString(img.ImageName):
-		return Invalid("image_name", "image %s: image_name %q must be a lowercase name", img.Alias, img.ImageName)
+		return Invalid("image_name", "image %s: image_name %q must be a lowercase name", img.label(), img.ImageName)
 	case !serialPattern.MatchString(img.Serial):
-		return Invalid("serial", "image %s: serial %q must be a build date such as 20231109", img.Alias, img.Serial)
+		return Invalid("serial", "image %s: serial %q must be a build date such as 20231109", img.label(), img.Serial)
 	case strings.TrimSpace(img.Description) == "" || len(img.Description) > maxDescription:
-		return Invalid("description", "image %s: description must be 1 to %d characters", img.Alias, maxDescription)
+		return Invalid("description", "image %s: description must be 1 to %d characters", img.label(), maxDescription)
 	case img.Size <= 0:
-		return Invalid("size", "image %s: size must be a positive number of bytes", img.Alias)
+		return Invalid("size", "image %s: size must be a positive number of bytes", img.label())
 	case img.PriceCents < 0:
-		return Invalid("price", "image %s: price cannot be negative", img.Alias)
+		return Invalid("price", "image %s: price cannot be negative", img.label())
 	case img.AddedDate.IsZero():
-		return Invalid("added_date", "image %s: added_date is required", img.Alias)
-	case len(img.Docs) > maxDocs:
-		return Invalid("docs", "image %s: docs body is longer than %d bytes", img.Alias, maxDocs)
+		return Invalid("added_date", "image %s: added_date is required", img.label())
+	case len(img.Docs) > MaxDocs:
+		return Invalid("docs", "image %s: docs is %d bytes, over the limit of %d KiB; shorten it, or link to longer documentation", img.label(), len(img.Docs), MaxDocs>>10)
 	case img.BasedOn != "" && !aliasPattern.MatchString(img.BasedOn):
-		return Invalid("based_on", "image %s: based_on %q is not an alias", img.Alias, img.BasedOn)
+		return Invalid("based_on", "image %s: based_on %q is not an alias", img.label(), img.BasedOn)
+	}
+	if strings.ContainsFunc(img.PullRef, func(r rune) bool { return unicode.IsControl(r) || unicode.IsSpace(r) }) || !utf8.ValidString(img.PullRef) {
+		return Invalid("pull_ref", "image %s: pull_ref %q cannot contain spaces, line breaks or other control characters: it is pasted into a shell", img.label(), img.PullRef)
+	}
+	if len(img.PullRef) > maxPullRef {
+		return Invalid("pull_ref", "image %s: pull_ref is longer than %d characters", img.label(), maxPullRef)
+	}
+	if strings.ContainsFunc(img.Description, func(r rune) bool { return unicode.IsControl(r) && r != '\n' }) {
+		return Invalid("description", "image %s: description cannot contain control characters", img.label())
+	}
+	for _, f := range img.Features {
+		if strings.ContainsFunc(f, unicode.IsControl) || strings.TrimSpace(f) == "" {
+			return Invalid("features", "image %s: feature %q must be text on one line", img.label(), f)
+		}
+	}
+	if sec := img.Security; sec != nil {
+		for _, c := range []struct {
+			name string
+			n    int
+		}{{"critical", sec.Findings.Critical}, {"high", sec.Findings.High}, {"medium", sec.Findings.Medium}, {"low", sec.Findings.Low}} {
+			if c.n < 0 {
+				return Invalid("security.findings."+c.name, "image %s: security.findings.%s is %d; finding counts cannot be negative", img.label(), c.name, c.n)
+			}
+		}
+		if strings.ContainsFunc(sec.SBOM, unicode.IsControl) {
+			return Invalid("security.sbom", "image %s: security.sbom cannot contain control characters", img.label())
+		}
 	}
 	for _, t := range img.Tags {
 		if !namePattern.MatchString(t) {
-			return Invalid("tags", "image %s: tag %q must be a lowercase word", img.Alias, t)
+			return Invalid("tags", "image %s: tag %q must be a lowercase word", img.label(), t)
 		}
 	}
 	return nil
+}
+
+// MaxPriceCents bounds a price (USD 1,000,000), far above any image's and
+// well inside what a float64 holds to the cent.
+const MaxPriceCents = 100_000_000
+
+// ParseUSD reads an exact price in USD, as a JSON number or a form writes
+// it ("15", "4.99", "1.5e1"), into cents. It refuses, naming param, what
+// is not a number, a negative amount, a fraction of a cent (instead of
+// rounding it) and more than MaxPriceCents.
+func ParseUSD(param, text string) (int64, error) {
+	var r *big.Rat
+	ok := len(text) <= 64 && usdPattern.MatchString(text)
+	if ok {
+		r, ok = new(big.Rat).SetString(text)
+	}
+	if !ok {
+		return 0, Invalid(param, "%s %.64q must be a number of USD, such as 5 or 4.99", param, text)
+	}
+	if r.Sign() < 0 {
+		return 0, Invalid(param, "%s %s cannot be negative", param, text)
+	}
+	cents := new(big.Rat).Mul(r, big.NewRat(100, 1))
+	if !cents.IsInt() {
+		return 0, Invalid(param, "%s %s has a fraction of a cent; amounts are in whole cents, such as 4.99", param, text)
+	}
+	if !cents.Num().IsInt64() || cents.Num().Int64() > MaxPriceCents {
+		return 0, Invalid(param, "%s %s is too large", param, text)
+	}
+	return cents.Num().Int64(), nil
 }
 
 // CentsToUSD converts integer cents to a USD amount for display and JSON.

@@ -65,6 +65,10 @@ type AccountStore interface {
 type LibraryStore interface {
 	Import(ctx context.Context, userID int64, imageID string) error
 	Purchase(ctx context.Context, userID int64, imageID, idemKey string) (PurchaseResult, error)
+	// PurchaseAtPrice is Purchase bound to the price the buyer was shown:
+	// when the image costs anything else at the moment of the debit, it
+	// charges nothing and fails with a *PriceChangedError (ECONFLICT).
+	PurchaseAtPrice(ctx context.Context, userID int64, imageID, idemKey string, expectedCents int64) (PurchaseResult, error)
 	Owns(ctx context.Context, userID int64, imageID string) (bool, error)
 	Library(ctx context.Context, userID int64) ([]LibraryItem, error)
 	Rate(ctx context.Context, userID int64, imageID string, rating int) (RatingSummary, error)

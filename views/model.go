@@ -69,14 +69,16 @@ type Catalog struct {
 // comparison and lineage are worked out from these fields in variants.go.
 type ImageDetail struct {
 	Shell
-	Image     *store.Image
-	Siblings  []*store.Image     // same os and release: variants and architectures
-	Lineage   *store.LineageNode // the based_on hierarchy around Image, nil when it has none
-	Guidance  *docs.Guidance     // when to use Image's variant, from the docs; nil when they say nothing
-	DocsHTML  string             // the image's docs body, rendered from Markdown and sanitised
-	Viewer    Viewer
-	Histogram [store.MaxRating + 1]int64
-	Problem   string // why the last rating was refused
+	Image    *store.Image
+	Siblings []*store.Image     // same os and release: variants and architectures
+	Lineage  *store.LineageNode // the based_on hierarchy around Image, nil when it has none
+	Guidance *docs.Guidance     // when to use Image's variant, from the docs; nil when they say nothing
+	DocsHTML string             // the image's docs body, rendered from Markdown and sanitised
+	// DocsPending says the docs body is still being rendered.
+	DocsPending bool
+	Viewer      Viewer
+	Histogram   [store.MaxRating + 1]int64
+	Problem     string // why the last rating was refused
 }
 
 // ErrorPage is the model of a page that reports a failed request.

@@ -294,7 +294,7 @@ func TestBuyAndRateThroughPages(t *testing.T) {
 		t.Error("rating offered before owning the image")
 	}
 	_, doc = b.get("/images/" + paidImage + "/buy")
-	resp, _ := b.post("/images/"+paidImage+"/purchase", url.Values{"_csrf": {csrfFrom(t, doc)}})
+	resp, _ := b.post("/images/"+paidImage+"/purchase", buyForm(t, doc))
 	if resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("purchase = %d", resp.StatusCode)
 	}
@@ -306,7 +306,7 @@ func TestBuyAndRateThroughPages(t *testing.T) {
 		t.Errorf("balance %d", bal)
 	}
 	// Buying the $25 image is refused on the confirmation page, money untouched.
-	resp, doc = b.post("/images/"+priceyImg+"/purchase", url.Values{"_csrf": {csrfFrom(t, doc)}})
+	resp, doc = b.post("/images/"+priceyImg+"/purchase", url.Values{"_csrf": {csrfFrom(t, doc)}, "expected_price": {"25"}})
 	if resp.StatusCode != http.StatusPaymentRequired || !strings.Contains(doc.Find(".alert").Text(), "Not enough funds") {
 		t.Errorf("unaffordable purchase = %d %q", resp.StatusCode, doc.Find(".alert").Text())
 	}

@@ -24,12 +24,15 @@ type envelope struct {
 type errorData struct {
 	Param       string   `json:"param"`
 	Suggestions []string `json:"suggestions,omitempty"`
+	// Price is the image's current price in USD, when a purchase was
+	// refused because it changed.
+	Price *float64 `json:"price,omitempty"`
 }
 
 func errorEnvelope(p problem) envelope {
 	env := envelope{StatusCode: p.status, Message: p.message}
 	if p.param != "" {
-		env.Data = errorData{Param: p.param, Suggestions: p.suggestions}
+		env.Data = errorData{Param: p.param, Suggestions: p.suggestions, Price: p.price}
 	}
 	return env
 }
@@ -123,7 +126,7 @@ type imageListJSON struct {
 func (s *Server) handleAPIListImages(c echo.Context) error {
 	ctx := c.Request().Context()
 	f, err := store.ParseFilter(c.QueryParams())
-	if store.ErrorParam(err) == "alias" {
+	if store.ErrorParam(err) == "alias" && textOnly(c.QueryParams()["alias"]) {
 		err = s.store.ExplainAlias(ctx, strings.ToLower(strings.TrimSpace(c.QueryParam("alias"))), "")
 	}
 	if err != nil {

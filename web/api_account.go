@@ -1,8 +1,10 @@
 package web
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"strconv"
 	"strings"
@@ -53,7 +55,11 @@ func (s *Server) handleAPIImport(c echo.Context) error {
 // Idempotency-Key makes a retried request answer with the first result.
 func (s *Server) handleAPIPurchase(c echo.Context) error {
 	key := strings.TrimSpace(c.Request().Header.Get("Idempotency-Key"))
-	res, err := s.purchase(c, key)
+	expected, err := parsePurchaseBody(c.Request().Body)
+	if err != nil {
+		return err
+	}
+	res, err := s.purchase(c, key, expected)
 	if err != nil {
 		return nameTheCall(err, c.Param("id"))
 	}
@@ -64,6 +70,36 @@ func (s *Server) handleAPIPurchase(c echo.Context) error {
 		"price_paid":        store.CentsToUSD(res.PricePaidCents),
 		"remaining_balance": store.CentsToUSD(res.RemainingCents),
 	})
+}
+
+// parsePurchaseBody reads the optional body of a purchase,
+// {"expected_price": 15} in USD like the API's price field: the price the
+// client agreed to pay. No body, or no expected_price, buys at the current
+// price.
+func parsePurchaseBody(r io.Reader) (*int64, error) {
+	b, err := io.ReadAll(io.LimitReader(r, 4096))
+	if err != nil {
+		return nil, fmt.Errorf("read purchase body: %w", err)
+	}
+	if len(bytes.TrimSpace(b)) == 0 {
+		return nil, nil
+	}
+	var body struct {
+		ExpectedPrice json.RawMessage `json:"expected_price"`
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&body); err != nil {
+		return nil, store.Invalid("body", `The body must be JSON such as {"expected_price": 15}, or empty.`)
+	}
+	if len(body.ExpectedPrice) == 0 || string(body.ExpectedPrice) == "null" {
+		return nil, nil
+	}
+	cents, err := store.ParseUSD("expected_price", string(body.ExpectedPrice))
+	if err != nil {
+		return nil, err
+	}
+	return &cents, nil
 }
 
 // handleAPIRate is POST /api/v1/images/rate/{id} with {"rating": 0..5}.

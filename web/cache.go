@@ -17,10 +17,30 @@ import (
 // generation it was made from and is ignored once the catalog moved on, so
 // nothing needs to be invalidated by hand. Only parts of pages that are the
 // same for everyone go in: never the header, balances or forms with tokens.
-type resultCache struct {
+type resultCache = lru[*answer]
+
+// cacheEntry is an entry of the result cache.
+type cacheEntry = lruEntry[*answer]
+
+// newResultCache makes a cache that holds up to maxBytes of bodies: bounded
+// by size rather than by count, as a catalog page weighs fifty times a
+// small API answer, and a stream of distinct queries must not grow memory.
+// The gzip forms (a few times smaller) are not counted.
+func newResultCache(maxBytes int) *resultCache {
+	return newLRU(maxBytes, func(a *answer) int { return len(a.body) })
+}
+
+// lru is Berth's one cache type: values keyed by a string and the catalog
+// generation they were made from, bounded by their total size in bytes (as
+// size reports it) and evicted least recently used first. An entry of an
+// older generation is ignored and dropped when next asked for, so nothing
+// needs to be invalidated by hand. Values are shared by every reader and
+// must not be changed once stored.
+type lru[V any] struct {
 	mu       sync.Mutex
-	maxBytes int // of bodies held, not counting their gzip forms (a few times smaller)
+	maxBytes int
 	bytes    int
+	size     func(V) int
 	entries  map[string]*list.Element
 	lru      *list.List // front: most recently used
 	// flight computes a missing entry once for the requests that want it
@@ -28,56 +48,58 @@ type resultCache struct {
 	flight singleflight.Group
 }
 
-type cacheEntry struct {
+type lruEntry[V any] struct {
 	key  string
 	gen  int64
-	body *answer
+	size int
+	body V
 }
 
-// newResultCache makes a cache that holds up to maxBytes of bodies: bounded
-// by size rather than by count, as a catalog page weighs fifty times a
-// small API answer, and a stream of distinct queries must not grow memory.
-func newResultCache(maxBytes int) *resultCache {
-	return &resultCache{maxBytes: maxBytes, entries: map[string]*list.Element{}, lru: list.New()}
+// newLRU makes a cache that holds up to maxBytes of values.
+func newLRU[V any](maxBytes int, size func(V) int) *lru[V] {
+	return &lru[V]{maxBytes: maxBytes, size: size, entries: map[string]*list.Element{}, lru: list.New()}
 }
 
-// get returns the body cached for key at generation gen.
-func (c *resultCache) get(key string, gen int64) (*answer, bool) {
+// get returns the value cached for key at generation gen.
+func (c *lru[V]) get(key string, gen int64) (V, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	var zero V
 	el, ok := c.entries[key]
 	if !ok {
-		return nil, false
+		return zero, false
 	}
-	e := el.Value.(*cacheEntry)
+	e := el.Value.(*lruEntry[V])
 	if e.gen != gen {
 		c.remove(el)
-		return nil, false
+		return zero, false
 	}
 	c.lru.MoveToFront(el)
 	return e.body, true
 }
 
-// put stores a body, evicting the least recently used entry when full.
-func (c *resultCache) put(key string, gen int64, body *answer) {
+// put stores a value, evicting the least recently used entries when full.
+// A value larger than the whole bound is kept alone.
+func (c *lru[V]) put(key string, gen int64, v V) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if el, ok := c.entries[key]; ok {
 		c.remove(el)
 	}
-	c.entries[key] = c.lru.PushFront(&cacheEntry{key: key, gen: gen, body: body})
-	c.bytes += len(body.body)
+	n := c.size(v)
+	c.entries[key] = c.lru.PushFront(&lruEntry[V]{key: key, gen: gen, size: n, body: v})
+	c.bytes += n
 	for c.bytes > c.maxBytes && c.lru.Len() > 1 {
 		c.remove(c.lru.Back())
 	}
 }
 
 // remove drops an entry. Callers hold mu.
-func (c *resultCache) remove(el *list.Element) {
-	e := el.Value.(*cacheEntry)
+func (c *lru[V]) remove(el *list.Element) {
+	e := el.Value.(*lruEntry[V])
 	c.lru.Remove(el)
 	delete(c.entries, e.key)
-	c.bytes -= len(e.body.body)
+	c.bytes -= e.size
 }
 
 // cached returns the answer for key at the current generation, computing
@@ -86,7 +108,12 @@ func (c *resultCache) remove(el *list.Element) {
 // for none), so that the whole cost of an uncached answer is paid in
 // arrival order.
 func (s *Server) cached(ctx context.Context, key string, gen int64, coding string, compute func() ([]byte, error)) (*answer, error) {
-	if b, ok := s.cache.get(key, gen); ok {
+	return s.cachedIn(s.cache, ctx, key, gen, coding, compute)
+}
+
+// cachedIn is cached with another cache than the results'.
+func (s *Server) cachedIn(cache *resultCache, ctx context.Context, key string, gen int64, coding string, compute func() ([]byte, error)) (*answer, error) {
+	if b, ok := cache.get(key, gen); ok {
 		s.count(func(m *Metrics) { m.cache.WithLabelValues("hit").Inc() })
 		return b, nil
 	}
@@ -106,22 +133,23 @@ func (s *Server) cached(ctx context.Context, key string, gen int64, coding strin
 		}
 		return a, nil
 	}
-	a, err := s.cache.fill(ctx, key, gen, build)
+	a, err := cache.fill(ctx, key, gen, build)
 	if err != nil && ctx.Err() == nil && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)) {
 		// The request that was working it out went away, and this one
 		// waited for it: it works the answer out itself.
-		a, err = s.cache.fill(ctx, key, gen, build)
+		a, err = cache.fill(ctx, key, gen, build)
 	}
 	return a, err
 }
 
-// fill makes the answer for a missing key once, however many requests
-// want it, and keeps it. build must return a body of its own, sized to fit:
-// the cache holds it as it is. It runs with the context of the request
-// that started it; each request waits for it only until its own context
-// ends. A panic in build fails the requests waiting for it, not the key:
-// the next request builds afresh.
-func (c *resultCache) fill(ctx context.Context, key string, gen int64, build func() (*answer, error)) (*answer, error) {
+// fill makes the value for a missing key once, however many requests
+// want it, and keeps it. build must return a value of its own: the cache
+// holds it as it is. It runs with the context of the request that started
+// it; each request waits for it only until its own context ends. A panic
+// in build fails the requests waiting for it, not the key: the next
+// request builds afresh.
+func (c *lru[V]) fill(ctx context.Context, key string, gen int64, build func() (V, error)) (V, error) {
+	var zero V
 	flightKey := key + "\x00" + strconv.FormatInt(gen, 10)
 	ch := c.flight.DoChan(flightKey, func() (v any, err error) {
 		// singleflight turns a panic in DoChan's function into one that
@@ -141,11 +169,11 @@ func (c *resultCache) fill(ctx context.Context, key string, gen int64, build fun
 	select {
 	case r := <-ch:
 		if r.Err != nil {
-			return nil, r.Err
+			return zero, r.Err
 		}
-		return r.Val.(*answer), nil
+		return r.Val.(V), nil
 	case <-ctx.Done():
-		return nil, ctx.Err()
+		return zero, ctx.Err()
 	}
 }
 

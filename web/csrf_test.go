@@ -84,7 +84,7 @@ func TestCSRFIsBoundToTheSession(t *testing.T) {
 		if tc.query {
 			target += "?_csrf=" + url.QueryEscape(token)
 		} else if form == nil && tc.extra["X-Csrf-Token"] == nil && tc.cookie == nil {
-			form = url.Values{"_csrf": {token}}
+			form = url.Values{"_csrf": {token}, "expected_price": {"15"}}
 		}
 		resp := b.postWith(target, form, tc.extra)
 		bal, err := db.Balance(context.Background(), victim.ID)

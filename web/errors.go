@@ -38,6 +38,7 @@ type problem struct {
 	message     string
 	param       string
 	suggestions []string // closest aliases, for a failed alias lookup
+	price       *float64 // the current price (USD), for a purchase refused because it changed
 }
 
 // tooManyError is a refused request over a rate limit.
@@ -84,6 +85,11 @@ func (s *Server) classify(err error) problem {
 	var ae *store.AliasError
 	if errors.As(err, &ae) {
 		p.suggestions = ae.Suggestions
+	}
+	var pc *store.PriceChangedError
+	if errors.As(err, &pc) {
+		usd := store.CentsToUSD(pc.PriceCents)
+		p.price = &usd
 	}
 	return p
 }

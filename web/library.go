@@ -1,6 +1,8 @@
 package web
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -11,40 +13,29 @@ import (
 	"github.com/berth/berth/views"
 )
 
-// imageDetail gathers everything the detail page shows for the viewer.
+// imageDetail gathers everything the detail page shows for the viewer: the
+// shared parts from the image page cache (see imageShared), and the
+// viewer's own (owned, their rating, their balance) read afresh.
 func (s *Server) imageDetail(c echo.Context, id string) (views.ImageDetail, error) {
 	ctx := c.Request().Context()
 	var d views.ImageDetail
-	img, err := s.store.FindImage(ctx, id)
+	shared, err := s.imageShared(ctx, id)
 	if err != nil {
 		return d, err
 	}
-	siblings, err := s.store.FindSiblings(ctx, img)
-	if err != nil {
-		return d, err
-	}
-	lineage, err := s.store.FindLineage(ctx, img)
-	if err != nil {
-		return d, err
-	}
-	docsHTML, err := s.docs.Render(img.Docs)
-	if err != nil {
-		return d, fmt.Errorf("image %s: %w", img.ID, err)
-	}
-	hist, err := s.store.Histogram(ctx, img.ID)
-	if err != nil {
-		return d, err
-	}
+	img := shared.image
 	d = views.ImageDetail{
 		Shell:     s.shell(c, fmt.Sprintf("%s (%s)", img.Alias, img.Architecture), img.Description),
 		Image:     img,
-		Siblings:  siblings,
-		Lineage:   lineage,
-		DocsHTML:  docsHTML,
-		Histogram: hist,
+		Siblings:  shared.siblings,
+		Lineage:   shared.lineage,
+		Histogram: shared.histogram,
+		Guidance:  shared.guidance,
 	}
-	if g, ok := s.docs.Guidance(img.VariantLabel()); ok {
-		d.Guidance = &g
+	// The docs have a cache of their own, under the generation the shared
+	// parts were read at, and a page waits for them only so long.
+	if d.DocsHTML, d.DocsPending, err = s.imageDocs(ctx, img, shared.gen); err != nil {
+		return d, err
 	}
 	if u := currentUser(c); u != nil {
 		d.Viewer.SignedIn = true
@@ -59,6 +50,36 @@ func (s *Server) imageDetail(c echo.Context, id string) (views.ImageDetail, erro
 		}
 	}
 	return d, nil
+}
+
+// imageDocs is the image's docs body as HTML. Rendering Markdown can take
+// seconds on hostile input (store.MaxDocs bounds it), so each body is
+// rendered once per image and catalog generation, by one request however
+// many want it, in a turn of s.work like any uncached work. A page waits
+// for it at most s.docsWait and within its own deadline: past that it is
+// shown without the docs (pending), while the render finishes for the
+// next view.
+func (s *Server) imageDocs(ctx context.Context, img *store.Image, gen int64) (html string, pending bool, err error) {
+	if img.Docs == "" {
+		return "", false, nil
+	}
+	wait, cancel := context.WithTimeout(ctx, s.docsWait)
+	defer cancel()
+	docs := img.Docs
+	a, err := s.cachedIn(s.docsCache, wait, "docs|"+img.ID, gen, "", func() ([]byte, error) {
+		h, err := s.renderDocs(docs)
+		if err != nil {
+			return nil, fmt.Errorf("render docs of %s: %w", img.ID, err)
+		}
+		return []byte(h), nil
+	})
+	switch {
+	case err == nil:
+		return string(a.body), false, nil
+	case ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded):
+		return "", true, nil
+	}
+	return "", false, err
 }
 
 // handleImage is GET /images/{id}: one image in full, with the chooser for
@@ -122,8 +143,16 @@ func (s *Server) buyPage(c echo.Context) (views.BuyPage, error) {
 }
 
 // handlePurchase is POST /images/{id}/purchase: the confirmed purchase.
+// The confirmation form carries the price it showed (expected_price), and
+// only that price is charged: when the price changed in between, or the
+// form did not say, the confirmation page comes back with the current
+// price and asks again.
 func (s *Server) handlePurchase(c echo.Context) error {
-	res, err := s.purchase(c, "")
+	var res store.PurchaseResult
+	shown, err := parseExpectedPrice(c.FormValue("expected_price"))
+	if err == nil {
+		res, err = s.purchase(c, "", &shown)
+	}
 	if err != nil {
 		p := s.classify(err)
 		if p.status >= 500 || p.status == http.StatusNotFound || p.status == http.StatusTooManyRequests {
@@ -191,12 +220,20 @@ func (s *Server) handleLibrary(c echo.Context) error {
 
 // purchase buys the image named in the path for the signed-in user, within
 // the per-account purchase limit, and counts the outcome.
-func (s *Server) purchase(c echo.Context, idemKey string) (store.PurchaseResult, error) {
+// With expectedCents it charges only that price (see
+// store.PurchaseAtPrice).
+func (s *Server) purchase(c echo.Context, idemKey string, expectedCents *int64) (store.PurchaseResult, error) {
 	u := currentUser(c)
 	if err := s.limits.purchase.check(strconv.FormatInt(u.ID, 10), "purchases from this account"); err != nil {
 		return store.PurchaseResult{}, err
 	}
-	res, err := s.store.Purchase(c.Request().Context(), u.ID, c.Param("id"), idemKey)
+	var res store.PurchaseResult
+	var err error
+	if expectedCents != nil {
+		res, err = s.store.PurchaseAtPrice(c.Request().Context(), u.ID, c.Param("id"), idemKey, *expectedCents)
+	} else {
+		res, err = s.store.Purchase(c.Request().Context(), u.ID, c.Param("id"), idemKey)
+	}
 	s.count(func(m *Metrics) {
 		switch {
 		case err != nil:
@@ -215,4 +252,12 @@ func (s *Server) count(f func(*Metrics)) {
 	if s.metrics != nil {
 		f(s.metrics)
 	}
+}
+
+// parseExpectedPrice reads the price a buy confirmation showed, in USD.
+func parseExpectedPrice(v string) (int64, error) {
+	if v == "" {
+		return 0, store.Invalid("expected_price", "This confirmation did not say which price it showed. Check the price below and confirm again.")
+	}
+	return store.ParseUSD("expected_price", v)
 }

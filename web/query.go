@@ -1,6 +1,10 @@
 package web
 
-import "net/url"
+import (
+	"net/url"
+
+	"github.com/berth/berth/store"
+)
 
 // nonEmpty drops blank parameters, which a GET form sends for unset fields.
 func nonEmpty(q url.Values) url.Values {
@@ -13,4 +17,15 @@ func nonEmpty(q url.Values) url.Values {
 		}
 	}
 	return out
+}
+
+// textOnly reports whether every value is text a filter could mean (see
+// store.CheckText), so an explanation may quote it.
+func textOnly(values []string) bool {
+	for _, v := range values {
+		if store.CheckText("", v) != nil {
+			return false
+		}
+	}
+	return true
 }

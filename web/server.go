@@ -56,7 +56,14 @@ type Server struct {
 	redeemLimit *limiter
 	metrics     *Metrics
 	cache       *resultCache
-	work        gate // turns for uncached work, see cached
+	images      *lru[*imageData] // the shared parts of image pages, see imageShared
+	// docsCache holds the images' rendered docs bodies, one per image and
+	// catalog generation (see imageDocs); renderDocs renders one, and a
+	// page waits at most docsWait for it.
+	docsCache  *resultCache
+	renderDocs func(markdown string) (string, error)
+	docsWait   time.Duration
+	work       gate // turns for uncached work, see cached
 	// The filter choices of the latest catalog generation (see facets).
 	facetMemo struct {
 		mu     sync.Mutex
@@ -70,6 +77,15 @@ type Server struct {
 	routePaths map[string]bool
 }
 
+// docsCacheBytes bounds the cache of rendered image docs: a few hundred
+// typical bodies, or dozens of the largest a catalog may hold.
+const docsCacheBytes = 2 << 20
+
+// docsWait is how long a page waits for an image's docs to render before
+// it shows the rest without them (the render carries on, for the next
+// view), well inside the request's deadline.
+const docsWait = 2 * time.Second
+
 // resultCacheBytes bounds the cache of rendered results and API answers:
 // over a hundred catalog pages, or a thousand API pages.
 const resultCacheBytes = 4 << 20
@@ -79,7 +95,8 @@ const resultCacheBytes = 4 << 20
 // Markdown docs.
 func New(db store.Store, assets *static.Assets, site *docs.Site, logger *slog.Logger, opts Options) *Server {
 	s := &Server{store: db, assets: assets, docs: site, logger: logger, opts: opts,
-		limits: newLimits(opts.APIRate, opts.PurchaseRate), redeemLimit: newLimiter(redeemLimit, redeemWindow), metrics: opts.Metrics, cache: newResultCache(resultCacheBytes), work: newGate(runtime.GOMAXPROCS(0)), echo: echo.New()}
+		limits: newLimits(opts.APIRate, opts.PurchaseRate), redeemLimit: newLimiter(redeemLimit, redeemWindow), metrics: opts.Metrics, cache: newResultCache(resultCacheBytes), images: newImageCache(), work: newGate(runtime.GOMAXPROCS(0)), echo: echo.New()}
+	s.docsCache, s.renderDocs, s.docsWait = newResultCache(docsCacheBytes), site.Render, docsWait
 	if shared, ok := db.(store.SharedLimiter); ok {
 		// Several instances on one database count their requests together.
 		s.limits.share(shared)

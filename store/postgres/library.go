@@ -45,6 +45,19 @@ func importTx(ctx context.Context, tx *Tx, userID int64, imageID string) error {
 // owned costs nothing. With an idempotency key, a retried request returns
 // the first result instead of acting again.
 func (db *DB) Purchase(ctx context.Context, userID int64, imageID, idemKey string) (store.PurchaseResult, error) {
+	return db.purchase(ctx, userID, imageID, idemKey, nil)
+}
+
+// PurchaseAtPrice is Purchase that charges only the price the buyer
+// confirmed. The image's row is read FOR SHARE inside the purchase's
+// transaction, so a catalog import on any instance cannot change the
+// price between the comparison and the debit. A replayed Idempotency-Key
+// answers as before, whatever the price: the purchase it names is done.
+func (db *DB) PurchaseAtPrice(ctx context.Context, userID int64, imageID, idemKey string, expectedCents int64) (store.PurchaseResult, error) {
+	return db.purchase(ctx, userID, imageID, idemKey, &expectedCents)
+}
+
+func (db *DB) purchase(ctx context.Context, userID int64, imageID, idemKey string, expectedCents *int64) (store.PurchaseResult, error) {
 	var res store.PurchaseResult
 	if len(idemKey) > 255 {
 		return res, store.Invalid("Idempotency-Key", "An Idempotency-Key must be at most 255 characters.")
@@ -78,7 +91,7 @@ func (db *DB) Purchase(ctx context.Context, userID int64, imageID, idemKey strin
 			}
 		}
 		var err error
-		if res, err = purchaseTx(ctx, tx, userID, imageID); err != nil {
+		if res, err = purchaseTx(ctx, tx, userID, imageID, expectedCents); err != nil {
 			return err
 		}
 		if idemKey != "" {
@@ -96,12 +109,21 @@ func (db *DB) Purchase(ctx context.Context, userID int64, imageID, idemKey strin
 // purchaseTx is the purchase itself: the checks, the conditional debit,
 // the ledger row and the library row, inside the caller's transaction,
 // which holds the buyer's lock.
-func purchaseTx(ctx context.Context, tx *Tx, userID int64, imageID string) (store.PurchaseResult, error) {
+func purchaseTx(ctx context.Context, tx *Tx, userID int64, imageID string, expectedCents *int64) (store.PurchaseResult, error) {
 	var res store.PurchaseResult
-	img, err := findImage(ctx, tx, imageID)
-	if err != nil {
-		return res, err
+	if !store.ValidID(imageID) {
+		return res, store.Errorf(store.ENOTFOUND, "No image has the id %q.", imageID)
 	}
+	// FOR SHARE: the price read here is the price charged; an update of
+	// the image waits for this purchase to end.
+	imgs, err := queryImages(ctx, tx, `SELECT `+imageColumns+` FROM images WHERE id = $1 FOR SHARE`, imageID)
+	if err != nil {
+		return res, fmt.Errorf("purchase %s: %w", imageID, err)
+	}
+	if len(imgs) == 0 {
+		return res, store.Errorf(store.ENOTFOUND, "No image has the id %q.", imageID)
+	}
+	img := imgs[0]
 	if img.Free() {
 		return res, &store.Error{Code: store.EINVALID, Err: store.ErrNeedsImport,
 			Message: fmt.Sprintf("%s is free: import it instead of buying it.", img.Alias)}
@@ -113,6 +135,12 @@ func purchaseTx(ctx context.Context, tx *Tx, userID int64, imageID string) (stor
 	if owned {
 		res.AlreadyOwned = true
 	} else {
+		if expectedCents != nil && *expectedCents != img.PriceCents {
+			return res, &store.Error{Code: store.ECONFLICT, Param: "expected_price",
+				Err: &store.PriceChangedError{ExpectedCents: *expectedCents, PriceCents: img.PriceCents},
+				Message: fmt.Sprintf("The price of %s (%s) is now $%s, not the $%s you confirmed. Nothing was charged; confirm the new price to buy it.",
+					img.Alias, img.Architecture, store.FormatUSD(img.PriceCents), store.FormatUSD(*expectedCents))}
+		}
 		debit, err := tx.Exec(ctx, `UPDATE wallets SET balance_cents = balance_cents - $1
 			WHERE user_id = $2 AND balance_cents >= $1`, img.PriceCents, userID)
 		if err != nil {

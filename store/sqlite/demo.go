@@ -86,7 +86,7 @@ func (db *DB) SeedDemo(ctx context.Context) (store.DemoResult, error) {
 			if img.Free() {
 				err = importTx(ctx, tx, uid, img.ID)
 			} else {
-				_, err = purchaseTx(ctx, tx, uid, img.ID)
+				_, err = purchaseTx(ctx, tx, uid, img.ID, nil)
 			}
 			if store.ErrorCode(err) == store.EFUNDS {
 				continue // this rater spent their demo money already

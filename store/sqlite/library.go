@@ -53,6 +53,19 @@ func importTx(ctx context.Context, tx *Tx, userID int64, imageID string) error {
 // image already owned costs nothing. With an idempotency key, a retried
 // request returns the first result instead of acting again.
 func (db *DB) Purchase(ctx context.Context, userID int64, imageID, idemKey string) (store.PurchaseResult, error) {
+	return db.purchase(ctx, userID, imageID, idemKey, nil)
+}
+
+// PurchaseAtPrice is Purchase that charges only the price the buyer
+// confirmed: the price is compared inside the purchase's transaction, so a
+// catalog import between the confirmation and the debit cannot slip a new
+// price in. A replayed Idempotency-Key answers as before, whatever the
+// price: the purchase it names is done.
+func (db *DB) PurchaseAtPrice(ctx context.Context, userID int64, imageID, idemKey string, expectedCents int64) (store.PurchaseResult, error) {
+	return db.purchase(ctx, userID, imageID, idemKey, &expectedCents)
+}
+
+func (db *DB) purchase(ctx context.Context, userID int64, imageID, idemKey string, expectedCents *int64) (store.PurchaseResult, error) {
 	var res store.PurchaseResult
 	if len(idemKey) > 255 {
 		return res, store.Invalid("Idempotency-Key", "An Idempotency-Key must be at most 255 characters.")
@@ -88,7 +101,7 @@ func (db *DB) Purchase(ctx context.Context, userID int64, imageID, idemKey strin
 		}
 	}
 
-	res, err = purchaseTx(ctx, tx, userID, imageID)
+	res, err = purchaseTx(ctx, tx, userID, imageID, expectedCents)
 	if err != nil {
 		return res, err
 	}
@@ -104,7 +117,7 @@ func (db *DB) Purchase(ctx context.Context, userID int64, imageID, idemKey strin
 
 // purchaseTx is the purchase itself: the checks, the conditional debit,
 // the ledger row and the library row, inside the caller's transaction.
-func purchaseTx(ctx context.Context, tx *Tx, userID int64, imageID string) (store.PurchaseResult, error) {
+func purchaseTx(ctx context.Context, tx *Tx, userID int64, imageID string, expectedCents *int64) (store.PurchaseResult, error) {
 	var res store.PurchaseResult
 	img, err := findImage(ctx, tx, imageID)
 	if err != nil {
@@ -121,6 +134,12 @@ func purchaseTx(ctx context.Context, tx *Tx, userID int64, imageID string) (stor
 	if owned {
 		res.AlreadyOwned = true
 	} else {
+		if expectedCents != nil && *expectedCents != img.PriceCents {
+			return res, &store.Error{Code: store.ECONFLICT, Param: "expected_price",
+				Err: &store.PriceChangedError{ExpectedCents: *expectedCents, PriceCents: img.PriceCents},
+				Message: fmt.Sprintf("The price of %s (%s) is now $%s, not the $%s you confirmed. Nothing was charged; confirm the new price to buy it.",
+					img.Alias, img.Architecture, store.FormatUSD(img.PriceCents), store.FormatUSD(*expectedCents))}
+		}
 		debit, err := tx.ExecContext(ctx, `UPDATE wallets SET balance_cents = balance_cents - ?
 			WHERE user_id = ? AND balance_cents >= ?`, img.PriceCents, userID, img.PriceCents)
 		if err != nil {

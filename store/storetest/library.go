@@ -120,6 +120,41 @@ var libraryCases = []Case{
 		}
 		MustCheck(t, s)
 	}},
+	{"PurchaseAtPrice", func(t *testing.T, open Opener) {
+		s := openFixture(t, open)
+		u := MustUser(t, s, "ada@example.com", 5000)
+		_, err := s.PurchaseAtPrice(ctx, u.ID, PostgresID, "", 1000)
+		var changed *store.PriceChangedError
+		if store.ErrorCode(err) != store.ECONFLICT || store.ErrorParam(err) != "expected_price" || !errors.As(err, &changed) ||
+			changed.PriceCents != 1500 || changed.ExpectedCents != 1000 {
+			t.Fatalf("buying at a price no longer asked = %v", err)
+		}
+		if bal, _ := s.Balance(ctx, u.ID); bal != 5000 {
+			t.Errorf("balance %d after a refused price", bal)
+		}
+		res, err := s.PurchaseAtPrice(ctx, u.ID, PostgresID, "k", 1500)
+		if err != nil || res.PricePaidCents != 1500 || res.RemainingCents != 3500 {
+			t.Fatalf("buying at the price = %+v, %v", res, err)
+		}
+		// A replay answers as before whatever the price; owned costs nothing.
+		if res, err := s.PurchaseAtPrice(ctx, u.ID, PostgresID, "k", 999); err != nil || !res.IdempotentReplay {
+			t.Errorf("replay = %+v, %v", res, err)
+		}
+		if res, err := s.PurchaseAtPrice(ctx, u.ID, PostgresID, "", 999); err != nil || !res.AlreadyOwned || res.PricePaidCents != 0 {
+			t.Errorf("owned = %+v, %v", res, err)
+		}
+		// A re-priced image: the old confirmation charges nothing.
+		f := Fixture()
+		f.Images[6].Price = 30 // fedora/42-gpu, was $25
+		MustImport(t, s, f)
+		if _, err := s.PurchaseAtPrice(ctx, u.ID, GPUID, "", 2500); !errors.As(err, &changed) || changed.PriceCents != 3000 {
+			t.Errorf("buying at the old price = %v", err)
+		}
+		if res, err := s.PurchaseAtPrice(ctx, u.ID, GPUID, "", 3000); err != nil || res.PricePaidCents != 3000 {
+			t.Errorf("buying at the new price = %+v, %v", res, err)
+		}
+		MustCheck(t, s)
+	}},
 	{"ConcurrentPurchases", func(t *testing.T, open Opener) {
 		s := openFixture(t, open)
 		u := MustUser(t, s, "ada@example.com", 3000) // $30: $15 + $4.99, or $25 + $4.99, never all three
