@@ -8,7 +8,9 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
+	"net"
 	"log/slog"
 	"net/url"
 	"runtime"
@@ -247,6 +249,9 @@ func isUniqueViolation(err error) bool {
 func (db *DB) Unavailable(err error) (string, bool) { return unavailable(err) }
 
 func unavailable(err error) (string, bool) {
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return "", false // the request ended, not the database
+	}
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) {
 		switch {
@@ -261,8 +266,10 @@ func unavailable(err error) (string, bool) {
 		}
 		return "", false
 	}
+	// No connection could be made, or the one in use broke.
 	var ce *pgconn.ConnectError
-	if errors.As(err, &ce) || pgconn.SafeToRetry(err) || strings.Contains(err.Error(), "conn closed") {
+	var ne net.Error
+	if errors.As(err, &ce) || errors.As(err, &ne) || errors.Is(err, io.ErrUnexpectedEOF) || pgconn.SafeToRetry(err) {
 		return "The database cannot be reached right now. Try again in a moment.", true
 	}
 	return "", false

@@ -145,6 +145,14 @@ func TestUnavailable(t *testing.T) {
 	if _, ok := db.Unavailable(errors.New("boom")); ok {
 		t.Error("any error reads as unavailable")
 	}
+	// A request that ended is not a database that did.
+	gone, cancelGone := context.WithCancel(context.Background())
+	cancelGone()
+	if err := db.Ping(gone); err == nil {
+		t.Error("ping with a cancelled context")
+	} else if _, ok := db.Unavailable(err); ok {
+		t.Errorf("a cancelled request reads as an unavailable database: %v", err)
+	}
 	// A server that is not there.
 	_, err := postgres.Open(context.Background(), "postgres://nobody@127.0.0.1:1/none?connect_timeout=2")
 	if err == nil {
