@@ -50,7 +50,17 @@ func (m *Markdown) Render(src string) (string, error) {
 	if err := m.md.Convert([]byte(src), &buf); err != nil {
 		return "", fmt.Errorf("render markdown: %w", err)
 	}
-	return buf.String(), nil
+	return string(scrollable(buf.Bytes())), nil
+}
+
+// scrollable puts code blocks and tables, which scroll sideways when they
+// are wider than the page, in the Tab order, so people who use a keyboard
+// can scroll them too. Markdown's own HTML is escaped, so every element
+// found here came from the renderer.
+func scrollable(html []byte) []byte {
+	html = bytes.ReplaceAll(html, []byte("<pre>"), []byte(`<pre tabindex="0">`))
+	html = bytes.ReplaceAll(html, []byte("<pre "), []byte(`<pre tabindex="0" `))
+	return bytes.ReplaceAll(html, []byte("<table>"), []byte(`<table tabindex="0">`))
 }
 
 // parse reads src into a syntax tree with a fresh parser context, so heading
@@ -61,9 +71,11 @@ func (m *Markdown) parse(src []byte) ast.Node {
 
 // renderNode writes the HTML of n and its subtree.
 func (m *Markdown) renderNode(buf *bytes.Buffer, src []byte, n ast.Node) error {
-	if err := m.md.Renderer().Render(buf, src, n); err != nil {
+	var out bytes.Buffer
+	if err := m.md.Renderer().Render(&out, src, n); err != nil {
 		return fmt.Errorf("render markdown: %w", err)
 	}
+	buf.Write(scrollable(out.Bytes()))
 	return nil
 }
 

@@ -57,9 +57,9 @@ func TestPageRendering(t *testing.T) {
 	s := mustLoad(t)
 	p, _ := s.Page("choosing-an-image")
 	for _, want := range []string{
-		`<table>`, // GFM tables
+		`<table tabindex="0">`, // GFM tables, which scroll, reachable by keyboard
 		`<h2 id="quick-answer">Quick answer<a href="#quick-answer" class="anchor" title="Link to this section">#</a></h2>`,
-		`<pre class="chroma"><code>`, // highlighted code
+		`<pre tabindex="0" class="chroma"><code>`, // highlighted code
 		`<span class="s1">&#39;http://localhost:8080/api/v1/images/public?os=fedora&amp;sort_by=added_date&#39;</span>`, // token classes
 	} {
 		if !strings.Contains(p.HTML, want) {

@@ -49,6 +49,10 @@ type CatalogImage struct {
 	PullRef      string    `json:"pull_ref"`
 	Security     *Security `json:"security"`
 	Docs         string    `json:"docs"`
+	EOLDate      string    `json:"eol_date,omitempty"`
+	SupersededBy string    `json:"superseded_by,omitempty"`
+	TagsPinned   []string  `json:"tags_pinned,omitempty"`
+	SourceURL    string    `json:"source_url,omitempty"`
 
 	// priceText is the price as the file wrote it ("" when missing), so
 	// that a null price and fractions of a cent are refused rather than
@@ -108,6 +112,7 @@ func (ci CatalogImage) image() (*Image, error) {
 		Variant: ci.Variant, Size: ci.Size, PriceCents: cents, AddedDate: ci.AddedDate.UTC(),
 		Prespawn: ci.Prespawn, Tags: NonNil(ci.Tags), BasedOn: ci.BasedOn,
 		Features: NonNil(ci.Features), PullRef: ci.PullRef, Security: ci.Security, Docs: ci.Docs,
+		EOLDate: ci.EOLDate, SupersededBy: ci.SupersededBy, TagsPinned: NonNil(ci.TagsPinned), SourceURL: ci.SourceURL,
 	}
 	if img.Variant == "" || img.Variant == "standard" {
 		img.Variant = DefaultVariant
@@ -129,9 +134,19 @@ func CatalogImageOf(img *Image) CatalogImage {
 		AddedDate: img.AddedDate, Prespawn: img.Prespawn, Tags: NonNil(img.Tags),
 		BasedOn: img.BasedOn, Features: NonNil(img.Features), PullRef: img.PullRef,
 		Security: img.Security, Docs: img.Docs,
+		EOLDate: img.EOLDate, SupersededBy: img.SupersededBy, TagsPinned: nilIfEmpty(img.TagsPinned), SourceURL: img.SourceURL,
 	}
 }
 
+// nilIfEmpty leaves an empty list out of a catalog file.
+func nilIfEmpty(s []string) []string {
+	if len(s) == 0 {
+		return nil
+	}
+	return s
+}
+
+// NonNil returns s, or an empty list for nil, so JSON shows [] not null.
 func NonNil(s []string) []string {
 	if s == nil {
 		return []string{}

@@ -42,7 +42,8 @@ var DumpTables = []DumpTable{
 		{"architecture", KindText}, {"os", KindText}, {"release", KindText}, {"serial", KindText}, {"variant", KindText},
 		{"size", KindInt}, {"price_cents", KindInt}, {"added_date", KindTime}, {"prespawn", KindBool}, {"tags", KindStrings},
 		{"based_on", KindText}, {"features", KindStrings}, {"pull_ref", KindText}, {"security", KindNullText}, {"docs", KindText},
-		{"rating_sum", KindInt}, {"rating_count", KindInt}}},
+		{"rating_sum", KindInt}, {"rating_count", KindInt}, {"eol_date", KindText}, {"superseded_by", KindText},
+		{"tags_pinned", KindStrings}, {"source_url", KindText}}},
 	{"users", []Column{{"id", KindInt}, {"email", KindText}, {"password_hash", KindText}, {"created_at", KindTime}}},
 	{"wallets", []Column{{"user_id", KindInt}, {"currency", KindText}, {"balance_cents", KindInt}}},
 	{"api_tokens", []Column{{"id", KindInt}, {"user_id", KindInt}, {"name", KindText}, {"hash", KindText}, {"hint", KindText},
@@ -55,6 +56,16 @@ var DumpTables = []DumpTable{
 	{"idempotency_keys", []Column{{"user_id", KindInt}, {"key", KindText}, {"request_hash", KindText}, {"response", KindText}, {"created_at", KindTime}}},
 	{"vouchers", []Column{{"id", KindInt}, {"code_hash", KindText}, {"hint", KindText}, {"amount_cents", KindInt}, {"created_at", KindTime},
 		{"expires_at", KindNullTime}, {"redeemed_by", KindNullInt}, {"redeemed_at", KindNullTime}}},
+	{"image_events", []Column{{"event_seq", KindInt}, {"image_id", KindText}, {"kind", KindText}, {"build", KindText},
+		{"at", KindTime}, {"summary", KindText}}},
+	{"feed_keys", []Column{{"user_id", KindInt}, {"key_hash", KindText}, {"created_at", KindTime}}},
+	{"builds", []Column{{"image_id", KindText}, {"kind", KindText}, {"digest", KindText}, {"media_type", KindText},
+		{"size", KindInt}, {"loaded_at", KindTime}}},
+	{"build_blobs", []Column{{"image_id", KindText}, {"kind", KindText}, {"digest", KindText}, {"size", KindInt},
+		{"media_type", KindText}, {"role", KindText}}},
+	{"pulls", []Column{{"user_id", KindInt}, {"image_id", KindText}, {"count", KindInt}, {"last_pulled_at", KindTime}}},
+	{"pull_keys", []Column{{"id", KindInt}, {"user_id", KindInt}, {"hash", KindText}, {"hint", KindText},
+		{"created_at", KindTime}, {"revoked_at", KindNullTime}}},
 }
 
 // Dumper is a backend whose every row can be copied out.

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 )
@@ -46,11 +47,42 @@ type Filter struct {
 	MaxPrice     *int64   // cents
 	MinRating    *float64 // 0–5
 	Search       string
+	Support      string // supported, ending or ended (see SupportOf)
+	Signed       *bool  // nil: either
+	MaxSeverity  string // keep images whose last scan found nothing worse (see Severities)
 	SortBy       string // "" means popularity
 	SortOrder    string // "" means the sort key's natural order
 	Page         int    // from 1; 0 means 1
 	Limit        int    // 0 means DefaultLimit
+	Group        string // "" lists builds; GroupAlias lists one entry per alias
+	// Now is the instant Support is judged at; the zero time means the
+	// backend's clock. Not part of the query: callers with a clock of
+	// their own (web, tests) set it.
+	Now time.Time
 }
+
+// At returns the instant the filter judges support at: Now, or the
+// current time when Now is not set.
+func (f Filter) At() time.Time {
+	if f.Now.IsZero() {
+		return time.Now()
+	}
+	return f.Now
+}
+
+// MaxSeverityRank is the rank of MaxSeverity in Severities, -1 when unset.
+func (f Filter) MaxSeverityRank() int {
+	if f.MaxSeverity == "" {
+		return -1
+	}
+	return SeverityRank(f.MaxSeverity)
+}
+
+// GroupAlias groups a listing by alias: one entry per alias that has a
+// build passing the filter (filters apply to builds), holding those builds.
+// The entry stands where its first build by architecture (amd64, arm64,
+// armhf) stands in the order, and its count is the number of aliases.
+const GroupAlias = "alias"
 
 // Sort returns the effective sort key.
 func (f Filter) Sort() string {
@@ -102,7 +134,7 @@ func (f Filter) Offset() int { return (f.PageNumber() - 1) * f.PageLimit() }
 func (f Filter) IsZero() bool {
 	return f.OS == "" && f.Architecture == "" && f.Variant == "" && f.Alias == "" &&
 		f.Prespawn == nil && f.MinPrice == nil && f.MaxPrice == nil && f.MinRating == nil &&
-		f.Search == ""
+		f.Search == "" && f.Support == "" && f.Signed == nil && f.MaxSeverity == ""
 }
 
 // ParseFilter reads a filter from query parameters as the API and the catalog
@@ -167,6 +199,25 @@ func ParseFilter(q url.Values) (Filter, error) {
 		}
 		f.MinRating = &v
 	}
+	if v := strings.ToLower(get("support")); v != "" {
+		if !ValidSupport(v) {
+			return f, Invalid("support", "support must be one of %s", strings.Join(SupportStates, ", "))
+		}
+		f.Support = v
+	}
+	if v := strings.ToLower(get("signed")); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return f, Invalid("signed", "signed must be true or false")
+		}
+		f.Signed = &b
+	}
+	if v := strings.ToLower(get("max_severity")); v != "" {
+		if SeverityRank(v) < 0 {
+			return f, Invalid("max_severity", "max_severity must be one of %s", strings.Join(Severities, ", "))
+		}
+		f.MaxSeverity = v
+	}
 	f.Search = get("search")
 	if len(f.Search) > maxSearchLen {
 		return f, Invalid("search", "search must be at most %d characters", maxSearchLen)
@@ -197,6 +248,12 @@ func ParseFilter(q url.Values) (Filter, error) {
 		}
 		f.Limit = n
 	}
+	if g := strings.ToLower(get("group")); g != "" {
+		if g != GroupAlias {
+			return f, Invalid("group", "group must be alias (one entry per alias), or left out for one entry per build")
+		}
+		f.Group = g
+	}
 	if f.Page > maxOffset/f.PageLimit() {
 		return f, Invalid("page", "page is too deep; narrow the filters instead")
 	}
@@ -210,11 +267,15 @@ func ParseFilter(q url.Values) (Filter, error) {
 // checked in name order, so the same query always names the same one.
 func checkParamText(q url.Values) error {
 	for _, name := range slices.Sorted(maps.Keys(q)) {
+		if name == "" {
+			return Invalid(emptyName, "a parameter has no name (a query such as ?=x); give each value a name")
+		}
+		label := shortName(name)
 		if CheckText(name, name) != nil {
-			return Invalid(name, "parameter name %q must be text without control characters", name)
+			return Invalid(label, "parameter name %q must be text without control characters", label)
 		}
 		for _, v := range q[name] {
-			if err := CheckText(name, v); err != nil {
+			if err := CheckText(label, v); err != nil {
 				return err
 			}
 		}
@@ -243,14 +304,11 @@ func checkParamNames(q url.Values) error {
 		if slices.Contains(queryParams, name) {
 			continue
 		}
-		shown := name
-		if len(shown) > 64 {
-			shown = shown[:64] + "…"
-		}
+		label := shortName(name)
 		if m := ClosestParam(name); m != "" {
-			return Invalid(name, "unknown parameter %q; did you mean %s?", shown, m)
+			return Invalid(label, "unknown parameter %q; did you mean %s?", label, m)
 		}
-		return Invalid(name, "unknown parameter %q; the parameters are %s", shown, strings.Join(queryParams, ", "))
+		return Invalid(label, "unknown parameter %q; the parameters are %s", label, strings.Join(queryParams, ", "))
 	}
 	return nil
 }
@@ -303,6 +361,22 @@ func snakeCase(s string) string {
 	return b.String()
 }
 
+// shortName is a parameter name as errors quote it: cut to 64 bytes, on a
+// character boundary, so a made-up name of a megabyte is not echoed back.
+func shortName(name string) string {
+	if len(name) <= 64 {
+		return name
+	}
+	cut := 64
+	for cut > 0 && !utf8.RuneStart(name[cut]) {
+		cut--
+	}
+	return name[:cut] + "…"
+}
+
+// emptyName is the Param of an error about a parameter without a name.
+const emptyName = "(no name)"
+
 // CheckText refuses a value that is not valid UTF-8 or holds a control
 // character, naming param.
 func CheckText(param, v string) error {
@@ -348,7 +422,11 @@ func validSort(s string) bool {
 // suggesting the closest of these. To add a filter, add its name here,
 // read it in ParseFilter and write it in Param.
 var queryParams = []string{"search", "os", "architecture", "variant", "alias", "prespawn",
-	"min_price", "max_price", "min_rating", "sort_by", "sort_order", "page", "limit"}
+	"min_price", "max_price", "min_rating", "support", "signed", "max_severity", "sort_by", "sort_order", "page", "limit", "group"}
+
+// QueryParams lists every parameter ParseFilter reads, so a caller can
+// tell the ones it does not know.
+func QueryParams() []string { return slices.Clone(queryParams) }
 
 // Query encodes the filter as canonical query parameters: only what is set,
 // with defaults left out, so equal filters give equal URLs.
@@ -395,6 +473,14 @@ func (f Filter) Param(name string) string {
 		if f.MinRating != nil {
 			return strconv.FormatFloat(*f.MinRating, 'f', -1, 64)
 		}
+	case "support":
+		return f.Support
+	case "signed":
+		if f.Signed != nil {
+			return strconv.FormatBool(*f.Signed)
+		}
+	case "max_severity":
+		return f.MaxSeverity
 	case "sort_by":
 		// Popularity is the default order only without search words; with
 		// them the default is relevance, so an explicit popularity stays.
@@ -413,6 +499,8 @@ func (f Filter) Param(name string) string {
 		if f.PageLimit() != DefaultLimit {
 			return strconv.Itoa(f.PageLimit())
 		}
+	case "group":
+		return f.Group
 	}
 	return ""
 }
@@ -442,5 +530,13 @@ func SearchWords(search string) []string {
 }
 
 // Ranked reports whether results go by relevance: a search with no sort
-// asked for.
+// asked for. Relevance applies only when at most BroadMatch images match
+// the words; past that the listing goes by popularity.
 func (f Filter) Ranked() bool { return f.SortBy == "" && len(SearchWords(f.Search)) > 0 }
+
+// BroadMatch bounds relevance ranking: a search with no sort asked for goes
+// by relevance when at most this many images match its words, and by
+// popularity when more do (words that common say little about relevance,
+// and ranking every match would cost more than the answer is worth). The
+// listing engine and every backend's SQL listings apply the same bound.
+const BroadMatch = 2000

@@ -33,6 +33,12 @@ func TestParseFilterErrors(t *testing.T) {
 		{"unknown=1", "unknown"},
 		{"os=debian&Architecture=arm64", "Architecture"},
 		{"search=a%00b", "search"},
+		{"=x", "(no name)"},
+		{"os=debian&=", "(no name)"},
+		{"support=eol", "support"},
+		{"signed=yes", "signed"},
+		{"max_severity=severe", "max_severity"},
+		{"max_severity=4", "max_severity"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.query, func(t *testing.T) {

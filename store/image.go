@@ -3,6 +3,7 @@ package store
 import (
 	"math"
 	"math/big"
+	"net/url"
 	"regexp"
 	"strings"
 	"time"
@@ -41,6 +42,15 @@ type Image struct {
 	PullRef      string
 	Security     *Security
 	Docs         string // Markdown
+	// Lifecycle (see lifecycle.go): when upstream support ends, as a
+	// DateLayout date ("" when unknown), and the alias that replaces it.
+	EOLDate      string
+	SupersededBy string
+	// TagsPinned are versioned tags of the pull reference (base-v1.0.0),
+	// for people who pin rather than follow the floating tag.
+	TagsPinned []string
+	// SourceURL links the image's source or Dockerfile, "" when unknown.
+	SourceURL string
 }
 
 // Security describes what is known about an image's supply chain.
@@ -49,6 +59,14 @@ type Security struct {
 	SBOM     string    `json:"sbom"`
 	LastScan time.Time `json:"last_scan"`
 	Findings Findings  `json:"findings"`
+	// Scanner names what made the last scan (Trivy 0.58); Signature how
+	// the image is signed, read by ParseSignature ("cosign keyless;
+	// issuer URL; identity REGEXP"). SBOMURL and ReportURL link the SBOM
+	// document and the scan report where the catalog has them.
+	Scanner   string `json:"scanner,omitempty"`
+	Signature string `json:"signature,omitempty"`
+	SBOMURL   string `json:"sbom_url,omitempty"`
+	ReportURL string `json:"report_url,omitempty"`
 }
 
 // Findings counts the vulnerabilities of the last scan by severity.
@@ -69,13 +87,27 @@ func (img *Image) AverageRating() float64 {
 }
 
 // RatingTenths is the mean of count ratings summing to sum, in tenths,
-// rounded half up with integer arithmetic; the rating_tenths column of the
-// images table computes the same value.
+// rounded half up with integer arithmetic (4.75 is 48). The rating sort
+// orders by it, then by the count. It is Berth's one definition of the
+// average: the listing engine (store/listing) computes it, and each
+// backend's stored rating_tenths column must give the same value (the
+// backends' tests check theirs against this function).
 func RatingTenths(sum, count int64) int64 {
 	if count <= 0 {
 		return 0
 	}
 	return (sum*20 + count) / (count * 2)
+}
+
+// Popularity is the score the popularity sort orders by: a Bayesian
+// average, the mean with a prior of ten ratings of 3.0, so one five-star
+// rating does not outrank a hundred four-star ones. It is Berth's one
+// definition of popularity: the listing engine (store/listing) computes it,
+// and each backend's stored popularity column must give the same value,
+// computed the same way in double precision (the backends' tests check
+// theirs against this function).
+func Popularity(sum, count int64) float64 {
+	return (float64(sum) + 30.0) / float64(count+10)
 }
 
 // Free reports whether the image costs nothing.
@@ -195,6 +227,25 @@ func (img *Image) Validate() error {
 			return Invalid("tags", "image %s: tag %q must be a lowercase word", img.label(), t)
 		}
 	}
+	if img.EOLDate != "" {
+		if d, err := time.Parse(DateLayout, img.EOLDate); err != nil || d.Format(DateLayout) != img.EOLDate {
+			return Invalid("eol_date", "image %s: eol_date %q must be a date such as 2029-05-31", img.Alias, img.EOLDate)
+		}
+	}
+	if img.SupersededBy != "" && !aliasPattern.MatchString(img.SupersededBy) {
+		return Invalid("superseded_by", "image %s: superseded_by %q is not an alias", img.Alias, img.SupersededBy)
+	}
+	for _, t := range img.TagsPinned {
+		if !tagPattern.MatchString(t) {
+			return Invalid("tags_pinned", "image %s: pinned tag %q is not a registry tag", img.Alias, t)
+		}
+	}
+	if !validLink(img.SourceURL) {
+		return Invalid("source_url", "image %s: source_url must be an http(s) address", img.Alias)
+	}
+	if s := img.Security; s != nil && (!validLink(s.SBOMURL) || !validLink(s.ReportURL)) {
+		return Invalid("security", "image %s: security.sbom_url and report_url must be http(s) addresses", img.Alias)
+	}
 	return nil
 }
 
@@ -226,6 +277,19 @@ func ParseUSD(param, text string) (int64, error) {
 		return 0, Invalid(param, "%s %s is too large", param, text)
 	}
 	return cents.Num().Int64(), nil
+}
+
+// tagPattern is an OCI tag, as the distribution spec defines it.
+var tagPattern = regexp.MustCompile(`^[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}$`)
+
+// validLink reports whether s is empty or an absolute http(s) URL, the
+// only links the catalog shows (never javascript: or data:).
+func validLink(s string) bool {
+	if s == "" {
+		return true
+	}
+	u, err := url.Parse(s)
+	return err == nil && (u.Scheme == "https" || u.Scheme == "http") && u.Host != "" && len(s) <= 2000
 }
 
 // CentsToUSD converts integer cents to a USD amount for display and JSON.

@@ -14,6 +14,8 @@ type LibraryItem struct {
 	How        string // AcquiredImport or AcquiredPurchase
 	PriceCents int64
 	AcquiredAt time.Time
+	Rating     int  // the owner's own rating, when Rated
+	Rated      bool // whether the owner has rated the image
 }
 
 // PurchaseResult is the outcome of a purchase.

@@ -18,6 +18,8 @@ type Store interface {
 	SessionStore
 	VoucherStore
 	OperatorStore
+	ContentStore
+	PullKeyStore
 }
 
 // CatalogStore reads the catalog.
@@ -42,6 +44,9 @@ type CatalogStore interface {
 	// Generation changes whenever the catalog or any rating changes, so
 	// caches keyed by it never serve stale answers.
 	Generation(ctx context.Context) (int64, error)
+	// FeedEvents returns the latest added and serial events of the images
+	// that pass f (its sort and page aside), newest first.
+	FeedEvents(ctx context.Context, f Filter, limit int) ([]ImageEvent, error)
 }
 
 // AccountStore keeps people and their API tokens.
@@ -59,6 +64,15 @@ type AccountStore interface {
 	// SetPassword replaces the user's password, under the same rules as
 	// sign-up.
 	SetPassword(ctx context.Context, userID int64, password string) error
+	// CreateFeedKey makes the user's personal feed key, replacing any
+	// earlier one; it is returned once and stored as a hash.
+	CreateFeedKey(ctx context.Context, userID int64) (string, error)
+	RevokeFeedKey(ctx context.Context, userID int64) error
+	// FeedKeyCreated tells when the user's feed key was made; nil: none.
+	FeedKeyCreated(ctx context.Context, userID int64) (*time.Time, error)
+	// UserByFeedKey returns the owner of a feed key, ENOTFOUND when it
+	// was revoked or replaced.
+	UserByFeedKey(ctx context.Context, key string) (*User, error)
 }
 
 // LibraryStore moves images into libraries and money out of wallets.
@@ -76,6 +90,9 @@ type LibraryStore interface {
 	Balance(ctx context.Context, userID int64) (int64, error)
 	Credit(ctx context.Context, userID, cents int64, memo string) (int64, error)
 	Ledger(ctx context.Context, userID int64) ([]LedgerEntry, error)
+	// LibraryEvents returns the latest serial and security events of the
+	// images in the user's library, newest first.
+	LibraryEvents(ctx context.Context, userID int64, limit int) ([]ImageEvent, error)
 }
 
 // SessionStore keeps browser sessions server-side.

@@ -1,6 +1,7 @@
 package views
 
 import (
+	"html"
 	"strconv"
 
 	"github.com/berth/berth/docs"
@@ -66,4 +67,15 @@ func (d DocsSearch) CountText() string {
 		return "1 section matches"
 	}
 	return strconv.Itoa(len(d.Results)) + " sections match"
+}
+
+// snippetHTML writes a search result's excerpt with its match marked, with
+// nothing between the parts: a match inside a word ("rating" in
+// "ratings") must not split the word. Every part is escaped.
+func snippetHTML(s docs.Snippet) string {
+	out := html.EscapeString(s.Before)
+	if s.Match != "" {
+		out += "<mark>" + html.EscapeString(s.Match) + "</mark>"
+	}
+	return out + html.EscapeString(s.After)
 }

@@ -22,6 +22,9 @@ type Assets struct {
 	CSS  string
 	JS   string
 	HTMX string
+	// Morph is idiomorph, which htmx swaps use to morph the catalog in
+	// place (keeping focus and what is being typed).
+	Morph string
 }
 
 // Shell is what the layout needs around every page.
@@ -34,6 +37,9 @@ type Shell struct {
 	CSRF        string     // token for forms and htmx requests
 	Flash       string     // a one-time message after a redirect
 	SignupOpen  bool
+	// FeedURL is the Atom feed of what the page shows, linked from its
+	// head as an alternate; "" for none.
+	FeedURL string
 }
 
 // ShellUser is the signed-in person as the header shows them.
@@ -63,6 +69,7 @@ type Catalog struct {
 	// ResultsHTML is the results partial rendered already (from the cache);
 	// when set, the page embeds it instead of rendering Result.
 	ResultsHTML []byte
+	Life        Lifecycle
 }
 
 // ImageDetail is the model of an image's page. Its variant chooser,
@@ -79,7 +86,19 @@ type ImageDetail struct {
 	Viewer      Viewer
 	Histogram   [store.MaxRating + 1]int64
 	Problem     string // why the last rating was refused
+	Pull        Pull
+	Life        Lifecycle
 }
+
+// Pull is how to reach this Berth from the command line, for snippets.
+type Pull struct {
+	Host   string // the registry's public address, host[:port]
+	Base   string // the public URL, scheme://host[:port]
+	Served bool   // Berth serves the image's content from its registry
+}
+
+// Ref is the reference docker pulls for an image from this Berth.
+func (p Pull) Ref(img *store.Image) string { return p.Host + "/" + img.Alias + ":latest" }
 
 // ErrorPage is the model of a page that reports a failed request.
 type ErrorPage struct {
@@ -87,6 +106,20 @@ type ErrorPage struct {
 	Status  int
 	Heading string
 	Message string
+	// Back leads back to where the missing page was looked for (the docs),
+	// before the link to the catalog; "" for none.
+	BackURL, BackText string
+}
+
+// FeedURL is the Atom feed of the current query: its filters, without
+// sort or page, which a feed does not use.
+func (c Catalog) FeedURL() string {
+	f := c.Filter
+	f.SortBy, f.SortOrder, f.Page, f.Limit = "", "", 0, 0
+	if q := f.Query().Encode(); q != "" {
+		return "/feed.atom?" + q
+	}
+	return "/feed.atom"
 }
 
 // URL returns the catalog URL for the current filter with the given page.
@@ -128,10 +161,14 @@ func (c Catalog) Chips() [][2]string {
 		{"search", "matching “%s”"}, {"os", "OS %s"}, {"architecture", "%s"},
 		{"variant", "%s variant"}, {"min_price", "from $%s"}, {"max_price", "up to $%s"},
 		{"min_rating", "rated %s+"}, {"prespawn", "prespawn: %s"}, {"alias", "alias %s"},
+		{"support", "support: %s"}, {"signed", "signed: %s"}, {"max_severity", "findings up to %s"},
 	}
 	var out [][2]string
 	for _, l := range labels {
 		if v := q.Get(l.param); v != "" {
+			if l.param == "os" {
+				v = OSName(v)
+			}
 			out = append(out, [2]string{l.param, fmt.Sprintf(l.label, v)})
 		}
 	}
@@ -163,15 +200,21 @@ func (c Catalog) PageNumbers() []int {
 // RangeText says which results the page shows, e.g. "21–40 of 1,073".
 func (c Catalog) RangeText() string {
 	r := c.Result
-	if r.Total == 0 || len(r.Images) == 0 {
-		return grouped(r.Total) + " images"
+	count := grouped(r.Total) + " images"
+	if r.Total == 1 {
+		count = "1 image"
+	}
+	if r.Capped {
+		count = "over " + count
+	}
+	if r.Grouped && r.BuildTotal != r.Total {
+		count += " (" + grouped(r.BuildTotal) + " builds)"
+	}
+	if r.Total == 0 || len(r.Images) == 0 || (r.Page <= 1 && len(r.Images) == r.Total) {
+		return count
 	}
 	from := (r.Page-1)*r.Limit + 1
-	span := grouped(from) + "–" + grouped(from+len(r.Images)-1)
-	if r.Capped {
-		return span + " of over " + grouped(r.Total) + " images"
-	}
-	return span + " of " + grouped(r.Total) + " images"
+	return grouped(from) + "–" + grouped(from+len(r.Images)-1) + " of " + count
 }
 
 // grouped writes a count with its thousands separated by commas: 1,000,000.
@@ -189,7 +232,8 @@ func ImageURL(img *store.Image) string { return "/images/" + img.ID }
 // IconURL is the path of an image's icon, as the API reports it.
 func IconURL(img *store.Image) string { return "/api/v1/images/" + img.ID + "/icon" }
 
-// HumanSize formats bytes in binary units with one decimal: 1.5 GB.
+// HumanSize formats bytes in binary units, named as such, with one
+// decimal: 1.5 GiB.
 func HumanSize(b int64) string {
 	const unit = 1024
 	if b < unit {
@@ -203,15 +247,16 @@ func HumanSize(b int64) string {
 	v := float64(b) / float64(div)
 	s := strconv.FormatFloat(v, 'f', 1, 64)
 	s = strings.TrimSuffix(s, ".0")
-	return s + " " + string("KMGTP"[exp]) + "B"
+	return s + " " + string("KMGTP"[exp]) + "iB"
 }
 
-// PriceText is "Free" or the price in dollars.
+// PriceText is "Free" or the price in dollars and cents, as Money
+// writes every amount: $25.00.
 func PriceText(cents int64) string {
 	if cents == 0 {
 		return "Free"
 	}
-	return "$" + store.FormatUSD(cents)
+	return Money(cents)
 }
 
 // DateText formats a date the way people read it: 9 Nov 2023.
@@ -281,6 +326,12 @@ func (f AuthForm) Invalid(param string) templ.Attributes {
 }
 
 // Account is the model of the account page.
+// RevokeToken is the model of the question before a token is revoked.
+type RevokeToken struct {
+	Shell
+	Token *store.Token
+}
+
 type Account struct {
 	Shell
 	Email     string
@@ -293,6 +344,15 @@ type Account struct {
 	// the field PasswordParam names (current_password or new_password).
 	PasswordProblem string
 	PasswordParam   string
+	// PullKeys are the personal simplestreams keys; NewPullKeyURL is the
+	// remote address of one just made, shown once.
+	PullKeys      []*store.PullKey
+	NewPullKeyURL string
+	Pull          Pull
+	// FeedCreated is when the personal feed address was made, nil when
+	// there is none; NewFeedURL the address just made, shown once.
+	FeedCreated *time.Time
+	NewFeedURL  string
 }
 
 // PasswordInvalid marks the password field that a problem is about, and
@@ -343,6 +403,21 @@ type RedeemForm struct {
 type Library struct {
 	Shell
 	Items []store.LibraryItem
+	Pull  Pull
+	// Served tells, by image id, which items Berth serves from its registry.
+	Served map[string]bool
+	// LastPulled is when the viewer last pulled each image, by id.
+	LastPulled map[string]time.Time
+}
+
+// AnyServed reports whether any item of the library can be pulled.
+func (l Library) AnyServed() bool {
+	for _, served := range l.Served {
+		if served {
+			return true
+		}
+	}
+	return false
 }
 
 // Viewer is what the detail page knows about the person looking at it.

@@ -14,7 +14,8 @@ func TestRangeText(t *testing.T) {
 		want                      string
 	}{
 		{1, 20, 0, 0, false, "0 images"},
-		{1, 20, 7, 7, false, "1–7 of 7 images"},
+		{1, 20, 7, 7, false, "7 images"}, // all on one page: just the count
+		{1, 20, 1, 1, false, "1 image"},
 		{3, 20, 73, 13, false, "41–53 of 73 images"},
 		{51, 20, 1234567, 20, false, "1,001–1,020 of 1,234,567 images"},
 		{1, 24, 10000, 24, true, "1–24 of over 10,000 images"},

@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/a-h/templ"
+
 	"github.com/berth/berth/store"
 )
 
@@ -95,9 +97,10 @@ type FeatureRow struct {
 	Cells []string
 }
 
-// Comparison compares the variants built for the current architecture.
-// Feature rows follow the longest features list, so a family reads from
-// what every member shares to what only the last one adds.
+// Comparison compares the variants built for the current architecture,
+// in chooser order (a family's from base to the last child). Feature rows follow the longest features list, so a family reads
+// from what every member shares to what only the last one adds; a row no
+// image has is left out.
 func (d ImageDetail) Comparison() Comparison {
 	var c Comparison
 	for _, v := range store.VariantOrder(d.Siblings) {
@@ -131,7 +134,9 @@ func (d ImageDetail) Comparison() Comparison {
 				row.Cells = append(row.Cells, "No")
 			}
 		}
-		c.Features = append(c.Features, row)
+		if slices.Contains(row.Cells, "Yes") {
+			c.Features = append(c.Features, row)
+		}
 	}
 	return c
 }
@@ -145,3 +150,23 @@ func RatingCell(img *store.Image) string {
 }
 
 func joinComma(s []string) string { return strings.Join(s, ", ") }
+
+// AnyBasedOn reports whether a compared image is built on another.
+func (c Comparison) AnyBasedOn() bool {
+	return slices.ContainsFunc(c.Images, func(img *store.Image) bool { return img.BasedOn != "" })
+}
+
+// AnyPrespawn reports whether a compared image is prespawned.
+func (c Comparison) AnyPrespawn() bool {
+	return slices.ContainsFunc(c.Images, func(img *store.Image) bool { return img.Prespawn })
+}
+
+// swapToTop is swap for links further down the page (the comparison, the
+// lineage): after the swap the page shows the new image from its title,
+// which takes the focus (see berth.js).
+func swapToTop(url string) templ.Attributes {
+	a := swap(url)
+	a["hx-swap"] = "outerHTML show:window:top"
+	a["data-focus-title"] = "true"
+	return a
+}

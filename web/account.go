@@ -152,22 +152,20 @@ func (s *Server) account(c echo.Context) (views.Account, error) {
 	if a.Sessions, err = s.store.CountSessions(c.Request().Context(), u.ID); err != nil {
 		return a, err
 	}
+	if a.PullKeys, err = s.store.PullKeys(c.Request().Context(), u.ID); err != nil {
+		return a, err
+	}
+	a.Pull = s.pullInfo(c)
+	if a.FeedCreated, err = s.store.FeedKeyCreated(c.Request().Context(), u.ID); err != nil {
+		return a, err
+	}
 	return a, nil
 }
 
-// handleAccount is GET /account.
-func (s *Server) handleAccount(c echo.Context) error {
-	a, err := s.account(c)
-	if err != nil {
-		return err
-	}
-	return s.render(c, http.StatusOK, views.AccountPage(a))
-}
-
-// handleCreateToken is POST /account/tokens. The page answers directly,
-// not by redirect, because the secret must be shown exactly once.
-func (s *Server) handleCreateToken(c echo.Context) error {
-	secret, _, err := s.store.CreateToken(c.Request().Context(), currentUser(c).ID, c.FormValue("name"))
+// handleCreatePullKey is POST /account/pull-keys: a new personal
+// simplestreams remote, whose address is shown once.
+func (s *Server) handleCreatePullKey(c echo.Context) error {
+	secret, _, err := s.store.CreatePullKey(c.Request().Context(), currentUser(c).ID)
 	a, aerr := s.account(c)
 	if aerr != nil {
 		return aerr
@@ -178,11 +176,119 @@ func (s *Server) handleCreateToken(c echo.Context) error {
 		if p.status >= 500 {
 			return err
 		}
-		status, a.Problem, a.TokenName = p.status, p.message, c.FormValue("name")
+		status, a.Problem = p.status, p.message
+	} else {
+		a.NewPullKeyURL = s.publicBase(c) + "/u/" + secret + "/"
 	}
-	a.NewToken = secret
 	c.Response().Header().Set("Cache-Control", "no-store")
 	return s.render(c, status, views.AccountPage(a))
+}
+
+// handleRevokePullKey is POST /account/pull-keys/{id}/revoke.
+func (s *Server) handleRevokePullKey(c echo.Context) error {
+	id, err := strconv.ParseInt(c.Param("key"), 10, 64)
+	if err != nil {
+		return store.Errorf(store.ENOTFOUND, "You have no such pull key.")
+	}
+	if err := s.store.RevokePullKey(c.Request().Context(), currentUser(c).ID, id); err != nil {
+		return err
+	}
+	s.setFlash(c, "Pull key revoked: its remote no longer lists anything.")
+	return s.redirect(c, "/account")
+}
+
+// handleCreateFeedKey is POST /account/feed: a new personal feed address,
+// replacing any earlier one. Like a token, it is shown once, so the page
+// answers directly.
+func (s *Server) handleCreateFeedKey(c echo.Context) error {
+	key, err := s.store.CreateFeedKey(c.Request().Context(), currentUser(c).ID)
+	if err != nil {
+		return err
+	}
+	a, err := s.account(c)
+	if err != nil {
+		return err
+	}
+	a.NewFeedURL = s.feedSite(c).base + "/feeds/" + key + ".atom"
+	c.Response().Header().Set("Cache-Control", "no-store")
+	return s.render(c, http.StatusOK, views.AccountPage(a))
+}
+
+// handleRevokeFeedKey is POST /account/feed/revoke.
+func (s *Server) handleRevokeFeedKey(c echo.Context) error {
+	if err := s.store.RevokeFeedKey(c.Request().Context(), currentUser(c).ID); err != nil {
+		return err
+	}
+	s.setFlash(c, "Feed address revoked: it no longer works.")
+	return c.Redirect(http.StatusSeeOther, "/account")
+}
+
+// newTokenKey holds a token just created in the session until the account
+// page has shown it, once.
+const newTokenKey = "new_token"
+
+// handleAccount is GET /account. A token created just before is shown
+// here once, and leaves the session as it is shown.
+func (s *Server) handleAccount(c echo.Context) error {
+	a, err := s.account(c)
+	if err != nil {
+		return err
+	}
+	if sess := currentSession(c); sess != nil {
+		if secret, ok := sess.Values[newTokenKey].(string); ok {
+			delete(sess.Values, newTokenKey)
+			if err := sess.Save(c.Request(), c.Response()); err != nil {
+				return err
+			}
+			a.NewToken = secret
+		}
+	}
+	c.Response().Header().Set("Cache-Control", "no-store")
+	return s.render(c, http.StatusOK, views.AccountPage(a))
+}
+
+// handleCreateToken is POST /account/tokens. The new secret goes into the
+// session and the browser is sent to the account page, which shows it
+// once: reloading that page creates nothing and shows it no more.
+func (s *Server) handleCreateToken(c echo.Context) error {
+	secret, _, err := s.store.CreateToken(c.Request().Context(), currentUser(c).ID, c.FormValue("name"))
+	if err != nil {
+		p := s.classify(err)
+		if p.status >= 500 {
+			return err
+		}
+		a, aerr := s.account(c)
+		if aerr != nil {
+			return aerr
+		}
+		a.Problem, a.TokenName = p.message, c.FormValue("name")
+		return s.render(c, p.status, views.AccountPage(a))
+	}
+	sess := currentSession(c)
+	sess.Values[newTokenKey] = secret
+	if err := sess.Save(c.Request(), c.Response()); err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, "/account#new-token-h")
+}
+
+// handleRevokeTokenForm is GET /account/tokens/{id}/revoke: the question
+// before a token stops working.
+func (s *Server) handleRevokeTokenForm(c echo.Context) error {
+	id, err := strconv.ParseInt(c.Param("token"), 10, 64)
+	if err != nil {
+		return store.Errorf(store.ENOTFOUND, "You have no such token.")
+	}
+	tokens, err := s.store.Tokens(c.Request().Context(), currentUser(c).ID)
+	if err != nil {
+		return err
+	}
+	for _, t := range tokens {
+		if t.ID == id && t.RevokedAt == nil {
+			return s.render(c, http.StatusOK, views.RevokeTokenPage(views.RevokeToken{Shell: s.shell(c, "Revoke a token", ""), Token: t}))
+		}
+	}
+	return store.Errorf(store.ENOTFOUND, "You have no such active token.")
 }
 
 // handleRevokeToken is POST /account/tokens/{id}/revoke.

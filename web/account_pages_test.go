@@ -221,10 +221,19 @@ func TestAccountTokensPage(t *testing.T) {
 	b := newBrowserClient(t, s)
 	b.signUp("ada@example.com")
 	_, doc := b.get("/account")
-	resp, doc := b.post("/account/tokens", url.Values{"_csrf": {csrfFrom(t, doc)}, "name": {"ci"}})
+	// Creating answers with a redirect (issue 15 item 11), so reloading
+	// the page that shows the token creates no other.
+	resp, _ := b.post("/account/tokens", url.Values{"_csrf": {csrfFrom(t, doc)}, "name": {"ci"}})
+	if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(resp.Header.Get("Location"), "/account") {
+		t.Fatalf("create token = %d to %q, want 303 to the account page", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	resp, doc = b.get("/account")
 	secret := doc.Find("#new-token").Text()
 	if resp.StatusCode != 200 || !strings.HasPrefix(secret, store.TokenPrefix) || resp.Header.Get("Cache-Control") != "no-store" {
-		t.Fatalf("create token = %d %q", resp.StatusCode, secret)
+		t.Fatalf("account page after creating = %d %q", resp.StatusCode, secret)
+	}
+	if tokens, _ := db.Tokens(context.Background(), mustFindUser(t, db, "ada@example.com")); len(tokens) != 1 {
+		t.Errorf("%d tokens, want 1", len(tokens))
 	}
 	if r := api(t, s, "GET", "/api/v1/wallet/balances", secret, ""); r.status != 200 {
 		t.Fatalf("new token refused: %d", r.status)
@@ -234,7 +243,18 @@ func TestAccountTokensPage(t *testing.T) {
 	if strings.Contains(doc.Text(), secret) {
 		t.Error("account page shows the secret again")
 	}
-	action, _ := doc.Find(`form[action$="/revoke"]`).Attr("action")
+	// Revoking asks first.
+	action, _ := doc.Find(`a[href$="/revoke"]`).Attr("href")
+	resp, doc = b.get(action)
+	if resp.StatusCode != 200 || doc.Find(`form[action="`+action+`"] button`).Length() != 1 || !strings.Contains(doc.Find("h1").Text(), "ci") {
+		t.Fatalf("revoke question = %d %q", resp.StatusCode, doc.Find("h1").Text())
+	}
+	if doc.Find(`nav.bar a[href="/account"][aria-current=page]`).Length() != 1 {
+		t.Error("Account is not marked in the navigation on an account page")
+	}
+	if r := api(t, s, "GET", "/api/v1/wallet/balances", secret, ""); r.status != 200 {
+		t.Fatalf("token revoked by asking: %d", r.status)
+	}
 	resp, _ = b.post(action, url.Values{"_csrf": {csrfFrom(t, doc)}})
 	if resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("revoke = %d", resp.StatusCode)
@@ -368,4 +388,15 @@ func TestAnonymousImageActions(t *testing.T) {
 			t.Errorf("anonymous GET %s = %d %q", path, resp.StatusCode, resp.Header.Get("Location"))
 		}
 	}
+}
+
+func mustFindUser(t *testing.T, db interface {
+	FindUserByEmail(context.Context, string) (*store.User, error)
+}, email string) int64 {
+	t.Helper()
+	u, err := db.FindUserByEmail(context.Background(), email)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u.ID
 }

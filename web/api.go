@@ -10,6 +10,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/berth/berth/store"
+	"github.com/berth/berth/views"
 )
 
 // envelope is the shape of every API answer.
@@ -82,18 +83,30 @@ type imageJSON struct {
 	BasedOn       string          `json:"based_on"`
 	Features      []string        `json:"features"`
 	PullRef       string          `json:"pull_ref"`
-	Security      *store.Security `json:"security"`
+	Security      *securityRecord `json:"security"`
+	EOLDate       *string         `json:"eol_date"`
+	SupersededBy  string          `json:"superseded_by"`
+	Support       string          `json:"support"`
+	TagsPinned    []string        `json:"tags_pinned"`
+	SourceURL     string          `json:"source_url"`
 	Docs          *string         `json:"docs,omitempty"`
 }
 
-func newImageJSON(img *store.Image) imageJSON {
+// securityRecord is an image's security record with what is judged from it
+// as of now: whether the last scan is older than the server allows.
+type securityRecord struct {
+	*store.Security
+	ScanStale bool `json:"scan_stale"`
+}
+
+func newImageJSON(img *store.Image, life views.Lifecycle) imageJSON {
 	orEmpty := func(s []string) []string {
 		if s == nil {
 			return []string{}
 		}
 		return s
 	}
-	return imageJSON{
+	out := imageJSON{
 		ID: img.ID, Alias: img.Alias, Description: img.Description, ImageName: img.ImageName,
 		Architecture: img.Architecture, OS: img.OS, Release: img.Release, Serial: img.Serial,
 		Variant: img.Variant, Size: img.Size, Price: store.CentsToUSD(img.PriceCents),
@@ -101,8 +114,17 @@ func newImageJSON(img *store.Image) imageJSON {
 		AverageRating: img.AverageRating(), RatingCount: img.RatingCount,
 		IconURL:  "/api/v1/images/" + img.ID + "/icon",
 		Prespawn: img.Prespawn, Tags: orEmpty(img.Tags), BasedOn: img.BasedOn,
-		Features: orEmpty(img.Features), PullRef: img.PullRef, Security: img.Security,
+		Features: orEmpty(img.Features), PullRef: img.PullRef,
+		SupersededBy: img.SupersededBy, Support: img.Support(life.Now), TagsPinned: orEmpty(img.TagsPinned),
+		SourceURL: img.SourceURL,
 	}
+	if img.EOLDate != "" {
+		out.EOLDate = &img.EOLDate
+	}
+	if img.Security != nil {
+		out.Security = &securityRecord{Security: img.Security, ScanStale: life.Stale(img)}
+	}
+	return out
 }
 
 type paginationJSON struct {
@@ -112,11 +134,37 @@ type paginationJSON struct {
 	Pages int `json:"pages"`
 	// TotalCapped says total stopped counting at store.CountCap matches.
 	TotalCapped bool `json:"total_capped,omitempty"`
+	// Builds counts the builds that pass the filter, in a grouped listing
+	// (group=alias), where total counts aliases.
+	Builds *int `json:"builds,omitempty"`
 }
 
 type imageListJSON struct {
-	Images     []imageJSON    `json:"images"`
+	Images     []any          `json:"images"`
 	Pagination paginationJSON `json:"pagination"`
+}
+
+// aliasJSON is one entry of a grouped listing (group=alias): the alias's
+// first build by architecture, with every build of it that passes the
+// filter, their architectures and their price range.
+type aliasJSON struct {
+	imageJSON
+	Architectures []string    `json:"architectures"`
+	MinPrice      float64     `json:"min_price"`
+	MaxPrice      float64     `json:"max_price"`
+	Builds        []imageJSON `json:"builds"`
+}
+
+func newAliasJSON(first *store.Image, builds []*store.Image, life views.Lifecycle) aliasJSON {
+	out := aliasJSON{imageJSON: newImageJSON(first, life), Architectures: []string{}, Builds: []imageJSON{},
+		MinPrice: store.CentsToUSD(first.PriceCents), MaxPrice: store.CentsToUSD(first.PriceCents)}
+	for _, b := range builds {
+		out.Architectures = append(out.Architectures, b.Architecture)
+		out.Builds = append(out.Builds, newImageJSON(b, life))
+		out.MinPrice = min(out.MinPrice, store.CentsToUSD(b.PriceCents))
+		out.MaxPrice = max(out.MaxPrice, store.CentsToUSD(b.PriceCents))
+	}
+	return out
 }
 
 // handleAPIListImages is GET /api/v1/images/public. Answers are cached by
@@ -126,6 +174,8 @@ type imageListJSON struct {
 func (s *Server) handleAPIListImages(c echo.Context) error {
 	ctx := c.Request().Context()
 	f, err := store.ParseFilter(c.QueryParams())
+	life := s.life()
+	f.Now = life.Now
 	if store.ErrorParam(err) == "alias" && textOnly(c.QueryParams()["alias"]) {
 		err = s.store.ExplainAlias(ctx, strings.ToLower(strings.TrimSpace(c.QueryParam("alias"))), "")
 	}
@@ -151,11 +201,18 @@ func (s *Server) handleAPIListImages(c echo.Context) error {
 			}
 		}
 		out := imageListJSON{
-			Images:     make([]imageJSON, len(page.Images)),
+			Images:     make([]any, len(page.Images)),
 			Pagination: paginationJSON{Page: page.Page, Limit: page.Limit, Total: page.Total, Pages: page.Pages(), TotalCapped: page.Capped},
 		}
 		for i, img := range page.Images {
-			out.Images[i] = newImageJSON(img)
+			if page.Grouped {
+				out.Images[i] = newAliasJSON(img, page.Builds[i], life)
+			} else {
+				out.Images[i] = newImageJSON(img, life)
+			}
+		}
+		if page.Grouped {
+			out.Pagination.Builds = &page.BuildTotal
 		}
 		return json.Marshal(envelope{StatusCode: http.StatusOK, Message: message, Data: out})
 	})
@@ -171,7 +228,7 @@ func (s *Server) handleAPIGetImage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	out := newImageJSON(img)
+	out := newImageJSON(img, s.life())
 	out.Docs = &img.Docs
 	return ok(c, "", out)
 }

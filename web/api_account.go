@@ -33,7 +33,7 @@ func (s *Server) handleAPILibrary(c echo.Context) error {
 	out := make([]libraryImageJSON, len(items))
 	for i, it := range items {
 		out[i] = libraryImageJSON{
-			imageJSON:   newImageJSON(it.Image),
+			imageJSON:   newImageJSON(it.Image, s.life()),
 			AcquiredVia: it.How,
 			AcquiredAt:  it.AcquiredAt.UTC().Format(time.RFC3339),
 			PricePaid:   store.CentsToUSD(it.PriceCents),

@@ -175,6 +175,9 @@ func TestAPIBadParameters(t *testing.T) {
 		{"page=x", "page"},
 		{"architecture=mips", "architecture"},
 		{"prespawn=sometimes", "prespawn"},
+		{"support=eol", "support"},
+		{"signed=maybe", "signed"},
+		{"max_severity=severe", "max_severity"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.query, func(t *testing.T) {

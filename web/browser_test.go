@@ -32,12 +32,22 @@ func TestMain(m *testing.M) {
 	if browserOnce.cancel != nil {
 		browserOnce.cancel()
 	}
+	if templateDB.dir != "" {
+		os.RemoveAll(templateDB.dir)
+	}
 	os.Exit(code)
 }
 
 // newTab opens a tab in the shared headless Chromium. Without a browser the
 // test is skipped on a workstation and fails in CI, where .ci/run installs it.
 func newTab(t *testing.T) context.Context {
+	t.Helper()
+	return newTabWith(t, 60*time.Second, false)
+}
+
+// newTabWith opens a tab with its own time limit; an isolated tab has a
+// browser context of its own, so its cookies are not shared with others.
+func newTabWith(t *testing.T, limit time.Duration, isolated bool) context.Context {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("browser tests are skipped in -short mode")
@@ -72,8 +82,12 @@ func newTab(t *testing.T) context.Context {
 		}
 		t.Skip(browserOnce.err)
 	}
-	tab, cancelTab := chromedp.NewContext(browserOnce.ctx)
-	tab, cancelTime := context.WithTimeout(tab, 60*time.Second)
+	var opts []chromedp.ContextOption
+	if isolated {
+		opts = append(opts, chromedp.WithNewBrowserContext())
+	}
+	tab, cancelTab := chromedp.NewContext(browserOnce.ctx, opts...)
+	tab, cancelTime := context.WithTimeout(tab, limit)
 	t.Cleanup(func() { cancelTime(); cancelTab() })
 	return tab
 }
@@ -145,41 +159,44 @@ func cards(t *testing.T, ctx context.Context) []string {
 		`[...document.querySelectorAll("#results .card")].map(c => c.querySelector("h3").textContent.trim() + "|" + c.querySelector(".arch").textContent.trim())`))
 }
 
-// waitJS polls a JavaScript condition until it holds. Unlike chromedp.Poll
-// it survives navigations: an evaluation that fails because the page is
-// being replaced is simply tried again.
+// waitJS waits until a JavaScript condition holds. The page itself checks
+// it on every animation frame and answers the moment it holds, so the wait
+// lasts as long as the condition takes and is bounded only by the tab's
+// deadline, not a fixed poll. Each check runs in the page as it is now and
+// gives up after a second: a page replaced by a navigation, or restored
+// from the back-forward cache (which chromedp's own Poll does not follow),
+// gets a check of its own on the next round.
 func waitJS(t *testing.T, ctx context.Context, cond string) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`!!(`+cond+`)`))
-		if err == nil && ok {
+	// The condition is evaluated from Go every 20 ms rather than awaited
+	// in the page: a tab with script disabled (the no-JS tests) never runs
+	// the page's animation-frame or timer callbacks, so a promise that
+	// waits in the page would not settle until the tab's deadline.
+	check := `(() => { try { return !!(` + cond + `); } catch (e) { return false; } })()`
+	var err error
+	for ctx.Err() == nil {
+		var ok bool
+		if ok, err = chromedp.Run(ctx, chromedp.Evaluate[bool](check)); err == nil && ok {
 			return
 		}
-		if ctx.Err() != nil || time.Now().After(deadline) {
-			t.Fatalf("waited in vain for %s (last error: %v)", cond, err)
+		select {
+		case <-ctx.Done():
+		case <-time.After(20 * time.Millisecond):
 		}
-		time.Sleep(50 * time.Millisecond)
 	}
+	t.Fatalf("waited in vain for %s (last error: %v)", cond, err)
 }
 
+// waitURL waits until the page's address contains every one of contains,
+// and returns it.
 func waitURL(t *testing.T, ctx context.Context, contains ...string) string {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		loc := run(t, ctx, chromedp.Location())
-		ok := true
-		for _, c := range contains {
-			ok = ok && strings.Contains(loc, c)
-		}
-		if ok {
-			return loc
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("URL %s never contained %v", loc, contains)
-		}
-		time.Sleep(50 * time.Millisecond)
+	var cond []string
+	for _, c := range contains {
+		cond = append(cond, "location.href.includes("+quoteJS(c)+")")
 	}
+	waitJS(t, ctx, strings.Join(cond, " && "))
+	return run(t, ctx, chromedp.Location())
 }
 
 // fresh selects an element through JavaScript at the moment of use. htmx
@@ -231,7 +248,7 @@ func TestBrowserFilterAndOpenImage(t *testing.T) {
 		t.Error("the page reloaded; htmx should have swapped the results in place")
 	}
 	heading := run(t, ctx, chromedp.Evaluate[string](`document.querySelector("#results-heading").textContent`))
-	if !strings.Contains(heading, "of ") {
+	if !strings.Contains(heading, " images") {
 		t.Errorf("result count %q", heading)
 	}
 
@@ -493,4 +510,30 @@ func TestBrowserVariantChooserWithoutJavaScript(t *testing.T) {
 	waitURL(t, ctx, "/images/"+store.ImageID("ubuntu/24.04-cloud", "arm64"))
 	must(t, chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS("#chooser"))))
 	waitH1(t, ctx, "ubuntu/24.04-cloud arm64")
+}
+
+// TestBrowserSupportFilterAndSuccessor: choosing "Support ended" swaps in
+// only ended images, each badged, with the feed link following the query;
+// an ended card's successor link opens the successor's page.
+func TestBrowserSupportFilterAndSuccessor(t *testing.T) {
+	base := startServer(t)
+	ctx := newTab(t)
+	must(t, chromedp.Do(ctx,
+		chromedp.Navigate(base+"/?os=alpine&limit=50"),
+		chromedp.WaitVisible(chromedp.CSS("#results .card")),
+	))
+	must(t, chromedp.Do(ctx, choose("#f-support", "ended")))
+	waitURL(t, ctx, "support=ended")
+	must(t, chromedp.Do(ctx, htmxIdle))
+	waitJS(t, ctx, `[...document.querySelectorAll("#results .card")].length > 0 && [...document.querySelectorAll("#results .card")].every(c => c.querySelector(".badge.support-ended"))`)
+	feed := run(t, ctx, chromedp.Evaluate[string](`document.querySelector("#results a.feed-link").getAttribute("href")`))
+	if !strings.Contains(feed, "support=ended") || !strings.Contains(feed, "os=alpine") {
+		t.Errorf("feed link %q does not follow the query", feed)
+	}
+	must(t, chromedp.Do(ctx, chromedp.Click(fresh(`#results .card .successor a`))))
+	waitURL(t, ctx, "/images/")
+	waitJS(t, ctx, `document.querySelector(".image-detail h1")`)
+	if h := h1(t, ctx); !strings.Contains(h, "alpine/3.19") {
+		t.Errorf("the successor link opened %q", h)
+	}
 }

@@ -10,6 +10,8 @@ import (
 	"sync"
 
 	"golang.org/x/sync/singleflight"
+
+	"github.com/berth/berth/store"
 )
 
 // resultCache keeps rendered catalog results (HTML fragments and API
@@ -107,7 +109,12 @@ func (c *lru[V]) remove(el *list.Element) {
 // compressed in the same turn in the asker's coding (see encodingFor; ""
 // for none), so that the whole cost of an uncached answer is paid in
 // arrival order.
+//
+// Answers show facts judged by date (an image's support, a stale scan), so
+// the key holds the server's date as well: a cached answer lasts a day at
+// most, even when the catalog stays the same.
 func (s *Server) cached(ctx context.Context, key string, gen int64, coding string, compute func() ([]byte, error)) (*answer, error) {
+	key = s.cacheKey(key)
 	return s.cachedIn(s.cache, ctx, key, gen, coding, compute)
 }
 
@@ -140,6 +147,11 @@ func (s *Server) cachedIn(cache *resultCache, ctx context.Context, key string, g
 		a, err = cache.fill(ctx, key, gen, build)
 	}
 	return a, err
+}
+
+// cacheKey is the key an answer is cached under: key and the date.
+func (s *Server) cacheKey(key string) string {
+	return key + "|" + s.now().Format(store.DateLayout)
 }
 
 // fill makes the value for a missing key once, however many requests

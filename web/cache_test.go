@@ -111,7 +111,7 @@ func TestAnonymousCatalogPageIsShared(t *testing.T) {
 	}
 	// Equal pages alone would pass uncached too: the page itself is kept.
 	s.cache.mu.Lock()
-	el, cached := s.cache.entries["page|os=alpine"]
+	el, cached := s.cache.entries[s.cacheKey("page|os=alpine")]
 	s.cache.mu.Unlock()
 	if !cached || string(el.Value.(*cacheEntry).body.body) != a {
 		t.Error("the anonymous catalog page is not cached whole")

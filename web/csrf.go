@@ -92,7 +92,7 @@ func (s *Server) csrf(next echo.HandlerFunc) echo.HandlerFunc {
 		case http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodTrace:
 			return next(c)
 		}
-		if isAPI(c) {
+		if isAPI(c) || isRegistry(c) {
 			return next(c)
 		}
 		if !s.fromThisOrigin(r) {

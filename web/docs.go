@@ -45,7 +45,12 @@ func (s *Server) handleDocsPage(c echo.Context) error {
 	}
 	p, ok := s.docs.Page(slug)
 	if !ok {
-		return echo.ErrNotFound
+		return s.render(c, http.StatusNotFound, views.Error(views.ErrorPage{
+			Shell: s.shell(c, "No such docs page", ""), Status: http.StatusNotFound,
+			Heading: "Not found",
+			Message: "There is no page of the docs at this address. The docs list every page, and their search finds a topic.",
+			BackURL: "/docs", BackText: "Go to the docs",
+		}))
 	}
 	prev, next := s.docs.Neighbours(p)
 	return s.render(c, http.StatusOK, views.DocsPageView(views.DocsPage{

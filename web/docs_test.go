@@ -82,8 +82,8 @@ func TestDocsPage(t *testing.T) {
 			if n := doc.Find(".doc-body script, .doc-body iframe, .doc-body [onerror], .doc-body [onclick], .doc-body [style]").Length(); n != 0 {
 				t.Errorf("%d unsafe elements in the body", n)
 			}
-			if n := doc.Find("script").Length(); n != 2 {
-				t.Errorf("%d script elements, want the layout's two", n)
+			if n := doc.Find("script").Length(); n != 3 {
+				t.Errorf("%d script elements, want the layout's three", n)
 			}
 			// Front matter is metadata, not content.
 			if strings.Contains(doc.Find(".doc-body").Text(), "order: ") {
@@ -151,6 +151,10 @@ func TestDocsNotFound(t *testing.T) {
 		}
 		if !strings.Contains(body, "Not found") {
 			t.Errorf("GET %s: no error page", target)
+		}
+		// Issue 15 item 12: a missing docs page leads back to the docs.
+		if !strings.HasSuffix(target, ".md") && strings.Count(target, "/") == 2 && !strings.Contains(body, `<a class="button" href="/docs">`) {
+			t.Errorf("GET %s: the 404 does not link back to the docs", target)
 		}
 	}
 }

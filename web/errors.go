@@ -119,7 +119,7 @@ func (s *Server) handleError(err error, c echo.Context) {
 		p = problem{status: http.StatusServiceUnavailable, message: "The request was cancelled before it finished. Try again."}
 	}
 	if p.status >= 500 && !gone {
-		s.logger.Error("request failed", "method", c.Request().Method, "path", c.Request().URL.Path,
+		s.logger.Error("request failed", "method", c.Request().Method, "path", redactPath(c.Request().URL.Path),
 			"id", c.Get("request_id"), "err", err)
 	}
 	var tm *tooManyError
@@ -128,6 +128,13 @@ func (s *Server) handleError(err error, c echo.Context) {
 	}
 	var werr error
 	switch {
+	case isRegistry(c):
+		code := map[int]string{http.StatusNotFound: "NAME_UNKNOWN", http.StatusUnauthorized: "UNAUTHORIZED",
+			http.StatusForbidden: "DENIED", http.StatusTooManyRequests: "TOOMANYREQUESTS"}[p.status]
+		if code == "" {
+			code = "UNKNOWN"
+		}
+		werr = s.registryFail(c, p.status, code, p.message)
 	case c.Request().Method == http.MethodHead:
 		werr = c.NoContent(p.status)
 	case isAPI(c):
@@ -145,6 +152,6 @@ func (s *Server) handleError(err error, c echo.Context) {
 		}))
 	}
 	if werr != nil {
-		s.logger.Error("write error response", "path", c.Request().URL.Path, "err", werr)
+		s.logger.Error("write error response", "path", redactPath(c.Request().URL.Path), "err", werr)
 	}
 }

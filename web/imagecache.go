@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"errors"
 
 	"github.com/berth/berth/docs"
 	"github.com/berth/berth/store"
@@ -50,7 +51,7 @@ func (s *Server) imageShared(ctx context.Context, id string) (*imageData, error)
 		return d, nil
 	}
 	s.count(func(m *Metrics) { m.cache.WithLabelValues("miss").Inc() })
-	return s.images.fill(ctx, id, gen, func() (*imageData, error) {
+	build := func() (*imageData, error) {
 		if err := s.work.enter(ctx); err != nil {
 			return nil, err
 		}
@@ -60,7 +61,14 @@ func (s *Server) imageShared(ctx context.Context, id string) (*imageData, error)
 			d.gen = gen
 		}
 		return d, err
-	})
+	}
+	d, err := s.images.fill(ctx, id, gen, build)
+	if err != nil && ctx.Err() == nil && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)) {
+		// The request that was working it out went away, and this one
+		// waited for it: it works the data out itself.
+		d, err = s.images.fill(ctx, id, gen, build)
+	}
+	return d, err
 }
 
 // loadImageData reads and renders the shared data of an image page.

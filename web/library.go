@@ -31,10 +31,15 @@ func (s *Server) imageDetail(c echo.Context, id string) (views.ImageDetail, erro
 		Lineage:   shared.lineage,
 		Histogram: shared.histogram,
 		Guidance:  shared.guidance,
+		Life:      s.life(),
 	}
 	// The docs have a cache of their own, under the generation the shared
 	// parts were read at, and a page waits for them only so long.
 	if d.DocsHTML, d.DocsPending, err = s.imageDocs(ctx, img, shared.gen); err != nil {
+		return d, err
+	}
+	d.Pull = s.pullInfo(c)
+	if d.Pull.Served, err = s.serves(ctx, img); err != nil {
 		return d, err
 	}
 	if u := currentUser(c); u != nil {
@@ -195,8 +200,9 @@ func (s *Server) handleRate(c echo.Context) error {
 		status, problem = p.status, p.message
 	}
 	if !wantsFragment(c) && err == nil {
+		// The message is where the page opens, at the top of the content.
 		s.setFlash(c, "Thanks, your rating is saved.")
-		return c.Redirect(http.StatusSeeOther, "/images/"+id+"#ratings")
+		return c.Redirect(http.StatusSeeOther, "/images/"+id+"#flash")
 	}
 	d, derr := s.imageDetail(c, id)
 	if derr != nil {
@@ -204,6 +210,9 @@ func (s *Server) handleRate(c echo.Context) error {
 	}
 	d.Problem = problem
 	if wantsFragment(c) {
+		if err == nil {
+			return s.render(c, status, views.RatingSaved(d, fmt.Sprintf("Thanks, your rating of %d %s is saved.", rating, stars(rating))))
+		}
 		return s.render(c, status, views.RatingSection(d))
 	}
 	return s.render(c, status, views.ImagePage(d))
@@ -211,11 +220,21 @@ func (s *Server) handleRate(c echo.Context) error {
 
 // handleLibrary is GET /library.
 func (s *Server) handleLibrary(c echo.Context) error {
-	items, err := s.store.Library(c.Request().Context(), currentUser(c).ID)
+	ctx := c.Request().Context()
+	items, err := s.store.Library(ctx, currentUser(c).ID)
 	if err != nil {
 		return err
 	}
-	return s.render(c, http.StatusOK, views.LibraryPage(views.Library{Shell: s.shell(c, "Library", ""), Items: items}))
+	l := views.Library{Shell: s.shell(c, "Library", ""), Items: items, Pull: s.pullInfo(c), Served: map[string]bool{}}
+	for _, it := range items {
+		if l.Served[it.Image.ID], err = s.serves(ctx, it.Image); err != nil {
+			return err
+		}
+	}
+	if l.LastPulled, err = s.store.LastPulls(ctx, currentUser(c).ID); err != nil {
+		return err
+	}
+	return s.render(c, http.StatusOK, views.LibraryPage(l))
 }
 
 // purchase buys the image named in the path for the signed-in user, within
@@ -254,10 +273,38 @@ func (s *Server) count(f func(*Metrics)) {
 	}
 }
 
+func stars(n int) string {
+	if n == 1 {
+		return "star"
+	}
+	return "stars"
+}
+
 // parseExpectedPrice reads the price a buy confirmation showed, in USD.
 func parseExpectedPrice(v string) (int64, error) {
 	if v == "" {
 		return 0, store.Invalid("expected_price", "This confirmation did not say which price it showed. Check the price below and confirm again.")
 	}
 	return store.ParseUSD("expected_price", v)
+}
+
+// pullInfo is the public address snippets use.
+func (s *Server) pullInfo(c echo.Context) views.Pull {
+	return views.Pull{Host: s.registryHost(c), Base: s.publicBase(c)}
+}
+
+// serves reports whether the registry serves img: its content is loaded,
+// or pull-through will fetch it from its pull_ref.
+func (s *Server) serves(ctx context.Context, img *store.Image) (bool, error) {
+	if s.opts.Blobs == nil {
+		return false, nil
+	}
+	if s.opts.PullThrough != nil && img.PullRef != "" {
+		return true, nil
+	}
+	_, err := s.store.FindBuild(ctx, img.ID, store.ContentOCI)
+	if store.IsNotFound(err) {
+		return false, nil
+	}
+	return err == nil, err
 }

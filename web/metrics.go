@@ -21,6 +21,8 @@ type Metrics struct {
 	imports   prometheus.Counter
 	ratings   prometheus.Counter
 	cache     *prometheus.CounterVec
+	pulls     *prometheus.CounterVec
+	refusals  *prometheus.CounterVec
 }
 
 // NewMetrics registers Berth's collectors with Go runtime and process ones.
@@ -42,8 +44,14 @@ func NewMetrics() *Metrics {
 		cache: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "berth_cache_requests_total", Help: "Catalog cache lookups by result: hit or miss.",
 		}, []string{"result"}),
+		pulls: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "berth_pulls_total", Help: "Images pulled, by protocol (oci: the registry, incus: simplestreams) and price (free, paid).",
+		}, []string{"protocol", "price"}),
+		refusals: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "berth_registry_errors_total", Help: "Registry answers that were errors, by OCI error code.",
+		}, []string{"code"}),
 	}
-	m.registry.MustRegister(m.requests, m.latency, m.purchases, m.imports, m.ratings, m.cache,
+	m.registry.MustRegister(m.requests, m.latency, m.purchases, m.imports, m.ratings, m.cache, m.pulls, m.refusals,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -75,6 +83,19 @@ func (m *Metrics) WatchListingFailures(failures func() int64) {
 		Name: "berth_listing_index_build_failures_total", Help: "Builds of the in-memory listing index that failed.",
 	}, func() float64 { return float64(failures()) }))
 }
+
+// pulled counts one image pulled.
+func (m *Metrics) pulled(protocol string, free bool) {
+	price := "paid"
+	if free {
+		price = "free"
+	}
+	m.pulls.WithLabelValues(protocol, price).Inc()
+}
+
+// registryRefused counts a registry error by its code, one of the few the
+// registry writes.
+func (m *Metrics) registryRefused(code string) { m.refusals.WithLabelValues(code).Inc() }
 
 // Handler serves the metrics in the Prometheus text format.
 func (m *Metrics) Handler() http.Handler {

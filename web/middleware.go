@@ -84,7 +84,7 @@ func (s *Server) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
 		s.logger.LogAttrs(c.Request().Context(), level, "request",
 			slog.String("id", id),
 			slog.String("method", requestMethod(c)),
-			slog.String("path", c.Request().URL.Path),
+			slog.String("path", redactPath(c.Request().URL.Path)),
 			slog.Int("status", status),
 			slog.Duration("duration", took),
 			slog.String("ip", c.RealIP()),

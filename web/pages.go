@@ -29,19 +29,34 @@ func (s *Server) handleCatalog(c echo.Context) error {
 	status := http.StatusOK
 	var results *answer
 	m.Filter, err = store.ParseFilter(c.QueryParams())
+	if !wantsFragment(c) && hasBlank(c.QueryParams()) {
+		// A form sent without script names every field, the blank ones
+		// too; the address people keep and share leaves them out.
+		to := nonEmpty(c.QueryParams())
+		if err == nil {
+			to = m.Filter.Query()
+		}
+		if q := to.Encode(); q != "" {
+			return c.Redirect(http.StatusSeeOther, "/?"+q)
+		}
+		return c.Redirect(http.StatusSeeOther, "/")
+	}
+	m.Life = s.life()
+	m.Filter.Now = m.Life.Now
+	if err == nil {
+		m.Shell.FeedURL = m.FeedURL()
+	}
 	// Nobody signed in, nothing personal: the whole page is the same for
 	// every visitor, so it is cached whole, and its results are rendered
-	// in place. Other pages embed the results, cached on their own.
+	// in place. htmx fragments (the form and the results) are the same for
+	// everyone and cached whole too. Other pages embed the results, cached
+	// on their own.
 	wholePage := !wantsFragment(c) && m.User == nil && m.Flash == ""
-	if err == nil && !wholePage {
+	if err == nil && !wholePage && !wantsFragment(c) {
 		// The results are the same for everyone, so they are rendered once
 		// per query and catalog generation.
-		coding := "" // a page embeds the results as they are
-		if wantsFragment(c) {
-			coding = encodingFor(c)
-		}
-		results, err = s.cached(ctx, "results|"+m.Filter.Query().Encode(), gen, coding, func() ([]byte, error) {
-			page, err := s.store.FindImages(ctx, m.Filter)
+		results, err = s.cached(ctx, "results|"+m.Filter.Query().Encode(), gen, "", func() ([]byte, error) {
+			page, err := s.store.FindImages(ctx, byAlias(m.Filter))
 			if err != nil {
 				return nil, err
 			}
@@ -74,11 +89,32 @@ func (s *Server) handleCatalog(c echo.Context) error {
 			url += "?" + q
 		}
 		c.Response().Header().Set("HX-Push-Url", url)
-		if results != nil {
-			c.Response().Header().Add("Vary", "HX-Request")
-			return sendAnswer(c, status, echo.MIMETextHTMLCharsetUTF8, results)
+		c.Response().Header().Add("Vary", "HX-Request")
+		if status != http.StatusOK {
+			if m.Facets, err = s.facets(ctx, gen); err != nil {
+				return err
+			}
+			return s.render(c, status, views.CatalogFragment(m))
 		}
-		return s.render(c, status, views.CatalogResults(m))
+		// The form comes with the results, so both describe the query.
+		frag, err := s.cached(ctx, "fragment|"+m.Filter.Query().Encode(), gen, encodingFor(c), func() ([]byte, error) {
+			var err error
+			if m.Result, err = s.store.FindImages(ctx, byAlias(m.Filter)); err != nil {
+				return nil, err
+			}
+			if m.Facets, err = s.facets(ctx, gen); err != nil {
+				return nil, err
+			}
+			b, err := renderBytes(ctx, views.CatalogFragment(m))
+			if err != nil {
+				return nil, fmt.Errorf("render catalog fragment: %w", err)
+			}
+			return b, nil
+		})
+		if err != nil {
+			return err
+		}
+		return sendAnswer(c, status, echo.MIMETextHTMLCharsetUTF8, frag)
 	}
 	if status == http.StatusOK && wholePage {
 		// It carries no CSRF token; the catalog has no form that changes
@@ -87,7 +123,7 @@ func (s *Server) handleCatalog(c echo.Context) error {
 		key := "page|" + m.Filter.Query().Encode()
 		page, err := s.cached(ctx, key, gen, encodingFor(c), func() ([]byte, error) {
 			var err error
-			if m.Result, err = s.store.FindImages(ctx, m.Filter); err != nil {
+			if m.Result, err = s.store.FindImages(ctx, byAlias(m.Filter)); err != nil {
 				return nil, err
 			}
 			if m.Facets, err = s.facets(ctx, gen); err != nil {
@@ -164,4 +200,10 @@ func (s *Server) facets(ctx context.Context, gen int64) (store.Facets, error) {
 		m.gen, m.facets, m.ready = gen, f, true
 	}
 	return f, nil
+}
+
+// byAlias is the catalog page's listing of a filter: one card per alias.
+func byAlias(f store.Filter) store.Filter {
+	f.Group = store.GroupAlias
+	return f
 }

@@ -2,8 +2,8 @@ package web
 
 import (
 	"context"
+	"fmt"
 	"net/http"
-	"strconv"
 	"strings"
 	"testing"
 
@@ -25,9 +25,21 @@ func TestCatalogPage(t *testing.T) {
 		if got := doc.Find("#results .card").Length(); got != 20 {
 			t.Errorf("%d cards, want 20", got)
 		}
-		if h := doc.Find("#results-heading").Text(); !strings.Contains(h, "of "+strconv.Itoa(total)+" images") {
+		// One card per alias; the heading counts aliases and builds.
+		aliases := map[string]bool{}
+		for _, img := range defaultImages(t) {
+			aliases[img.Alias] = true
+		}
+		if h := doc.Find("#results-heading").Text(); h != fmt.Sprintf("1–20 of %d images (%d builds)", len(aliases), total) {
 			t.Errorf("count heading %q", h)
 		}
+		seen := map[string]bool{}
+		doc.Find("#results .card h3").Each(func(_ int, h *goquery.Selection) {
+			if seen[h.Text()] {
+				t.Errorf("two cards for %s", h.Text())
+			}
+			seen[h.Text()] = true
+		})
 		// Every filter of the API is in the form, and every control has a label.
 		for _, name := range []string{"search", "os", "architecture", "variant", "min_price", "max_price",
 			"min_rating", "prespawn", "sort_by", "sort_order", "limit"} {
@@ -50,7 +62,13 @@ func TestCatalogPage(t *testing.T) {
 	})
 
 	t.Run("Filtered", func(t *testing.T) {
-		doc := mustDoc(t, do(t, s, http.MethodGet, "/?os=alpine&architecture=armhf&variant=&min_price=", nil))
+		// A form sent without script names its blank fields too; the
+		// address leaves them out.
+		rec := do(t, s, http.MethodGet, "/?os=alpine&architecture=armhf&variant=&min_price=&limit=20", nil)
+		if rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != "/?architecture=armhf&os=alpine" {
+			t.Errorf("blank fields: %d to %q, want 303 to the canonical query", rec.Code, rec.Header().Get("Location"))
+		}
+		doc := mustDoc(t, do(t, s, http.MethodGet, "/?os=alpine&architecture=armhf", nil))
 		cards := doc.Find("#results .card")
 		if cards.Length() == 0 {
 			t.Fatal("no alpine armhf cards")
@@ -74,8 +92,13 @@ func TestCatalogPage(t *testing.T) {
 			t.Fatalf("status %d", rec.Code)
 		}
 		body := rec.Body.String()
-		if strings.Contains(body, "<html") || !strings.HasPrefix(strings.TrimSpace(body), `<section id="results"`) {
-			t.Errorf("fragment is not just the results: %.120s", body)
+		// The form comes with the results, so that both describe the query.
+		if strings.Contains(body, "<html") || !strings.HasPrefix(strings.TrimSpace(body), `<div class="catalog" id="catalog"`) {
+			t.Errorf("fragment is not the form and the results: %.120s", body)
+		}
+		frag := mustDoc(t, rec)
+		if v, _ := frag.Find("#f-os option[selected]").Attr("value"); v != "debian" || frag.Find("#results .card").Length() == 0 {
+			t.Errorf("fragment form shows os %q with %d cards", v, frag.Find("#results .card").Length())
 		}
 		if got := rec.Header().Get("HX-Push-Url"); got != "/?os=debian" {
 			t.Errorf("HX-Push-Url = %q, want the canonical /?os=debian", got)
@@ -93,7 +116,7 @@ func TestCatalogPage(t *testing.T) {
 			t.Errorf("status %d, want 400", rec.Code)
 		}
 		doc := mustDoc(t, rec)
-		if a := doc.Find(".alert[role=alert]").Text(); !strings.Contains(a, "min_price cannot be negative") {
+		if a := doc.Find(".alert[role=alert]").Text(); !strings.Contains(a, "Minimum price can't be negative") {
 			t.Errorf("alert %q", a)
 		}
 		if v, _ := doc.Find("#f-min-price").Attr("value"); v != "-3" {

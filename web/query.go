@@ -19,6 +19,18 @@ func nonEmpty(q url.Values) url.Values {
 	return out
 }
 
+// hasBlank reports whether any parameter is blank.
+func hasBlank(q url.Values) bool {
+	for _, vs := range q {
+		for _, v := range vs {
+			if v == "" {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // textOnly reports whether every value is text a filter could mean (see
 // store.CheckText), so an explanation may quote it.
 func textOnly(values []string) bool {

@@ -39,6 +39,24 @@ type Options struct {
 	// APIRate and PurchaseRate are per-minute limits per account of token
 	// calls and of purchases; 0 means the default, below 0 no limit.
 	APIRate, PurchaseRate int
+	// PublicURL is the address people reach the server at (such as
+	// https://berth.example.com); every snippet and the registry's token
+	// realm use it. Empty: the request's own scheme and host.
+	PublicURL string
+	// Blobs is the blob store the registry serves content from; nil turns
+	// the registry off.
+	Blobs Blobs
+	// AnonymousPull lets anyone pull free images without signing in.
+	AnonymousPull bool
+	// PullThrough, when set, fetches images with no loaded content from
+	// their upstream pull_ref on first pull.
+	PullThrough PullThrough
+	// Now is the server's clock, which judges images' support and scans'
+	// age; nil means time.Now. Tests fix it.
+	Now func() time.Time
+	// StaleScan is the age past which an image's last scan is flagged as
+	// stale; 0 means store.DefaultStaleScan, below 0 no flag.
+	StaleScan time.Duration
 }
 
 // Server holds what the handlers need. It has no package-level state, so
@@ -51,7 +69,9 @@ type Server struct {
 	opts     Options
 	sessions *sessionStore
 	csrfKeys [][]byte // see csrf.go
-	limits   limits
+	// registryKey signs the registry's bearer tokens (see registry_auth.go).
+	registryKey []byte
+	limits      limits
 	// redeemLimit bounds voucher attempts per account.
 	redeemLimit *limiter
 	metrics     *Metrics
@@ -75,6 +95,8 @@ type Server struct {
 	// routePaths are the registered route patterns, the only values the
 	// route label of the metrics takes.
 	routePaths map[string]bool
+	// openapi is the API's description as an answer (ETag, compression).
+	openapi *answer
 }
 
 // docsCacheBytes bounds the cache of rendered image docs: a few hundred
@@ -95,7 +117,7 @@ const resultCacheBytes = 4 << 20
 // Markdown docs.
 func New(db store.Store, assets *static.Assets, site *docs.Site, logger *slog.Logger, opts Options) *Server {
 	s := &Server{store: db, assets: assets, docs: site, logger: logger, opts: opts,
-		limits: newLimits(opts.APIRate, opts.PurchaseRate), redeemLimit: newLimiter(redeemLimit, redeemWindow), metrics: opts.Metrics, cache: newResultCache(resultCacheBytes), images: newImageCache(), work: newGate(runtime.GOMAXPROCS(0)), echo: echo.New()}
+		limits: newLimits(opts.APIRate, opts.PurchaseRate), redeemLimit: newLimiter(redeemLimit, redeemWindow), metrics: opts.Metrics, cache: newResultCache(resultCacheBytes), images: newImageCache(), work: newGate(runtime.GOMAXPROCS(0)), echo: echo.New(), openapi: newAnswer(OpenAPI)}
 	s.docsCache, s.renderDocs, s.docsWait = newResultCache(docsCacheBytes), site.Render, docsWait
 	if shared, ok := db.(store.SharedLimiter); ok {
 		// Several instances on one database count their requests together.
@@ -104,6 +126,7 @@ func New(db store.Store, assets *static.Assets, site *docs.Site, logger *slog.Lo
 	}
 	s.sessions = newSessionStore(db, opts.SessionKeys, s.isSecure)
 	s.csrfKeys = csrfKeys(opts.SessionKeys)
+	s.registryKey = registryKey(opts.SessionKeys)
 	e := s.echo
 	e.HideBanner, e.HidePort = true, true
 	// The client address is the peer's: a forwarded header is trivially
@@ -137,6 +160,23 @@ func New(db store.Store, assets *static.Assets, site *docs.Site, logger *slog.Lo
 	return s
 }
 
+// now reads the server's clock (Options.Now).
+func (s *Server) now() time.Time {
+	if s.opts.Now != nil {
+		return s.opts.Now().UTC()
+	}
+	return time.Now().UTC()
+}
+
+// life is what pages need to judge support and stale scans as of now.
+func (s *Server) life() views.Lifecycle {
+	age := s.opts.StaleScan
+	if age == 0 {
+		age = store.DefaultStaleScan
+	}
+	return views.Lifecycle{Now: s.now(), StaleScan: age}
+}
+
 // Handler is the server's root http.Handler.
 func (s *Server) Handler() http.Handler { return s.echo }
 
@@ -147,6 +187,8 @@ func (s *Server) routes() {
 	e.GET("/favicon.svg", s.handleFavicon)
 	e.GET("/healthz", s.handleHealth)
 	e.GET("/readyz", s.handleReady)
+	e.GET("/feed.atom", s.handleCatalogFeed)
+	e.GET("/feeds/:key", s.handlePersonalFeed)
 	if s.metrics != nil && s.opts.MetricsOnMainAddr {
 		e.GET("/metrics", echo.WrapHandler(s.metrics.Handler()))
 	}
@@ -178,11 +220,17 @@ func (s *Server) routes() {
 	page.POST("/wallet/redeem", s.handleRedeem, signedIn)
 	page.GET("/account", s.handleAccount, signedIn)
 	page.POST("/account/tokens", s.handleCreateToken, signedIn)
+	page.GET("/account/tokens/:token/revoke", s.handleRevokeTokenForm, signedIn)
 	page.POST("/account/tokens/:token/revoke", s.handleRevokeToken, signedIn)
 	page.POST("/account/sessions/end-others", s.handleEndOtherSessions, signedIn)
 	page.POST("/account/password", s.handleChangePassword, signedIn)
+	page.POST("/account/pull-keys", s.handleCreatePullKey, signedIn)
+	page.POST("/account/pull-keys/:key/revoke", s.handleRevokePullKey, signedIn)
+	page.POST("/account/feed", s.handleCreateFeedKey, signedIn)
+	page.POST("/account/feed/revoke", s.handleRevokeFeedKey, signedIn)
 
 	api := e.Group("/api/v1")
+	api.GET("/openapi.json", s.handleOpenAPI)
 	api.GET("/images/public", s.handleAPIListImages)
 	api.GET("/images/public/:id", s.handleAPIGetImage)
 	api.GET("/images/:id/icon", s.handleIcon)
@@ -198,6 +246,21 @@ func (s *Server) routes() {
 
 	// Unknown API paths answer with the envelope, not an HTML page.
 	api.Any("/*", func(c echo.Context) error { return echo.ErrNotFound })
+
+	// The registry (OCI Distribution Spec, pull side); see registry.go.
+	if s.opts.Blobs != nil {
+		e.GET("/v2", s.handleRegistryBase)
+		e.GET("/v2/", s.handleRegistryBase)
+		e.GET("/v2/token", s.handleRegistryToken)
+		e.Any("/v2/*", s.handleRegistry)
+
+		// Simplestreams for Incus and LXD: free images for everyone, and
+		// a personal remote per pull key; see streams.go.
+		e.GET("/streams/v1/:file", s.handleStreams)
+		e.GET("/streams/files/:fp/:name", s.handleStreamFile)
+		e.GET("/u/:key/streams/v1/:file", s.handleStreams)
+		e.GET("/u/:key/streams/files/:fp/:name", s.handleStreamFile)
+	}
 }
 
 // shell fills the parts of the layout every page shares: assets, the
@@ -211,6 +274,8 @@ func (s *Server) shell(c echo.Context, title, description string) views.Shell {
 			CSS:  s.assets.URL("css/berth.css"),
 			JS:   s.assets.URL("js/berth.js"),
 			HTMX: s.assets.URL("js/htmx.min.js"),
+			// Morphing needs htmx; without it the page stands alone.
+			Morph: s.assets.URL("js/idiomorph.min.js"),
 		},
 		SignupOpen: s.opts.SignupOpen,
 		Flash:      s.takeFlash(c),

@@ -151,7 +151,7 @@ func TestVariantComparison(t *testing.T) {
 			t.Errorf("row %s = %q, want %q", name, got, want)
 		}
 	}
-	if sizes := row("Size"); len(sizes) != 3 || sizes[2] != "1 GB" {
+	if sizes := row("Size"); len(sizes) != 3 || sizes[2] != "1 GiB" {
 		t.Errorf("sizes %v", sizes)
 	}
 	// The current column is marked, the others link to their images.

@@ -1,18 +1,17 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"compress/gzip"
 	"context"
 	"database/sql"
-	"encoding/json"
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"net"
 	"net/http"
+	"net/http/cookiejar"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -26,29 +25,44 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	vegeta "github.com/tsenart/vegeta/v12/lib"
+
+	"github.com/berth/berth/store"
 )
 
+// kneeP99 is the latency bound of the knee: the highest rate whose p99
+// stays within it.
+const kneeP99 = 25 * time.Millisecond
+
 // TestBenchTable is `make bench`: it builds berth, fills catalogs of 10k,
-// 100k and 1M synthetic images, serves each from a real process on
-// 127.0.0.1 and loads it with 32 connections, then prints a table and
-// writes docs/benchmarks.md. It runs only when BERTH_BENCH=1; every load
-// phase is bounded in time.
+// 100k and 1M synthetic images (BERTH_BENCH_SIZES picks others, comma
+// separated), serves each from a real process on 127.0.0.1 and loads it
+// open-loop with vegeta: requests arrive at a fixed rate whether or not the
+// earlier ones were answered, as people's requests do, each one different
+// from the others. Each row runs at the issue's rate and reports p50, p99,
+// max and errors, then searches for the knee. It runs only when
+// BERTH_BENCH=1, and writes docs/benchmarks.md when it ran the three
+// default sizes (other runs go to BERTH_BENCH_DIR).
 func TestBenchTable(t *testing.T) {
 	if os.Getenv("BERTH_BENCH") != "1" {
 		t.Skip("set BERTH_BENCH=1 (make bench) to run the load benchmarks")
 	}
 	sizes := []int{10_000, 100_000, 1_000_000}
+	full := true
 	if s := os.Getenv("BERTH_BENCH_SIZES"); s != "" {
-		sizes = nil
+		sizes, full = nil, false
 		for _, f := range strings.Split(s, ",") {
-			n, _ := strconv.Atoi(f)
+			n, err := strconv.Atoi(strings.TrimSpace(f))
+			if err != nil || n < 1 {
+				t.Fatalf("BERTH_BENCH_SIZES: %q is not a number of images", f)
+			}
 			sizes = append(sizes, n)
 		}
 	}
 	phase := 3 * time.Second
-	rounds := 3
-	if r, err := strconv.Atoi(os.Getenv("BERTH_BENCH_ROUNDS")); err == nil && r > 0 {
-		rounds = r
+	if d, err := time.ParseDuration(os.Getenv("BERTH_BENCH_PHASE")); err == nil && d > 0 {
+		phase = d
 	}
 	dir := os.Getenv("BERTH_BENCH_DIR")
 	if dir == "" {
@@ -63,10 +77,10 @@ func TestBenchTable(t *testing.T) {
 
 	var report strings.Builder
 	w := func(format string, args ...any) { fmt.Fprintf(&report, format, args...) }
-	w("| catalog | target | hot req/s | hot p50 | hot p99 | distinct req/s | distinct p50 | distinct p99 |\n")
-	w("|---|---|---|---|---|---|---|---|\n")
+	w("| catalog | row | rate | p50 | p99 | max | errors | server CPU a request | target | knee (p99 ≤ %s) |\n", ms(kneeP99))
+	w("|---|---|---|---|---|---|---|---|---|---|\n")
 	var extras []string
-	medians := map[int]float64{}
+	p99s := map[string]map[int]time.Duration{} // row → size → p99 at the row's rate
 
 	for _, n := range sizes {
 		db := filepath.Join(dir, fmt.Sprintf("catalog-%d.db", n))
@@ -74,6 +88,8 @@ func TestBenchTable(t *testing.T) {
 		if genTook > 0 {
 			extras = append(extras, fmt.Sprintf("`berth catalog generate --count %d`: %s", n, genTook.Round(100*time.Millisecond)))
 		}
+		sample := sampleCatalog(t, db, n)
+		people := preparePeople(t, db, sample)
 		// The file is read once first, so the OS keeps it in its page cache
 		// as it would for a server that has been running; the machines here
 		// reclaim memory left unused, and a cold file would measure the
@@ -83,8 +99,6 @@ func TestBenchTable(t *testing.T) {
 		start := time.Now()
 		// No per-account limits: the load would measure them, not Berth.
 		cmd := exec.Command(bin, "serve", "--db", db, "--addr", addr, "--api-rate", "-1", "--purchase-rate", "-1", "--metrics")
-		// Output goes to /dev/null directly (nil), not through a pipe that
-		// this process, which is also the load generator, would copy.
 		cmd.Stdout, cmd.Stderr = nil, nil
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
@@ -93,95 +107,28 @@ func TestBenchTable(t *testing.T) {
 		waitReady(t, base)
 		startup := time.Since(start)
 		indexTook := waitListingIndex(t, base)
-		extras = append(extras, fmt.Sprintf("%s: listing index ready %s after start-up (listings use SQL until then)",
-			short(n), indexTook.Round(100*time.Millisecond)))
+		extras = append(extras, fmt.Sprintf("%s: start-up to first answer %s; listing index ready %s after that (listings use SQL until then)",
+			short(n), startup.Round(time.Millisecond), indexTook.Round(100*time.Millisecond)))
+		people.signIn(t, base)
 
-		hotPage := base + "/?os=ubuntu&architecture=amd64"
-		hotAPI := base + "/api/v1/images/public?os=ubuntu&architecture=amd64"
-
-		// The ceiling: a bare net/http handler serving the same page bytes,
-		// in a process of its own as berth is (this test binary, run again
-		// as TestBareCeiling), so both share the machine with the load
-		// generator in the same way.
-		body := fetch(t, hotPage)
-		bodyFile := filepath.Join(dir, "bare-body.html")
-		if err := os.WriteFile(bodyFile, body, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		ceilAddr := freeAddr(t)
-		bare := exec.Command(os.Args[0], "-test.run=^TestBareCeiling$")
-		bare.Env = append(os.Environ(), "BERTH_BARE_ADDR="+ceilAddr, "BERTH_BARE_BODY="+bodyFile)
-		if err := bare.Start(); err != nil {
-			t.Fatal(err)
-		}
-		waitReady(t, "http://"+ceilAddr)
-
-		// Every phase runs once a round, and each figure is the median of
-		// the rounds: this machine's speed drifts by a fifth from minute to
-		// minute. Every phase follows a second of warm-up, so none measures
-		// first connections and pools. A distinct phase's warm-up draws
-		// other queries than the phase, and each round other queries than
-		// the rounds before, so it reads the search words and no answer the
-		// phase asks for is cached.
-		var pageRes, pageDis, apiRes, apiDis, ceil, pageSame, apiSame []loadResult
-		var ratios []float64
-		ceilURL := func(cpu float64) func(int) string {
-			u := "http://" + ceilAddr + "/"
-			if cpu > 0 {
-				u += "?cpu_us=" + strconv.Itoa(int(cpu*1e6))
+		for _, r := range benchRows(n, base, sample, people) {
+			res := attack(cmd.Process.Pid, r, r.rate, phase)
+			k := knee(cmd.Process.Pid, r, res, phase)
+			met := "met"
+			if res.p99 > r.p99 || res.errors > 0 {
+				met = "**not met**"
 			}
-			return func(int) string { return u }
-		}
-		for r := range rounds {
-			seed := r << 42
-			distinct := func(path string, from int) func(int) string {
-				return func(i int) string { return base + path + distinctQuery(n, seed+from+i) }
+			w("| %s | %s | %d/s | %s | %s | %s | %s | %s | p99 ≤ %s: %s | %s |\n", short(n), r.name, r.rate,
+				ms(res.p50), ms(res.p99), ms(res.max), res.errorText(), ms(res.cpu), ms(r.p99), met, k)
+			t.Logf("%s %s at %d/s: p50 %s p99 %s max %s, errors %s; knee %s", short(n), r.name, r.rate,
+				ms(res.p50), ms(res.p99), ms(res.max), res.errorText(), k)
+			if p99s[r.name] == nil {
+				p99s[r.name] = map[int]time.Duration{}
 			}
-			load(base, time.Second, func(int) string { return hotPage })
-			pageRes = append(pageRes, load(base, phase, func(int) string { return hotPage }))
-			load(base, time.Second, distinct("/?", 2<<40))
-			pageDis = append(pageDis, loadCPU(cmd.Process.Pid, base, phase, distinct("/?", 0)))
-			load(base, time.Second, func(int) string { return hotAPI })
-			apiRes = append(apiRes, load(base, phase, func(int) string { return hotAPI }))
-			load(base, time.Second, distinct("/api/v1/images/public?", 3<<40))
-			apiDis = append(apiDis, loadCPU(cmd.Process.Pid, base, phase, distinct("/api/v1/images/public?", 1<<40)))
-			load("http://"+ceilAddr, time.Second, ceilURL(0))
-			ceil = append(ceil, loadCPU(bare.Process.Pid, "http://"+ceilAddr, phase, ceilURL(0)))
-			ratios = append(ratios, pageRes[r].rps/ceil[r].rps)
-			// The same bare handler, now spending as much CPU on each
-			// request as berth did in this round's distinct phases (less
-			// what serving the bytes costs it already).
-			for _, f := range []struct {
-				berth loadResult
-				into  *[]loadResult
-			}{{pageDis[r], &pageSame}, {apiDis[r], &apiSame}} {
-				extra := ceilURL(max(0, f.berth.cpu-ceil[r].cpu))
-				load("http://"+ceilAddr, time.Second, extra)
-				*f.into = append(*f.into, loadCPU(bare.Process.Pid, "http://"+ceilAddr, phase, extra))
-			}
+			p99s[r.name][n] = res.p99
 		}
-		bare.Process.Kill()
-		bare.Wait()
-		hotPageM, pageDisM, apiResM, apiDisM, ceilM := median(pageRes), median(pageDis), median(apiRes), median(apiDis), median(ceil)
-		medians[n] = (pageDisM.p50 + apiDisM.p50) / 2
-
-		w("| %s | catalog page | %.0f | %s | %s | %.0f | %s | %s |\n", short(n), hotPageM.rps, ms(hotPageM.p50), ms(hotPageM.p99), pageDisM.rps, ms(pageDisM.p50), ms(pageDisM.p99))
-		w("| %s | list API | %.0f | %s | %s | %.0f | %s | %s |\n", short(n), apiResM.rps, ms(apiResM.p50), ms(apiResM.p99), apiDisM.rps, ms(apiDisM.p50), ms(apiDisM.p99))
-		w("| %s | bare net/http, same bytes | %.0f | %s | %s | | | |\n", short(n), ceilM.rps, ms(ceilM.p50), ms(ceilM.p99))
-		for _, f := range []struct {
-			what        string
-			berth, same loadResult
-		}{{"page", pageDisM, median(pageSame)}, {"API", apiDisM, median(apiSame)}} {
-			w("| %s | bare net/http, same CPU as the distinct %s: %s a request (it spent %s) | | | | %.0f | %s | %s |\n", short(n), f.what,
-				ms(f.berth.cpu), ms(f.same.cpu), f.same.rps, ms(f.same.p50), ms(f.same.p99))
-		}
-		slices.Sort(ratios)
-		extras = append(extras, fmt.Sprintf("%s: hot catalog page at %.0f%% of the bare-bytes ceiling (median of the rounds' ratios, which ran from %.0f%% to %.0f%%); start-up to first answer %s",
-			short(n), 100*ratios[len(ratios)/2], 100*ratios[0], 100*ratios[len(ratios)-1], startup.Round(time.Millisecond)))
-
 		if n == sizes[len(sizes)-1] {
-			extras = append(extras, firstLoad(t, base, hotPage))
-			extras = append(extras, purchases(t, bin, db, base, dir))
+			extras = append(extras, firstLoad(t, base, base+"/?os=ubuntu&architecture=amd64"))
 		}
 		extras = append(extras, fmt.Sprintf("%s: peak RSS of the server %s", short(n), peakRSS(cmd.Process.Pid)))
 		cmd.Process.Signal(syscall.SIGTERM)
@@ -189,8 +136,15 @@ func TestBenchTable(t *testing.T) {
 	}
 	if len(sizes) > 1 {
 		first, last := sizes[0], sizes[len(sizes)-1]
-		extras = append(extras, fmt.Sprintf("growth: median latency of distinct queries at %s is %.2f× that at %s",
-			short(last), medians[last]/medians[first], short(first)))
+		var growth []string
+		for _, r := range benchRows(0, "", catalogSample{}, &benchPeople{}) {
+			a, b := p99s[r.name][first], p99s[r.name][last]
+			if a > 0 {
+				growth = append(growth, fmt.Sprintf("%s %.2f×", r.name, float64(b)/float64(a)))
+			}
+		}
+		extras = append(extras, fmt.Sprintf("growth, p99 at %s over p99 at %s at the same rate (target ≤ 2×): %s",
+			short(last), short(first), strings.Join(growth, "; ")))
 	}
 	extras = append(extras, fmt.Sprintf("binary size: %.1f MB", float64(binInfo.Size())/1e6))
 
@@ -206,42 +160,432 @@ order: 90
 ---
 
 The figures below come from `+"`make bench`"+` (cmd/berth/bench_test.go). It builds berth,
-fills synthetic catalogs with `+"`berth catalog generate`"+`, serves each from a real process
-on 127.0.0.1 and loads it with 32 concurrent keep-alive connections for %s per phase,
-speaking HTTP/1.1 directly as wrk does, so that the load generator, which shares the
-cores, takes as little of them as it can. Every phase runs once in each of %d rounds,
-and each figure is the median of the rounds. "Hot" repeats
-one query; "distinct" walks a stream of different searches, filters and pages, which
-repeats almost no query. Latencies are medians (p50) and 99th percentiles (p99) of every
-request in the phase. The ceiling is a bare net/http handler serving the hot page's bytes
-from a process of its own, as berth runs in its own; both share the cores with the load
-generator. The same-CPU rows ask that bare handler to first spend, taking turns as
-berth's uncached work does, as much CPU a request as berth spent in the same round's
-distinct phase (both read from the kernel's account of each process). On a small
-machine shared with the load generator, a server's tail latency follows mostly from
-its CPU cost a request; where berth's p99 is close to that row's, berth adds no tail
-of its own. Each catalog file is read once before its server starts, so that it is in
-the OS page cache as on a server that has been running. The distinct phases start once
-the listing index is built.
-Every phase follows a second of warm-up; a distinct phase's warm-up, and each round,
-asks other queries than the phase before, so none of the phase's answers is cached.
+fills synthetic catalogs with `+"`berth catalog generate`"+` (plus the default catalog's
+images, for the families and the long docs), serves each from a real process
+on 127.0.0.1 and loads it open-loop with [vegeta](https://github.com/tsenart/vegeta):
+requests arrive at a fixed rate whether or not earlier ones have been answered, as
+people's do, so a slow answer shows in the latency of those behind it instead of
+slowing the load down. Every request of a row differs from the others (other
+queries, images, aliases, accounts), so the answer caches help only as much as the
+catalog's size lets repeats happen. Each row runs for %s at the rate the
+performance issue sets, after a second of warm-up at that rate with other requests;
+p50, p99 and max are of every request of the row, and errors count answers other
+than the row expects (a 404 is expected for a misspelt alias) and failed requests.
+"Server CPU a request" is the CPU time the berth process spent, from the kernel's
+account, divided by the requests: on a shared machine it is the steadier figure.
+The knee is the highest rate whose p99 stays within %s with no errors, found by
+doubling the rate from the row's and then halving the interval three times (each
+step with new requests); "≥" means the load generator, which shares the cores, could
+not go higher. Each catalog file is read once before its server starts, so that it is
+in the OS page cache as on a server that has been running. The rows start once the
+listing index is built.
+
+Rows: catalog pages and list API answers of distinct queries (searches, filters,
+sorts, pages); image pages of distinct images, one in five from the default catalog
+(families with their lineage, long docs); alias links, half of them misses
+(misspellings, wrong formats, image names); docs pages and docs searches; the catalog
+signed in, by %d people in turn (the header is personal); purchases of paid images
+and ratings of owned ones, through the API by %d accounts.
 
 Machine: %s, %d cores, %s, %s.
 
 %s
-`, phase, rounds, cpuModel(), runtime.NumCPU(), runtime.Version(), time.Now().UTC().Format("2 January 2006"), table)
-	if err := os.WriteFile(filepath.Join("..", "..", "docs", "benchmarks.md"), []byte(page), 0o644); err != nil {
+`, phase, ms(kneeP99), signedInPeople, apiPeople, cpuModel(), runtime.NumCPU(), runtime.Version(), time.Now().UTC().Format("2 January 2006"), table)
+	out := filepath.Join("..", "..", "docs", "benchmarks.md")
+	if !full {
+		out = filepath.Join(dir, "benchmarks.md")
+	}
+	if err := os.WriteFile(out, []byte(page), 0o644); err != nil {
 		t.Fatal(err)
+	}
+	t.Logf("written to %s", out)
+}
+
+// benchRow is one row of the table: a kind of request, the rate the issue
+// sets for it and the p99 it must stay within there.
+type benchRow struct {
+	name   string
+	rate   int
+	p99    time.Duration
+	next   *atomic.Int64 // the next request's number: every attack asks new ones
+	target func(i int, tgt *vegeta.Target)
+	ok     func(code int) bool
+}
+
+func okCodes(codes ...int) func(int) bool {
+	return func(c int) bool { return slices.Contains(codes, c) }
+}
+
+// benchRows are the rows of the issue, for a catalog of n images served at
+// base.
+func benchRows(n int, base string, s catalogSample, p *benchPeople) []benchRow {
+	row := func(name string, rate int, p99 time.Duration, ok func(int) bool, target func(int, *vegeta.Target)) benchRow {
+		return benchRow{name: name, rate: rate, p99: p99, next: new(atomic.Int64), target: target, ok: ok}
+	}
+	get := func(tgt *vegeta.Target, path string) {
+		tgt.Method, tgt.URL = http.MethodGet, base+path
+		tgt.Header = http.Header{"Accept-Encoding": {"gzip"}}
+	}
+	words := []string{"image", "wallet", "rating", "variant", "alias", "docker", "systemd", "arm64", "purchase", "voucher",
+		"token", "signed", "sbom", "scan", "minimal", "cloud", "desktop", "family", "lineage", "balance", "search", "filter"}
+	return []benchRow{
+		row("catalog page", 1000, 15*time.Millisecond, okCodes(200), func(i int, tgt *vegeta.Target) {
+			get(tgt, "/?"+distinctQuery(n, i))
+		}),
+		row("list API", 1000, 15*time.Millisecond, okCodes(200), func(i int, tgt *vegeta.Target) {
+			get(tgt, "/api/v1/images/public?"+distinctQuery(n, 1<<40+i))
+		}),
+		row("image page", 500, 15*time.Millisecond, okCodes(200), func(i int, tgt *vegeta.Target) {
+			if i%5 == 0 && len(s.defaults) > 0 {
+				get(tgt, "/images/"+s.defaults[(i/5)%len(s.defaults)].id)
+				return
+			}
+			get(tgt, "/images/"+s.images[i%len(s.images)].id)
+		}),
+		row("alias resolution", 200, 15*time.Millisecond, okCodes(303, 404), func(i int, tgt *vegeta.Target) {
+			img := s.images[(i/4)%len(s.images)]
+			alias := img.alias
+			switch i % 4 {
+			case 2: // a typo: two letters swapped
+				b := []byte(alias)
+				b[1], b[2] = b[2], b[1]
+				alias = string(b)
+			case 3: // a wrong format: the image name, or os:release
+				if i%8 == 3 {
+					alias = img.name
+				} else {
+					alias = strings.Replace(alias, "/", ":", 1)
+				}
+			}
+			get(tgt, "/images/by-alias/"+alias+"?architecture="+img.arch)
+		}),
+		row("docs page and search", 500, 15*time.Millisecond, okCodes(200), func(i int, tgt *vegeta.Target) {
+			if i%2 == 0 && len(p.docs) > 0 {
+				get(tgt, "/docs/"+p.docs[(i/2)%len(p.docs)])
+				return
+			}
+			q := words[(i/2)%len(words)] + "+" + words[(i/2/len(words))%len(words)]
+			get(tgt, "/docs/search?q="+q)
+		}),
+		row("catalog signed in", 300, 15*time.Millisecond, okCodes(200), func(i int, tgt *vegeta.Target) {
+			get(tgt, "/?"+distinctQuery(n, 2<<40+i))
+			if len(p.cookies) > 0 {
+				tgt.Header.Set("Cookie", p.cookies[i%len(p.cookies)])
+			}
+		}),
+		row("purchases and ratings", 200, 50*time.Millisecond, okCodes(200), func(i int, tgt *vegeta.Target) {
+			a := i % len(p.tokens)
+			tgt.Header = http.Header{"Authorization": {"Bearer " + p.tokens[a]}}
+			tgt.Method = http.MethodPost
+			if i%2 == 0 {
+				// A new purchase each time: account a buys the next paid
+				// image it has not bought.
+				tgt.URL = base + "/api/v1/images/purchase/" + s.paid[(i/2/len(p.tokens))%len(s.paid)]
+				return
+			}
+			owned := p.owned[a]
+			tgt.URL = base + "/api/v1/images/rate/" + owned[(i/2)%len(owned)]
+			tgt.Body = []byte(`{"rating": ` + strconv.Itoa(i%6) + `}`)
+			tgt.Header.Set("Content-Type", "application/json")
+		}),
 	}
 }
 
-// ensureCatalog generates a catalog of n images unless the file has one.
+// attackResult is what one attack measured.
+type attackResult struct {
+	rate          int
+	requests      int
+	errors        int
+	p50, p99, max time.Duration
+	cpu           time.Duration  // the server's CPU time a request
+	kinds         map[string]int // the errors by status or failure
+}
+
+// errorText is the errors of an attack, with what they were.
+func (r attackResult) errorText() string {
+	out := fmt.Sprintf("%d of %d", r.errors, r.requests)
+	var kinds []string
+	for k, n := range r.kinds {
+		kinds = append(kinds, fmt.Sprintf("%d× %s", n, k))
+	}
+	slices.Sort(kinds)
+	if len(kinds) > 0 {
+		out += " (" + strings.Join(kinds, ", ") + ")"
+	}
+	return out
+}
+
+func (r attackResult) fine() bool { return r.errors == 0 && r.p99 <= kneeP99 }
+
+// attack sends row's requests at rate a second for d, open-loop, after a
+// second of warm-up at the same rate with other requests, and measures the
+// answers; pid is the server's process, whose CPU time it reads.
+func attack(pid int, row benchRow, rate int, d time.Duration) attackResult {
+	// An attacker stops for good at the end of its first attack: one each.
+	attacker := func() *vegeta.Attacker {
+		return vegeta.NewAttacker(vegeta.Timeout(10*time.Second), vegeta.Redirects(vegeta.NoFollow),
+			vegeta.KeepAlive(true), vegeta.Connections(10000), vegeta.MaxConnections(0))
+	}
+	targeter := func(tgt *vegeta.Target) error {
+		*tgt = vegeta.Target{}
+		row.target(int(row.next.Add(1)), tgt)
+		return nil
+	}
+	pace := vegeta.Rate{Freq: rate, Per: time.Second}
+	for range attacker().Attack(targeter, pace, time.Second, row.name+" warm-up") {
+	}
+	before := cpuSeconds(pid)
+	var res attackResult
+	res.rate = rate
+	var lat []time.Duration
+	for r := range attacker().Attack(targeter, pace, d, row.name) {
+		lat = append(lat, r.Latency)
+		if r.Code == 0 || !row.ok(int(r.Code)) {
+			res.errors++
+			kind := strconv.Itoa(int(r.Code))
+			if r.Code == 0 {
+				kind = r.Error
+				if strings.Contains(kind, "Client.Timeout") || strings.Contains(kind, "deadline exceeded") {
+					kind = "timeout"
+				} else if len(kind) > 40 {
+					kind = kind[:40] + "…"
+				}
+			}
+			if res.kinds == nil {
+				res.kinds = map[string]int{}
+			}
+			res.kinds[kind]++
+		}
+	}
+	res.requests = len(lat)
+	if len(lat) > 0 {
+		res.cpu = time.Duration((cpuSeconds(pid) - before) / float64(len(lat)) * float64(time.Second))
+		slices.Sort(lat)
+		res.p50, res.p99, res.max = lat[len(lat)/2], lat[len(lat)*99/100], lat[len(lat)-1]
+	}
+	return res
+}
+
+// maxRate bounds the knee search: beyond it the load generator, on the same
+// cores, measures itself.
+const maxRate = 12_800
+
+// knee finds the highest rate whose p99 stays within kneeP99 with no
+// errors: from the row's own measurement at its rate, it doubles the rate
+// until one fails (or halves it until one passes), then halves the
+// interval between the last that passed and the first that failed three
+// times.
+func knee(pid int, row benchRow, atRate attackResult, d time.Duration) string {
+	good, bad := 0, 0
+	var goodRes attackResult
+	if atRate.fine() {
+		good, goodRes = row.rate, atRate
+		for r := 2 * row.rate; ; r *= 2 {
+			if r > maxRate {
+				return fmt.Sprintf("≥ %d/s (p99 %s)", good, ms(goodRes.p99))
+			}
+			if res := attack(pid, row, r, d); res.fine() {
+				good, goodRes = r, res
+			} else {
+				bad = r
+				break
+			}
+		}
+	} else {
+		bad = row.rate
+		for r := row.rate / 2; ; r /= 2 {
+			if r < 10 {
+				return "below 10/s"
+			}
+			if res := attack(pid, row, r, d); res.fine() {
+				good, goodRes = r, res
+				break
+			}
+			bad = r
+		}
+	}
+	for range 3 {
+		mid := (good + bad) / 2
+		if mid == good {
+			break
+		}
+		if res := attack(pid, row, mid, d); res.fine() {
+			good, goodRes = mid, res
+		} else {
+			bad = mid
+		}
+	}
+	return fmt.Sprintf("%d/s (p99 %s)", good, ms(goodRes.p99))
+}
+
+// catalogSample is what the rows ask for, read from the catalog file
+// before the server starts: generated images spread over the catalog, the
+// default catalog's (families and long docs), and paid images to buy.
+type catalogSample struct {
+	images   []sampleImage
+	defaults []sampleImage
+	paid     []string
+	free     []string
+}
+
+type sampleImage struct{ id, alias, arch, name string }
+
+// sampleCatalog reads up to 60,000 images spread evenly over the catalog
+// of n images in db, in a shuffled order, and all of the default catalog's.
+func sampleCatalog(t *testing.T, db string, n int) catalogSample {
+	t.Helper()
+	conn, err := sql.Open("sqlite", "file:"+db+"?mode=ro")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	var s catalogSample
+	read := func(q string, args ...any) []sampleImage {
+		rows, err := conn.Query(q, args...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		var out []sampleImage
+		for rows.Next() {
+			var img sampleImage
+			var price int64
+			if err := rows.Scan(&img.id, &img.alias, &img.arch, &img.name, &price); err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, img)
+			if price > 0 {
+				s.paid = append(s.paid, img.id)
+			} else {
+				s.free = append(s.free, img.id)
+			}
+		}
+		return out
+	}
+	cols := `SELECT id, alias, architecture, image_name, price_cents FROM images`
+	s.images = read(cols+` WHERE seq % ? = 0 AND release LIKE '%.b%'`, max(1, n/60_000))
+	s.defaults = read(cols + ` WHERE release NOT LIKE '%.b%'`)
+	if len(s.images) == 0 || len(s.paid) == 0 || len(s.free) == 0 {
+		t.Fatalf("the catalog sample is empty: %d images, %d paid, %d free", len(s.images), len(s.paid), len(s.free))
+	}
+	rng := rand.New(rand.NewPCG(uint64(n), 7))
+	rng.Shuffle(len(s.images), func(i, j int) { s.images[i], s.images[j] = s.images[j], s.images[i] })
+	rng.Shuffle(len(s.paid), func(i, j int) { s.paid[i], s.paid[j] = s.paid[j], s.paid[i] })
+	return s
+}
+
+const (
+	apiPeople      = 64 // accounts that buy and rate through the API
+	signedInPeople = 24 // of them, those who browse signed in (log-ins per address are limited)
+)
+
+// benchPeople are the accounts of the rows that need someone: their API
+// tokens, the images each owns to rate, and, once signed in, their
+// session cookies.
+type benchPeople struct {
+	emails  []string
+	tokens  []string
+	owned   [][]string
+	cookies []string
+	docs    []string // the docs pages' slugs
+}
+
+const benchPassword = "correct horse battery staple"
+
+// preparePeople creates the accounts in db before the server starts, each
+// with money, a token and a few free images to rate.
+func preparePeople(t *testing.T, db string, s catalogSample) *benchPeople {
+	t.Helper()
+	ctx := context.Background()
+	st, err := openStore(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	p := &benchPeople{}
+	run := time.Now().UnixNano()
+	for a := range apiPeople {
+		email := fmt.Sprintf("bench%d-%d@example.com", a, run)
+		u, err := st.CreateUser(ctx, email, benchPassword)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := st.Credit(ctx, u.ID, 100_000_000, "bench"); err != nil {
+			t.Fatal(err)
+		}
+		token, _, err := st.CreateToken(ctx, u.ID, "bench")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var owned []string
+		for k := range 8 {
+			id := s.free[(a*8+k)%len(s.free)]
+			if err := st.Import(ctx, u.ID, id); err != nil {
+				t.Fatal(err)
+			}
+			owned = append(owned, id)
+		}
+		p.emails, p.tokens, p.owned = append(p.emails, email), append(p.tokens, token), append(p.owned, owned)
+	}
+	return p
+}
+
+// signIn logs the first signedInPeople accounts in through the log-in form
+// and keeps their cookies; it also lists the docs pages.
+func (p *benchPeople) signIn(t *testing.T, base string) {
+	t.Helper()
+	for _, email := range p.emails[:signedInPeople] {
+		jar, _ := cookiejar.New(nil)
+		c := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		resp, err := c.Get(base + "/login")
+		if err != nil {
+			t.Fatal(err)
+		}
+		form, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		m := regexp.MustCompile(`name="_csrf" value="([^"]+)"`).FindSubmatch(form)
+		if m == nil {
+			t.Fatal("the log-in form has no CSRF token")
+		}
+		resp, err = c.PostForm(base+"/login", url.Values{"_csrf": {string(m[1])}, "email": {email}, "password": {benchPassword}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("log-in of %s answered %d", email, resp.StatusCode)
+		}
+		u, _ := url.Parse(base)
+		var parts []string
+		for _, ck := range jar.Cookies(u) {
+			parts = append(parts, ck.Name+"="+ck.Value)
+		}
+		p.cookies = append(p.cookies, strings.Join(parts, "; "))
+	}
+	p.docs = nil
+	for _, m := range regexp.MustCompile(`href="/docs/([a-z0-9-]+)"`).FindAllSubmatch(fetch(t, base+"/docs"), -1) {
+		if slug := string(m[1]); !slices.Contains(p.docs, slug) && slug != "search" {
+			p.docs = append(p.docs, slug)
+		}
+	}
+	if len(p.docs) == 0 {
+		t.Fatal("the docs index links to no page")
+	}
+}
+
+// ensureCatalog generates a catalog of n images, and adds the default
+// catalog's (the families, the long docs), unless the file has them.
 func ensureCatalog(t *testing.T, bin, db string, n int) time.Duration {
 	t.Helper()
-	if st, err := openStore(context.Background(), db); err == nil {
-		c, _ := st.CountImages(context.Background())
+	ctx := context.Background()
+	defaults, err := store.ParseCatalog(bytes.NewReader(store.DefaultCatalog))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st, err := openStore(ctx, db); err == nil {
+		c, _ := st.CountImages(ctx)
 		st.Close()
-		if c == n {
+		if c == n+len(defaults) {
 			return 0
 		}
 	}
@@ -250,7 +594,16 @@ func ensureCatalog(t *testing.T, bin, db string, n int) time.Duration {
 	if out, err := exec.Command(bin, "catalog", "generate", "--db", db, "--count", strconv.Itoa(n)).CombinedOutput(); err != nil {
 		t.Fatalf("generate %d: %v\n%s", n, err, out)
 	}
-	return time.Since(start)
+	took := time.Since(start)
+	st, err := openStore(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if _, err := st.ImportCatalog(ctx, bytes.NewReader(store.DefaultCatalog)); err != nil {
+		t.Fatal(err)
+	}
+	return took
 }
 
 // readFile reads a file to its end.
@@ -264,73 +617,6 @@ func readFile(t *testing.T, path string) {
 	if _, err := io.Copy(io.Discard, f); err != nil {
 		t.Fatal(err)
 	}
-}
-
-// TestBareCeiling is the bare-bytes ceiling of make bench: run by
-// TestBenchTable in a process of its own, it serves one file's bytes from a
-// plain net/http handler until it is killed, or for ten minutes at most.
-//
-// Asked with ?cpu_us=N, it first spends N microseconds of CPU, taking turns
-// as berth's uncached work does (as many at once as there are cores, the
-// others waiting in order): what any handler that costs as much CPU a
-// request gets from this machine under the same load.
-func TestBareCeiling(t *testing.T) {
-	addr, file := os.Getenv("BERTH_BARE_ADDR"), os.Getenv("BERTH_BARE_BODY")
-	if addr == "" || file == "" {
-		t.Skip("run by TestBenchTable")
-	}
-	body, err := os.ReadFile(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	perMicro := spinRate()
-	turns := make(chan struct{}, runtime.GOMAXPROCS(0))
-	srv := &http.Server{Addr: addr, Handler: http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
-		if r.URL.RawQuery != "" {
-			us, _ := strconv.Atoi(r.URL.Query().Get("cpu_us"))
-			turns <- struct{}{}
-			spin(us * perMicro)
-			<-turns
-		}
-		rw.Header().Set("Content-Type", "text/html; charset=UTF-8")
-		rw.Write(body)
-	})}
-	time.AfterFunc(10*time.Minute, func() { srv.Close() })
-	if err := srv.ListenAndServe(); err != http.ErrServerClosed {
-		t.Fatal(err)
-	}
-}
-
-// spinSink keeps the compiler from dropping spin's loop.
-var spinSink atomic.Uint64
-
-// spin does n rounds of arithmetic that stays in registers: CPU time and
-// nothing else.
-func spin(n int) {
-	x := uint64(n)
-	for range n {
-		x = x*6364136223846793005 + 1442695040888963407
-	}
-	spinSink.Add(x)
-}
-
-// spinRate is how many rounds of spin take a microsecond of this process's
-// CPU time, measured over some 100 ms of it.
-func spinRate() int {
-	before := processCPU()
-	rounds := 0
-	for processCPU()-before < 100*time.Millisecond {
-		spin(100_000)
-		rounds += 100_000
-	}
-	return max(1, int(float64(rounds)/float64((processCPU()-before).Microseconds())))
-}
-
-// processCPU is the user and system CPU time this process has used.
-func processCPU() time.Duration {
-	var ru syscall.Rusage
-	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // distinctQuery is the i-th of a stream of different catalog queries:
@@ -393,22 +679,6 @@ func waitListingIndex(t *testing.T, base string) time.Duration {
 	return 0
 }
 
-type loadResult struct {
-	rps, p50, p99 float64 // p50 and p99 in seconds
-	cpu           float64 // the server's CPU seconds a request, when measured (loadCPU)
-}
-
-// loadCPU is load, also measuring the CPU time the server process pid
-// spent a request meanwhile, from the kernel's account of it.
-func loadCPU(pid int, base string, d time.Duration, url func(i int) string) loadResult {
-	before := cpuSeconds(pid)
-	r := load(base, d, url)
-	if requests := r.rps * d.Seconds(); requests > 0 {
-		r.cpu = (cpuSeconds(pid) - before) / requests
-	}
-	return r
-}
-
 // cpuSeconds is the user and system CPU time process pid has used, in
 // seconds (Linux's /proc, in clock ticks of 1/100 s).
 func cpuSeconds(pid int) float64 {
@@ -424,167 +694,6 @@ func cpuSeconds(pid int) float64 {
 	utime, _ := strconv.ParseFloat(f[11], 64)
 	stime, _ := strconv.ParseFloat(f[12], 64)
 	return (utime + stime) / 100
-}
-
-// median returns each figure's median over results.
-func median(results []loadResult) loadResult {
-	pick := func(get func(loadResult) float64) float64 {
-		v := make([]float64, len(results))
-		for i, r := range results {
-			v[i] = get(r)
-		}
-		slices.Sort(v)
-		return v[len(v)/2]
-	}
-	return loadResult{rps: pick(func(r loadResult) float64 { return r.rps }),
-		p50: pick(func(r loadResult) float64 { return r.p50 }),
-		p99: pick(func(r loadResult) float64 { return r.p99 }),
-		cpu: pick(func(r loadResult) float64 { return r.cpu })}
-}
-
-// load runs 32 connections against url(i) for d and reports throughput and
-// latency percentiles of the successful requests. Each connection is a
-// rawConn: the load generator shares the cores with the server, so it is
-// kept as lean as wrk, which the issue names, rather than Go's http.Client,
-// which costs several times as much CPU per request as wrk does.
-func load(base string, d time.Duration, url func(i int) string) loadResult {
-	const conns = 32
-	addr := strings.TrimPrefix(base, "http://")
-	deadline := time.Now().Add(d)
-	var mu sync.Mutex
-	var lat []float64
-	var next int64
-	var wg sync.WaitGroup
-	for w := 0; w < conns; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			c := &rawConn{addr: addr}
-			defer c.close()
-			var mine []float64
-			for time.Now().Before(deadline) {
-				mu.Lock()
-				i := int(next)
-				next++
-				mu.Unlock()
-				target := strings.TrimPrefix(url(i), base)
-				start := time.Now()
-				status, err := c.get(target)
-				if err == nil && status == 200 {
-					mine = append(mine, time.Since(start).Seconds())
-				}
-			}
-			mu.Lock()
-			lat = append(lat, mine...)
-			mu.Unlock()
-		}()
-	}
-	wg.Wait()
-	if len(lat) == 0 {
-		return loadResult{}
-	}
-	slices.Sort(lat)
-	return loadResult{rps: float64(len(lat)) / d.Seconds(), p50: lat[len(lat)/2], p99: lat[len(lat)*99/100]}
-}
-
-// rawConn is one keep-alive HTTP/1.1 connection that sends GET requests
-// asking for gzip and reads each answer to its end, with no header maps
-// and nothing kept: the work of a load generator such as wrk.
-type rawConn struct {
-	addr string
-	conn net.Conn
-	r    *bufio.Reader
-	req  []byte
-}
-
-// get sends one request and reads its answer, reconnecting after an
-// error or when the server closes the connection.
-func (c *rawConn) get(target string) (status int, err error) {
-	if c.conn == nil {
-		if c.conn, err = net.DialTimeout("tcp", c.addr, 10*time.Second); err != nil {
-			return 0, err
-		}
-		c.r = bufio.NewReaderSize(c.conn, 64<<10)
-	}
-	defer func() {
-		if err != nil {
-			c.close()
-		}
-	}()
-	c.conn.SetDeadline(time.Now().Add(10 * time.Second))
-	c.req = append(append(append(append(c.req[:0], "GET "...), target...), " HTTP/1.1\r\nHost: "...), c.addr...)
-	c.req = append(c.req, "\r\nAccept-Encoding: gzip\r\n\r\n"...)
-	if _, err := c.conn.Write(c.req); err != nil {
-		return 0, err
-	}
-	line, err := c.r.ReadSlice('\n')
-	if err != nil {
-		return 0, err
-	}
-	if len(line) < 12 || !bytes.HasPrefix(line, []byte("HTTP/1.1 ")) {
-		return 0, fmt.Errorf("bad status line %q", line)
-	}
-	if status, err = strconv.Atoi(string(line[9:12])); err != nil {
-		return 0, err
-	}
-	length, chunked, closing := -1, false, false
-	for {
-		line, err := c.r.ReadSlice('\n')
-		if err != nil {
-			return 0, err
-		}
-		if len(bytes.TrimSpace(line)) == 0 {
-			break
-		}
-		name, value, _ := bytes.Cut(line, []byte(":"))
-		value = bytes.TrimSpace(value)
-		switch {
-		case bytes.EqualFold(name, []byte("Content-Length")):
-			if length, err = strconv.Atoi(string(value)); err != nil {
-				return 0, err
-			}
-		case bytes.EqualFold(name, []byte("Transfer-Encoding")):
-			chunked = bytes.EqualFold(value, []byte("chunked"))
-		case bytes.EqualFold(name, []byte("Connection")):
-			closing = bytes.EqualFold(value, []byte("close"))
-		}
-	}
-	switch {
-	case chunked:
-		for {
-			line, err := c.r.ReadSlice('\n')
-			if err != nil {
-				return 0, err
-			}
-			size, err := strconv.ParseInt(string(bytes.TrimSpace(line)), 16, 64)
-			if err != nil {
-				return 0, err
-			}
-			if _, err := c.r.Discard(int(size) + 2); err != nil { // the chunk and its CRLF
-				return 0, err
-			}
-			if size == 0 {
-				break
-			}
-		}
-	case length >= 0:
-		if _, err := c.r.Discard(length); err != nil {
-			return 0, err
-		}
-	default:
-		return 0, fmt.Errorf("an answer with neither a length nor chunks")
-	}
-	if closing {
-		c.close()
-	}
-	return status, nil
-}
-
-func (c *rawConn) close() {
-	if c.conn != nil {
-		c.conn.Close()
-		c.conn = nil
-	}
 }
 
 func fetch(t *testing.T, url string) []byte {
@@ -636,100 +745,6 @@ func gzipped(b []byte) []byte {
 	return buf.Bytes()
 }
 
-// purchases measures purchases per second through the API with full
-// durability, and bare SQLite transactions of the same shape for a ratio.
-func purchases(t *testing.T, bin, db, base, dir string) string {
-	const buyers = 32
-	tokens := make([]string, buyers)
-	for i := range tokens {
-		email := fmt.Sprintf("bench%d-%d@example.com", i, time.Now().UnixNano())
-		exec.Command(bin, "user", "create", "--db", db, "--email", email, "--password", "correct horse battery").Run()
-		exec.Command(bin, "wallet", "credit", "--db", db, "--email", email, "--amount", "1000000").Run()
-		out, _ := exec.Command(bin, "token", "create", "--db", db, "--email", email).Output()
-		tokens[i] = strings.TrimSpace(string(out))
-	}
-	var resp struct {
-		Data struct{ Images []struct{ ID string } }
-	}
-	json.Unmarshal(fetch(t, base+"/api/v1/images/public?min_price=1&limit=100&sort_by=name"), &resp)
-	var ids []string
-	for p := 1; p <= 40 && len(ids) < 4000; p++ {
-		json.Unmarshal(fetch(t, base+"/api/v1/images/public?min_price=1&limit=100&sort_by=name&page="+strconv.Itoa(p)), &resp)
-		for _, img := range resp.Data.Images {
-			ids = append(ids, img.ID)
-		}
-	}
-	d := 3 * time.Second
-	deadline := time.Now().Add(d)
-	var done int64
-	var mu sync.Mutex
-	var wg sync.WaitGroup
-	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: buyers}}
-	for b := 0; b < buyers; b++ {
-		wg.Add(1)
-		go func(b int) {
-			defer wg.Done()
-			for i := 0; time.Now().Before(deadline) && i < len(ids); i++ {
-				req, _ := http.NewRequest("POST", base+"/api/v1/images/purchase/"+ids[(i*buyers+b)%len(ids)], nil)
-				req.Header.Set("Authorization", "Bearer "+tokens[b])
-				r, err := client.Do(req)
-				if err != nil {
-					continue
-				}
-				io.Copy(io.Discard, r.Body)
-				r.Body.Close()
-				if r.StatusCode == 200 {
-					mu.Lock()
-					done++
-					mu.Unlock()
-				}
-			}
-		}(b)
-	}
-	wg.Wait()
-	apiRate := float64(done) / d.Seconds()
-
-	// Bare SQLite: the same writes (debit, ledger row, library row) in an
-	// immediate transaction with synchronous=FULL, from 32 goroutines.
-	bareDB := filepath.Join(dir, "bare.db")
-	os.Remove(bareDB)
-	sqldb, _ := sql.Open("sqlite", "file:"+bareDB+"?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_txlock=immediate")
-	sqldb.SetMaxOpenConns(1)
-	sqldb.Exec(`CREATE TABLE wallets (user_id INTEGER PRIMARY KEY, balance INTEGER CHECK (balance >= 0));
-		CREATE TABLE ledger (id INTEGER PRIMARY KEY, user_id INTEGER, amount INTEGER, image_id TEXT, created_at TEXT);
-		CREATE TABLE library (user_id INTEGER, image_id TEXT, price INTEGER, acquired_at TEXT, PRIMARY KEY (user_id, image_id));`)
-	for b := 0; b < buyers; b++ {
-		sqldb.Exec(`INSERT INTO wallets VALUES (?, 100000000)`, b)
-	}
-	var bare int64
-	deadline = time.Now().Add(d)
-	for b := 0; b < buyers; b++ {
-		wg.Add(1)
-		go func(b int) {
-			defer wg.Done()
-			for i := 0; time.Now().Before(deadline); i++ {
-				tx, err := sqldb.Begin()
-				if err != nil {
-					continue
-				}
-				tx.Exec(`UPDATE wallets SET balance = balance - 500 WHERE user_id = ? AND balance >= 500`, b)
-				tx.Exec(`INSERT INTO ledger (user_id, amount, image_id, created_at) VALUES (?, -500, ?, ?)`, b, strconv.Itoa(i), time.Now().String())
-				tx.Exec(`INSERT INTO library VALUES (?, ?, 500, ?)`, b, strconv.Itoa(i), time.Now().String())
-				if tx.Commit() == nil {
-					mu.Lock()
-					bare++
-					mu.Unlock()
-				}
-			}
-		}(b)
-	}
-	wg.Wait()
-	sqldb.Close()
-	bareRate := float64(bare) / d.Seconds()
-	return fmt.Sprintf("purchases through the API (synchronous=FULL): %.0f/s; bare SQLite transactions of the same shape: %.0f/s; ratio %.2f",
-		apiRate, bareRate, apiRate/bareRate)
-}
-
 func peakRSS(pid int) string {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
@@ -761,76 +776,50 @@ func short(n int) string {
 	return strconv.Itoa(n)
 }
 
-func ms(s float64) string { return strconv.FormatFloat(s*1000, 'f', 2, 64) + " ms" }
+func ms(d time.Duration) string { return strconv.FormatFloat(d.Seconds()*1000, 'f', 2, 64) + " ms" }
 
-// The bench's load generator reads every kind of answer whole and keeps
-// its connection alive between them.
-func TestRawConn(t *testing.T) {
-	var opened, reqs int
+// The bench's attacks are open-loop: requests keep arriving at the rate
+// however slowly they are answered, each one is new, and the figures count
+// every one of them.
+func TestBenchAttackIsOpenLoop(t *testing.T) {
 	var mu sync.Mutex
-	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	seen := map[string]int{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		mu.Lock()
-		reqs++
+		seen[r.URL.RawQuery]++
 		mu.Unlock()
-		if r.Header.Get("Accept-Encoding") != "gzip" {
-			t.Errorf("Accept-Encoding %q", r.Header.Get("Accept-Encoding"))
-		}
-		switch r.URL.Path {
-		case "/chunked":
-			for range 50 {
-				w.Write(bytes.Repeat([]byte("x"), 1000))
-				w.(http.Flusher).Flush()
-			}
-		case "/length":
-			w.Header().Set("Content-Length", "5")
-			w.Write([]byte("hello"))
-		case "/close":
-			w.Header().Set("Connection", "close")
-			w.Write([]byte("bye"))
-		default:
-			http.NotFound(w, r)
+		time.Sleep(40 * time.Millisecond) // slower than the gap between arrivals
+		if r.URL.Query().Get("fail") != "" {
+			w.WriteHeader(http.StatusInternalServerError)
 		}
 	}))
-	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
-		if s == http.StateNew {
-			mu.Lock()
-			opened++
-			mu.Unlock()
-		}
-	}
-	srv.Start()
 	defer srv.Close()
-	c := &rawConn{addr: strings.TrimPrefix(srv.URL, "http://")}
-	defer c.close()
-	for _, tc := range []struct {
-		path   string
-		status int
-	}{{"/chunked", 200}, {"/length?a=1", 200}, {"/missing", 404}, {"/chunked", 200}, {"/close", 200}, {"/length", 200}} {
-		status, err := c.get(tc.path)
-		if err != nil || status != tc.status {
-			t.Fatalf("%s: %d, %v; want %d", tc.path, status, err, tc.status)
-		}
+	row := benchRow{name: "test", rate: 100, next: new(atomic.Int64), ok: okCodes(200),
+		target: func(i int, tgt *vegeta.Target) {
+			tgt.Method, tgt.URL = http.MethodGet, srv.URL+"/?i="+strconv.Itoa(i)
+			if i%50 == 0 {
+				tgt.URL += "&fail=1"
+			}
+		}}
+	res := attack(os.Getpid(), row, 100, time.Second)
+	// A closed loop of a few connections would have sent a fraction.
+	if res.requests < 80 || res.requests > 120 {
+		t.Errorf("%d requests in a second at 100/s", res.requests)
+	}
+	if res.p50 < 40*time.Millisecond || res.p99 < res.p50 || res.max < res.p99 {
+		t.Errorf("p50 %v, p99 %v, max %v", res.p50, res.p99, res.max)
+	}
+	if res.errors < 1 || res.errors > 4 {
+		t.Errorf("%d errors, want the two or so 500s", res.errors)
 	}
 	mu.Lock()
 	defer mu.Unlock()
-	if reqs != 6 || opened != 2 {
-		t.Errorf("%d requests over %d connections; want 6 over 2 (one closed by the server)", reqs, opened)
+	for q, n := range seen {
+		if n > 1 {
+			t.Errorf("%s asked %d times", q, n)
+		}
 	}
-}
-
-// The same-CPU handler spends the CPU time it is asked to, and cpuSeconds
-// reads a process's CPU time as the kernel counts it.
-func TestSpinSpendsCPU(t *testing.T) {
-	rate := spinRate()
-	const want = 60 * time.Millisecond
-	before, beforeProc := processCPU(), cpuSeconds(os.Getpid())
-	spin(int(want.Microseconds()) * rate)
-	spent, counted := processCPU()-before, cpuSeconds(os.Getpid())-beforeProc
-	if spent < want/2 || spent > 2*want {
-		t.Errorf("spin of %v spent %v of CPU", want, spent)
-	}
-	// /proc counts in ticks of 10 ms, and other goroutines may run too.
-	if counted < (want / 2).Seconds() {
-		t.Errorf("/proc counted %.3f s of CPU for a spin of %v", counted, want)
+	if len(seen) < 180 { // the warm-up's and the attack's
+		t.Errorf("%d distinct requests", len(seen))
 	}
 }

@@ -10,9 +10,11 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -20,6 +22,8 @@ import (
 	"github.com/berth/berth/docs"
 	"github.com/berth/berth/static"
 	"github.com/berth/berth/store"
+	"github.com/berth/berth/store/blobs"
+	"github.com/berth/berth/store/oci"
 	"github.com/berth/berth/store/synth"
 	"github.com/berth/berth/web"
 )
@@ -70,34 +74,63 @@ func (e usageError) Error() string { return e.msg }
 
 const usage = `Usage: berth [command] [flags]
 
-Commands:
-  serve [--addr :8080] [--signup=true] [--trust-proxy] [--demo]
-        [--metrics-addr ADDR] [--metrics]
-                                run the web portal and API (the default)
-  user create --email E --password P
-                                create an account
-  user password --email E --password P
-                                set an account's password; signs it out everywhere
-  token create --email E [--name N]
-                                print a new API token for an account
-  wallet credit --email E --amount USD
-                                add funds to an account's wallet
-  voucher create --amount USD [--count N] [--expires 30d]
-                                print new one-time voucher codes people redeem on /wallet
-  demo                          add demo users, ratings and a funded demo account
-  catalog import FILE           add or update images from a catalog file (- for stdin)
-  catalog export                write the catalog as JSON to stdout
-  catalog generate --count N [--seed S]
-                                add N synthetic images for load tests
-  backup FILE                   write a consistent copy of the database to FILE
-  check                         verify the database's invariants; exits 1 on a violation
-  migrate-to URL                copy this SQLite database into an empty PostgreSQL one, verified
-  version                       print the version
+Client commands call any Berth server's API, at BERTH_URL with BERTH_TOKEN
+or as saved by berth login:
+  login [--url URL] [--token T]  check an API token, save it and the address
+  images list [--search S] [--os OS] [--architecture A] [--variant V]
+      [--min-price USD] [--max-price USD] [--min-rating R] [--sort-by K]
+      [--sort-order asc|desc] [--page N] [--limit N]
+                                 search the catalog
+  images show ALIAS|ID [--architecture A]
+                                 every property of one image, and its docs
+  images import ALIAS|ID         add a free image to your library
+  images buy ALIAS|ID [--expected-price USD] [--idempotency-key K]
+                                 buy a paid image from your wallet
+  images rate ALIAS|ID RATING    rate an image in your library, 0 to 5
+  library                        the images you imported or bought
+  wallet                         your balance and its history
+  (list, show, library and wallet take --output table|json)
 
-Every command takes --db PATH (default ./berth.db, or $BERTH_DB) and creates
-and migrates the database when needed. A postgres:// URL as --db selects
-PostgreSQL, for several instances on one database (serve then needs
-BERTH_SESSION_KEY, the same on every instance); backups are pg_dump's job.
+Operator commands work on the database itself (--db PATH, default
+./berth.db or $BERTH_DB, created and migrated when needed; serve, image and
+check also take --blobs DIR, default PATH.blobs or $BERTH_BLOBS). A
+postgres:// URL as --db selects PostgreSQL, for several instances on one
+database (serve then needs BERTH_SESSION_KEY, the same on every instance, and
+--blobs, default ./berth.blobs); backups are pg_dump's job:
+  serve [--addr :8080] [--signup=true] [--trust-proxy] [--demo]
+      [--metrics-addr ADDR] [--metrics] [--public-url URL]
+      [--anonymous-pull] [--pull-through] [--stale-scan 30d]
+                                 run the web portal and API (the default)
+  user create --email E --password P
+                                 create an account
+  user password --email E --password P
+                                 set a password; signs the account out
+  token create --email E [--name N]
+                                 print a new API token for an account
+  wallet credit --email E --amount USD
+                                 add funds to an account's wallet
+  voucher create --amount USD [--count N] [--expires 30d]
+                                 print one-time codes people redeem
+  demo                           add demo users, ratings and a funded account
+  catalog import FILE            add or update images from a file (- = stdin)
+  catalog export                 write the catalog as JSON to stdout
+  catalog generate --count N [--seed S]
+                                 add N synthetic images for load tests
+  image load --alias A --architecture X FILE
+                                 load a build (OCI layout, oci-archive or
+                                 docker save tarball) for the registry
+  image load --format incus --alias A --architecture X METADATA ROOTFS
+                                 load an Incus image for simplestreams
+  image gc [--grace 1h]          remove blobs no loaded build references
+  backup FILE                    write a consistent copy of the database
+  check [--deep]                 verify the database and its blobs (--deep
+                                 re-hashes them); exits 1 on a violation
+  migrate-to URL                 copy this SQLite database into an empty
+                                 PostgreSQL one, verified
+  version                        print the version
+  help                           this list
+
+berth COMMAND --help lists a command's flags.
 `
 
 // run is main without the process: arguments, environment and streams come
@@ -117,6 +150,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	cmd := "serve"
 	if len(args) > 0 {
 		cmd, args = args[0], args[1:]
+	} else if slices.ContainsFunc(leading, func(a string) bool { return a == "-h" || a == "--help" || a == "-help" }) {
+		// berth --help is the list of commands; berth serve --help, serve's flags.
+		cmd = "help"
 	}
 	args = append(args, leading...)
 	switch cmd {
@@ -137,27 +173,44 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return usageError{fmt.Sprintf("unknown catalog subcommand %q: use import FILE or export", args[0])}
 	case "backup":
 		return cmdBackup(ctx, args, getenv, stdout, stderr)
-	case "user", "token", "wallet":
+	case "images":
+		return cmdImages(ctx, args, getenv, stdout, stderr)
+	case "library":
+		return cmdLibrary(ctx, args, getenv, stdout, stderr)
+	case "login":
+		return cmdLogin(ctx, args, getenv, stdin, stdout, stderr)
+	case "wallet":
+		if len(args) == 0 || args[0] != "credit" {
+			return cmdWallet(ctx, args, getenv, stdout, stderr)
+		}
+		return cmdWalletCredit(ctx, args[1:], getenv, stdout, stderr)
+	case "user", "token":
 		if cmd == "user" && len(args) > 0 && args[0] == "password" {
 			return cmdUserPassword(ctx, args[1:], getenv, stdout, stderr)
 		}
-		want := map[string]string{"user": "create", "token": "create", "wallet": "credit"}[cmd]
+		want := map[string]string{"user": "create", "token": "create"}[cmd]
 		if len(args) == 0 || args[0] != want {
 			return usageError{fmt.Sprintf("use: berth %s %s ...", cmd, want)}
 		}
 		switch cmd {
 		case "user":
 			return cmdUserCreate(ctx, args[1:], getenv, stdout, stderr)
-		case "token":
-			return cmdTokenCreate(ctx, args[1:], getenv, stdout, stderr)
 		default:
-			return cmdWalletCredit(ctx, args[1:], getenv, stdout, stderr)
+			return cmdTokenCreate(ctx, args[1:], getenv, stdout, stderr)
 		}
 	case "voucher":
 		if len(args) == 0 || args[0] != "create" {
 			return usageError{"use: berth voucher create --amount USD [--count N] [--expires 30d]"}
 		}
 		return cmdVoucherCreate(ctx, args[1:], getenv, stdout, stderr)
+	case "image":
+		if len(args) > 0 && args[0] == "load" {
+			return cmdImageLoad(ctx, args[1:], getenv, stdout, stderr)
+		}
+		if len(args) > 0 && args[0] == "gc" {
+			return cmdImageGC(ctx, args[1:], getenv, stdout, stderr)
+		}
+		return usageError{"use: berth image load --alias A --architecture X FILE, or berth image gc"}
 	case "demo":
 		return cmdDemo(ctx, args, getenv, stdout, stderr)
 	case "check":
@@ -229,12 +282,29 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 	apiRate := f.fs.Int("api-rate", web.DefaultAPIRate, "API calls per minute per account's tokens; -1 for no limit")
 	purchaseRate := f.fs.Int("purchase-rate", web.DefaultPurchaseRate, "purchases per minute per account; -1 for no limit")
 	metricsAddr := f.fs.String("metrics-addr", getenv("BERTH_METRICS_ADDR"), "serve /metrics on this address, apart from the main one (env BERTH_METRICS_ADDR)")
+	staleScan := f.fs.String("stale-scan", envOr(getenv, "BERTH_STALE_SCAN", "30d"), "flag an image's scan as stale once older than this, e.g. 30d; off for never (env BERTH_STALE_SCAN)")
 	metricsMain := f.fs.Bool("metrics", getenv("BERTH_METRICS") == "true", "serve /metrics on the main address too, open to anyone who reaches it (env BERTH_METRICS)")
+	publicURL := f.fs.String("public-url", getenv("BERTH_PUBLIC_URL"), "the address people reach Berth at, such as https://berth.example.com, for snippets and the registry (env BERTH_PUBLIC_URL; default: the request's host)")
+	blobDir := f.blobsFlag(getenv)
+	anonymousPull := f.fs.Bool("anonymous-pull", getenv("BERTH_ANONYMOUS_PULL") == "true", "let anyone pull free images from the registry without signing in (env BERTH_ANONYMOUS_PULL)")
+	pullThrough := f.fs.Bool("pull-through", getenv("BERTH_PULL_THROUGH") == "true", "fetch images with no loaded content from their upstream pull_ref on first pull, and cache them (env BERTH_PULL_THROUGH)")
 	if err := f.parse(args); err != nil {
 		return err
 	}
 	if len(f.pos) > 0 {
 		return usageError{fmt.Sprintf("serve takes no arguments, got %q", f.pos)}
+	}
+	if *publicURL != "" {
+		if u, err := url.Parse(*publicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return usageError{fmt.Sprintf("--public-url %q: give a URL such as https://berth.example.com", *publicURL)}
+		}
+	}
+	staleAge := time.Duration(-1) // off
+	if *staleScan != "off" {
+		var err error
+		if staleAge, err = parseSpan("--stale-scan", *staleScan); err != nil {
+			return err
+		}
 	}
 	var logger *slog.Logger
 	switch *logFormat {
@@ -306,11 +376,20 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 	if err != nil {
 		return err
 	}
+	bs, err := blobs.Open(blobDir())
+	if err != nil {
+		return err
+	}
+	var upstream web.PullThrough
+	if *pullThrough {
+		upstream = oci.NewPullThrough(bs, db, logger)
+	}
 	srv := &http.Server{
 		Handler: web.New(db, assets, site, logger, web.Options{
 			SignupOpen: *signup, TrustProxy: *trustProxy, SessionKeys: keys,
 			Metrics: metrics, MetricsOnMainAddr: *metricsMain,
-			APIRate: *apiRate, PurchaseRate: *purchaseRate,
+			APIRate: *apiRate, PurchaseRate: *purchaseRate, StaleScan: staleAge,
+			PublicURL: *publicURL, Blobs: bs, AnonymousPull: *anonymousPull, PullThrough: upstream,
 		}).Handler(),
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       15 * time.Second,
@@ -422,6 +501,8 @@ func cmdBackup(ctx context.Context, args []string, getenv func(string) string, s
 // ledger, rating aggregates against their rows, purchases against libraries.
 func cmdCheck(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	f := newFlags("check", getenv, stderr)
+	blobDir := f.blobsFlag(getenv)
+	deep := f.fs.Bool("deep", false, "re-hash every referenced blob")
 	if err := f.parse(args); err != nil {
 		return err
 	}
@@ -438,6 +519,11 @@ func cmdCheck(ctx context.Context, args []string, getenv func(string) string, st
 	if err != nil {
 		return err
 	}
+	blobProblems, err := checkBlobs(ctx, db, blobDir(), *deep)
+	if err != nil {
+		return fmt.Errorf("check blobs: %w", err)
+	}
+	problems = append(problems, blobProblems...)
 	if len(problems) == 0 {
 		fmt.Fprintf(stdout, "%s: all checks passed\n", dbName(*f.db))
 		return nil

@@ -63,8 +63,12 @@ func cmdVoucherCreate(ctx context.Context, args []string, getenv func(string) st
 
 // parseValidity reads a positive span in days ("30d") or as a Go duration
 // ("12h", "90m").
-func parseValidity(s string) (time.Duration, error) {
-	bad := usageError{fmt.Sprintf("--expires %q: give a span such as 30d or 12h", s)}
+func parseValidity(s string) (time.Duration, error) { return parseSpan("--expires", s) }
+
+// parseSpan reads a positive span in days ("30d") or as a Go duration
+// ("12h"), naming flag when it cannot.
+func parseSpan(flag, s string) (time.Duration, error) {
+	bad := usageError{fmt.Sprintf("%s %q: give a span such as 30d or 12h", flag, s)}
 	var d time.Duration
 	if days, ok := strings.CutSuffix(s, "d"); ok {
 		n, err := strconv.Atoi(days)

@@ -30,8 +30,9 @@ func (db *DB) ImportCatalog(ctx context.Context, r io.Reader) (store.ImportResul
 			if err != nil {
 				return fmt.Errorf("import %s: %w", img.Alias, err)
 			}
+			var old *store.Image
 			if len(existing) == 1 {
-				old := existing[0]
+				old = existing[0]
 				img.RatingSum, img.RatingCount = old.RatingSum, old.RatingCount
 				if reflect.DeepEqual(old, img) {
 					res.Unchanged++
@@ -42,6 +43,9 @@ func (db *DB) ImportCatalog(ctx context.Context, r io.Reader) (store.ImportResul
 				res.Added++
 			}
 			if err := upsertImage(ctx, tx, img); err != nil {
+				return fmt.Errorf("import %s (%s): %w", img.Alias, img.Architecture, err)
+			}
+			if err := recordEvents(ctx, tx, old, img); err != nil {
 				return fmt.Errorf("import %s (%s): %w", img.Alias, img.Architecture, err)
 			}
 		}
@@ -64,19 +68,22 @@ func upsertImage(ctx context.Context, tx *Tx, img *store.Image) error {
 	}
 	_, err := tx.Exec(ctx, `INSERT INTO images (`+
 		`id, alias, description, image_name, architecture, os, release, serial, variant, size,
-		price_cents, added_date, prespawn, tags, based_on, features, pull_ref, security, docs, search)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20::tsvector)
+		price_cents, added_date, prespawn, tags, based_on, features, pull_ref, security, docs, search,
+		eol_date, superseded_by, tags_pinned, source_url)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20::tsvector,
+		$21, $22, $23, $24)
 		ON CONFLICT (id) DO UPDATE SET alias = excluded.alias, description = excluded.description,
 		image_name = excluded.image_name, architecture = excluded.architecture, os = excluded.os,
 		release = excluded.release, serial = excluded.serial, variant = excluded.variant,
 		size = excluded.size, price_cents = excluded.price_cents, added_date = excluded.added_date,
 		prespawn = excluded.prespawn, tags = excluded.tags, based_on = excluded.based_on,
 		features = excluded.features, pull_ref = excluded.pull_ref, security = excluded.security,
-		docs = excluded.docs, search = excluded.search`,
+		docs = excluded.docs, search = excluded.search, eol_date = excluded.eol_date,
+		superseded_by = excluded.superseded_by, tags_pinned = excluded.tags_pinned, source_url = excluded.source_url`,
 		img.ID, img.Alias, img.Description, img.ImageName, img.Architecture, img.OS, img.Release,
 		img.Serial, img.Variant, img.Size, img.PriceCents, img.AddedDate.UTC().Truncate(time.Second),
 		img.Prespawn, store.NonNil(img.Tags), img.BasedOn, store.NonNil(img.Features), img.PullRef, security, img.Docs,
-		searchVector(img))
+		searchVector(img), img.EOLDate, img.SupersededBy, store.NonNil(img.TagsPinned), img.SourceURL)
 	if isUniqueViolation(err) {
 		return store.Errorf(store.ECONFLICT, "another image already uses alias %s on %s", img.Alias, img.Architecture)
 	}
@@ -124,6 +131,9 @@ func (db *DB) LoadDefaultCatalog(ctx context.Context) (bool, error) {
 		for _, img := range imgs {
 			img.AddedDate = img.AddedDate.UTC().Truncate(time.Second)
 			if err := upsertImage(ctx, tx, img); err != nil {
+				return fmt.Errorf("load default catalog: %s: %w", img.Alias, err)
+			}
+			if err := recordEvents(ctx, tx, nil, img); err != nil {
 				return fmt.Errorf("load default catalog: %s: %w", img.Alias, err)
 			}
 		}

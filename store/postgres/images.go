@@ -17,12 +17,12 @@ import (
 
 const imageColumns = `id, alias, description, image_name, architecture, os, release, serial,
 	variant, size, price_cents, added_date, prespawn, tags, based_on, features, pull_ref,
-	security, docs, rating_sum, rating_count`
+	security, docs, rating_sum, rating_count, eol_date, superseded_by, tags_pinned, source_url`
 
 // listColumns are imageColumns without the docs body, which listings never show.
 const listColumns = `id, alias, description, image_name, architecture, os, release, serial,
 	variant, size, price_cents, added_date, prespawn, tags, based_on, features, pull_ref,
-	security, '' AS docs, rating_sum, rating_count`
+	security, '' AS docs, rating_sum, rating_count, eol_date, superseded_by, tags_pinned, source_url`
 
 // orderBy returns the ORDER BY clause of a sort, as the SQLite backend
 // orders: the key in the requested order, then name and id ascending.
@@ -67,6 +67,7 @@ func (db *DB) FindImages(ctx context.Context, f store.Filter) (store.ImagePage, 
 	page := store.ImagePage{Page: f.PageNumber(), Limit: f.PageLimit()}
 	var a args
 	where := filterWhere(f, &a)
+	nWhere := len(a)
 	tx, err := db.pool.BeginTx(ctx, pgx.TxOptions{AccessMode: pgx.ReadOnly, IsoLevel: pgx.RepeatableRead})
 	if err != nil {
 		return page, fmt.Errorf("find images: %w", err)
@@ -93,7 +94,11 @@ func (db *DB) FindImages(ctx context.Context, f store.Filter) (store.ImagePage, 
 	if page.Total > store.CountCap {
 		page.Total, page.Capped = store.CountCap, true
 	}
-	if page.Total == 0 {
+	if f.Group != "" {
+		page.Grouped, page.BuildTotal, page.Builds = true, page.Total, [][]*store.Image{}
+		page.Total = 0
+	}
+	if page.BuildTotal == 0 && page.Total == 0 {
 		page.Images = []*store.Image{}
 		return page, nil
 	}
@@ -108,6 +113,9 @@ func (db *DB) FindImages(ctx context.Context, f store.Filter) (store.ImagePage, 
 		if matches <= broadMatch {
 			order = "ts_rank(search, " + a.add(q) + "::tsquery) DESC, image_name, id"
 		}
+	}
+	if f.Group != "" {
+		return findGroups(ctx, tx, f, page, where, a, nWhere, order)
 	}
 	if search && page.Total > broadMatch {
 		// Many matches: walking the sort's index and testing each row
@@ -158,6 +166,20 @@ func filterWhere(f store.Filter, a *args) string {
 		// and one its index can answer (a float comparison casts the
 		// column and scans the table: 350 ms at 100,000 images).
 		conds = append(conds, "rating_tenths >= "+a.add(int64(math.Ceil(*f.MinRating*10))))
+	}
+	if f.Support != "" {
+		after, through, none := store.SupportBounds(f.Support, f.At())
+		if none {
+			conds = append(conds, "(eol_date = '' OR eol_date > "+a.add(after)+")")
+		} else {
+			conds = append(conds, "eol_date > "+a.add(after)+" AND eol_date <= "+a.add(through))
+		}
+	}
+	if f.Signed != nil {
+		conds = append(conds, "signed = "+a.add(*f.Signed))
+	}
+	if r := f.MaxSeverityRank(); r >= 0 {
+		conds = append(conds, "worst_severity <= "+a.add(r))
 	}
 	if q := searchQuery(f.Search); q != "" {
 		conds = append(conds, "search @@ "+a.add(q)+"::tsquery")
@@ -279,20 +301,26 @@ func queryImages(ctx context.Context, q querier, query string, args ...any) ([]*
 // scanImage reads imageColumns from the current row, then any extra
 // columns that follow them into extra.
 func scanImage(rows pgx.Rows, extra ...any) (*store.Image, error) {
+	return scanImageAfter(rows, nil, extra...)
+}
+
+// scanImageAfter is scanImage for a row whose imageColumns follow the
+// columns read into before.
+func scanImageAfter(rows pgx.Rows, before []any, extra ...any) (*store.Image, error) {
 	var (
 		img      store.Image
 		added    time.Time
 		security *string
 	)
-	dest := append([]any{&img.ID, &img.Alias, &img.Description, &img.ImageName, &img.Architecture,
+	dest := append(append(before[:len(before):len(before)], &img.ID, &img.Alias, &img.Description, &img.ImageName, &img.Architecture,
 		&img.OS, &img.Release, &img.Serial, &img.Variant, &img.Size, &img.PriceCents, &added,
 		&img.Prespawn, &img.Tags, &img.BasedOn, &img.Features, &img.PullRef, &security, &img.Docs,
-		&img.RatingSum, &img.RatingCount}, extra...)
+		&img.RatingSum, &img.RatingCount, &img.EOLDate, &img.SupersededBy, &img.TagsPinned, &img.SourceURL), extra...)
 	if err := rows.Scan(dest...); err != nil {
 		return nil, err
 	}
 	img.AddedDate = added.UTC()
-	img.Tags, img.Features = store.NonNil(img.Tags), store.NonNil(img.Features)
+	img.Tags, img.Features, img.TagsPinned = store.NonNil(img.Tags), store.NonNil(img.Features), store.NonNil(img.TagsPinned)
 	if security != nil {
 		img.Security = new(store.Security)
 		if err := json.Unmarshal([]byte(*security), img.Security); err != nil {
@@ -304,3 +332,57 @@ func scanImage(rows pgx.Rows, extra ...any) (*store.Image, error) {
 
 // noRows tells whether err is pgx's "no rows in result set".
 func noRows(err error) bool { return errors.Is(err, pgx.ErrNoRows) }
+
+// archRankSQL is store.ArchRank as an SQL expression.
+var archRankSQL = func() string {
+	var b strings.Builder
+	b.WriteString("CASE architecture")
+	for i, a := range store.Architectures {
+		fmt.Fprintf(&b, " WHEN '%s' THEN %d", a, i)
+	}
+	fmt.Fprintf(&b, " ELSE %d END", len(store.Architectures))
+	return b.String()
+}()
+
+// findGroups answers a grouped listing (store.GroupAlias) as SQLite's
+// findGroupsSQL does: of each alias's builds that pass the filter, the
+// first by store.ArchRank stands for it; the page's aliases then bring
+// every build of theirs that passes.
+func findGroups(ctx context.Context, tx pgx.Tx, f store.Filter, page store.ImagePage, where string, a args, nWhere int, order string) (store.ImagePage, error) {
+	countArgs := append(args{}, a[:nWhere]...)
+	limit := countArgs.add(store.CountCap + 1)
+	if err := tx.QueryRow(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM images`+where+` GROUP BY alias LIMIT `+limit+`) m`,
+		countArgs...).Scan(&page.Total); err != nil {
+		return page, fmt.Errorf("count aliases: %w", err)
+	}
+	if page.Total > store.CountCap {
+		page.Total, page.Capped = store.CountCap, true
+	}
+	pageArgs := append(args{}, a...)
+	lim, off := pageArgs.add(page.Limit), pageArgs.add(f.Offset())
+	imgs, err := queryImages(ctx, tx, `SELECT `+listColumns+` FROM (SELECT images.*, ROW_NUMBER() OVER (PARTITION BY alias ORDER BY `+
+		archRankSQL+`, id) AS group_rn FROM images`+where+`) images WHERE group_rn = 1 ORDER BY `+order+
+		` LIMIT `+lim+` OFFSET `+off, pageArgs...)
+	if err != nil {
+		return page, fmt.Errorf("find aliases: %w", err)
+	}
+	page.Images = imgs
+	if len(imgs) == 0 {
+		return page, nil
+	}
+	aliases := make([]string, len(imgs))
+	for i, img := range imgs {
+		aliases[i] = img.Alias
+	}
+	buildArgs := append(args{}, a[:nWhere]...)
+	cond := " WHERE "
+	if where != "" {
+		cond = where + " AND "
+	}
+	builds, err := queryImages(ctx, tx, `SELECT `+listColumns+` FROM images`+cond+`alias = ANY(`+buildArgs.add(aliases)+`)`, buildArgs...)
+	if err != nil {
+		return page, fmt.Errorf("find aliases: %w", err)
+	}
+	store.GroupBuilds(&page, builds)
+	return page, nil
+}

@@ -67,9 +67,11 @@ func (db *DB) Restore(ctx context.Context, fill func(put func(t store.DumpTable,
 				return fmt.Errorf("restore: table %s was not copied", t.Name)
 			}
 		}
-		for _, table := range []string{"users", "api_tokens", "ledger", "vouchers"} {
-			if _, err := tx.Exec(ctx, `SELECT setval(pg_get_serial_sequence('`+table+`', 'id'),
-				COALESCE((SELECT MAX(id) FROM `+table+`), 0) + 1, false)`); err != nil {
+		for _, key := range [][2]string{{"users", "id"}, {"api_tokens", "id"}, {"ledger", "id"}, {"vouchers", "id"},
+			{"pull_keys", "id"}, {"image_events", "event_seq"}} {
+			table, col := key[0], key[1]
+			if _, err := tx.Exec(ctx, `SELECT setval(pg_get_serial_sequence('`+table+`', '`+col+`'),
+				COALESCE((SELECT MAX(`+col+`) FROM `+table+`), 0) + 1, false)`); err != nil {
 				return fmt.Errorf("restore %s: sequence: %w", table, err)
 			}
 		}

@@ -9,12 +9,12 @@ import (
 
 	"modernc.org/sqlite"
 
-	"github.com/berth/berth/store/sqlite/bitset"
+	"github.com/berth/berth/store/listing/bitset"
 )
 
-// The listing index (listindex.go) reads whole columns and orders from
-// SQLite through these aggregate functions, each returning one blob, since
-// a Go round trip per row would cost more than SQLite's own work.
+// The listing engine's source (listing.go) reads whole columns and orders
+// from SQLite through these aggregate functions, each returning one blob,
+// since a Go round trip per row would cost more than SQLite's own work.
 
 // setFromBlob decodes a berth_rowset blob into a set of the given capacity,
 // leaving out rows past it.

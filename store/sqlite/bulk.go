@@ -32,8 +32,8 @@ func (db *DB) BulkAdd(ctx context.Context, raters []string, fill func(existing i
 	}
 	// Each template's JSON columns are encoded once, not per copy.
 	type jsonCols struct {
-		tags, features string
-		security       any
+		tags, features, pinned string
+		security               any
 	}
 	encoded := map[int]jsonCols{}
 	written := 0
@@ -47,8 +47,8 @@ func (db *DB) BulkAdd(ctx context.Context, raters []string, fill func(existing i
 		// multi-row INSERT touches (a tenth of the load's time).
 		images := newRowBatch(`INSERT OR ROLLBACK INTO images (id, alias, description, image_name, architecture,
 			os, release, serial, variant, size, price_cents, added_date, prespawn, tags, based_on, features,
-			pull_ref, security, docs, rating_sum, rating_count) VALUES `,
-			`(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, imagesPerStatement)
+			pull_ref, security, docs, rating_sum, rating_count, eol_date, superseded_by, tags_pinned, source_url) VALUES `,
+			`(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, imagesPerStatement)
 		var cast []generatedVote // all votes, inserted after the images
 		err := fill(existing, func(b *synth.Build) error {
 			img := &b.Image
@@ -56,7 +56,8 @@ func (db *DB) BulkAdd(ctx context.Context, raters []string, fill func(existing i
 			if !ok {
 				tags, _ := json.Marshal(store.NonNil(img.Tags))
 				features, _ := json.Marshal(store.NonNil(img.Features))
-				js = jsonCols{tags: string(tags), features: string(features)}
+				pinned, _ := json.Marshal(store.NonNil(img.TagsPinned))
+				js = jsonCols{tags: string(tags), features: string(features), pinned: string(pinned)}
 				if img.Security != nil {
 					sec, _ := json.Marshal(img.Security)
 					js.security = string(sec)
@@ -69,7 +70,8 @@ func (db *DB) BulkAdd(ctx context.Context, raters []string, fill func(existing i
 			added := img.AddedDate.UTC().Format(time.RFC3339)
 			images.add(img.ID, img.Alias, img.Description, img.ImageName, img.Architecture,
 				img.OS, img.Release, img.Serial, img.Variant, img.Size, img.PriceCents, added, boolInt(img.Prespawn),
-				js.tags, img.BasedOn, js.features, img.PullRef, js.security, img.Docs, img.RatingSum, img.RatingCount)
+				js.tags, img.BasedOn, js.features, img.PullRef, js.security, img.Docs, img.RatingSum, img.RatingCount,
+				img.EOLDate, img.SupersededBy, js.pinned, img.SourceURL)
 			for i, v := range b.Votes {
 				cast = append(cast, generatedVote{raterIDs[i], img.ID, v, added})
 			}

@@ -28,12 +28,13 @@ func (db *DB) ImportCatalog(ctx context.Context, r io.Reader) (store.ImportResul
 	}
 	defer tx.Rollback()
 	for _, img := range imgs {
+		var old *store.Image
 		existing, err := queryImages(ctx, tx, `SELECT `+imageColumns+` FROM images WHERE id = ?`, img.ID)
 		if err != nil {
 			return res, fmt.Errorf("import %s: %w", img.Alias, err)
 		}
 		if len(existing) == 1 {
-			old := existing[0]
+			old = existing[0]
 			img.RatingSum, img.RatingCount = old.RatingSum, old.RatingCount
 			if reflect.DeepEqual(old, img) {
 				res.Unchanged++
@@ -44,6 +45,9 @@ func (db *DB) ImportCatalog(ctx context.Context, r io.Reader) (store.ImportResul
 			res.Added++
 		}
 		if err := upsertImage(ctx, tx, img); err != nil {
+			return res, fmt.Errorf("import %s (%s): %w", img.Alias, img.Architecture, err)
+		}
+		if err := recordEvents(ctx, tx, old, img); err != nil {
 			return res, fmt.Errorf("import %s (%s): %w", img.Alias, img.Architecture, err)
 		}
 	}
@@ -59,6 +63,7 @@ func (db *DB) ImportCatalog(ctx context.Context, r io.Reader) (store.ImportResul
 func upsertImage(ctx context.Context, tx *Tx, img *store.Image) error {
 	tags, _ := json.Marshal(store.NonNil(img.Tags))
 	features, _ := json.Marshal(store.NonNil(img.Features))
+	pinned, _ := json.Marshal(store.NonNil(img.TagsPinned))
 	var security any
 	if img.Security != nil {
 		b, err := json.Marshal(img.Security)
@@ -69,18 +74,21 @@ func upsertImage(ctx context.Context, tx *Tx, img *store.Image) error {
 	}
 	_, err := tx.ExecContext(ctx, `INSERT INTO images (`+
 		`id, alias, description, image_name, architecture, os, release, serial, variant, size,
-		price_cents, added_date, prespawn, tags, based_on, features, pull_ref, security, docs)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		price_cents, added_date, prespawn, tags, based_on, features, pull_ref, security, docs,
+		eol_date, superseded_by, tags_pinned, source_url)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (id) DO UPDATE SET alias = excluded.alias, description = excluded.description,
 		image_name = excluded.image_name, architecture = excluded.architecture, os = excluded.os,
 		release = excluded.release, serial = excluded.serial, variant = excluded.variant,
 		size = excluded.size, price_cents = excluded.price_cents, added_date = excluded.added_date,
 		prespawn = excluded.prespawn, tags = excluded.tags, based_on = excluded.based_on,
 		features = excluded.features, pull_ref = excluded.pull_ref, security = excluded.security,
-		docs = excluded.docs`,
+		docs = excluded.docs, eol_date = excluded.eol_date, superseded_by = excluded.superseded_by,
+		tags_pinned = excluded.tags_pinned, source_url = excluded.source_url`,
 		img.ID, img.Alias, img.Description, img.ImageName, img.Architecture, img.OS, img.Release,
 		img.Serial, img.Variant, img.Size, img.PriceCents, img.AddedDate.UTC().Format(time.RFC3339),
-		boolInt(img.Prespawn), string(tags), img.BasedOn, string(features), img.PullRef, security, img.Docs)
+		boolInt(img.Prespawn), string(tags), img.BasedOn, string(features), img.PullRef, security, img.Docs,
+		img.EOLDate, img.SupersededBy, string(pinned), img.SourceURL)
 	if err != nil && isUniqueViolation(err) {
 		return store.Errorf(store.ECONFLICT, "another image already uses alias %s on %s", img.Alias, img.Architecture)
 	}
@@ -90,7 +98,7 @@ func upsertImage(ctx context.Context, tx *Tx, img *store.Image) error {
 // ExportCatalog writes every image as a catalog file, ordered by id so that
 // two exports of the same catalog are byte for byte equal.
 func (db *DB) ExportCatalog(ctx context.Context, w io.Writer) error {
-	imgs, err := queryImages(ctx, db.read, `SELECT `+imageColumns+` FROM images ORDER BY id`)
+	imgs, err := queryImages(ctx, db.read, `SELECT /* full scan: the export is the whole catalog */ `+imageColumns+` FROM images ORDER BY id`)
 	if err != nil {
 		return fmt.Errorf("export catalog: %w", err)
 	}

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/berth/berth/store"
+	"github.com/berth/berth/store/listing"
 	_ "modernc.org/sqlite" // registers the "sqlite" driver (pure Go)
 )
 
@@ -37,11 +38,11 @@ type DB struct {
 	// bcrypt's default. Tests lower it to stay fast.
 	PasswordCost int
 	gen          generation
-	listings     listings
+	listings     *listing.Engine
 	// logger takes what goes wrong out of any request's way, such as a
 	// failed build of the listing index; see SetLogger.
 	logger atomic.Pointer[slog.Logger]
-	// bySeq reads listed images by seq (see listIndex.listed).
+	// bySeq reads listed images by seq (see listingSource.Images).
 	bySeq lazyStmt
 }
 
@@ -106,7 +107,7 @@ func open(ctx context.Context, path, driverName string) (*DB, error) {
 	db.read = r
 	db.bySeq = lazyStmt{db: r, query: `SELECT ` + listColumns + `, seq FROM images
 		WHERE seq IN (SELECT value FROM json_each(?))`}
-	db.listings.ctx, db.listings.stop = context.WithCancel(context.Background())
+	db.listings = listing.New(listingSource{db}, db.log)
 	return db, nil
 }
 
@@ -115,8 +116,7 @@ func (db *DB) Path() string { return db.path }
 
 // Close closes both pools.
 func (db *DB) Close() error {
-	db.listings.stop()
-	db.listings.done.Wait()
+	db.listings.Close()
 	return errors.Join(db.bySeq.close(), db.read.Close(), db.write.Close())
 }
 

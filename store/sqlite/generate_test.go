@@ -60,7 +60,11 @@ func TestGenerateCatalogIsStable(t *testing.T) {
 	if n, err := synth.Generate(context.Background(), db, 1234, 5); err != nil || n != 1234 {
 		t.Fatalf("generate = %d, %v", n, err)
 	}
-	const want = "2d2bf30e63b8af0980cc3f64ac0c61257139ce9d4b1036880846b30672b42566"
+	// Moved for issue 18, by the default catalog's templates alone: they
+	// gained security.scanner, and Ubuntu 22.04's text its end of
+	// standard support (June 2027). With the catalog before, the digest
+	// was 2d2bf30e… as before, so the draws are unchanged.
+	const want = "05c18b6d41f809783d80a6be187c0f5d7d7f1c10b79552a8a7b21fec598118ba"
 	if got := generatedDigest(t, db); got != want {
 		t.Errorf("seed 5 gave a different catalog: digest %s, want %s", got, want)
 	}

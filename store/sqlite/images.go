@@ -12,17 +12,18 @@ import (
 	"unicode/utf8"
 
 	"github.com/berth/berth/store"
+	"github.com/berth/berth/store/listing"
 )
 
 const imageColumns = `id, alias, description, image_name, architecture, os, release, serial,
 	variant, size, price_cents, added_date, prespawn, tags, based_on, features, pull_ref,
-	security, docs, rating_sum, rating_count`
+	security, docs, rating_sum, rating_count, eol_date, superseded_by, tags_pinned, source_url`
 
 // listColumns are imageColumns without the docs body, which listings never
 // show and which is the largest column.
 const listColumns = `id, alias, description, image_name, architecture, os, release, serial,
 	variant, size, price_cents, added_date, prespawn, tags, based_on, features, pull_ref,
-	security, '' AS docs, rating_sum, rating_count`
+	security, '' AS docs, rating_sum, rating_count, eol_date, superseded_by, tags_pinned, source_url`
 
 // orderBy returns the ORDER BY clause of a sort: the key in the requested
 // order, then ties broken by name and id, always ascending, so that equal
@@ -50,44 +51,30 @@ func orderBy(sortBy, order string) string {
 
 // FindImages returns the page of images that match f, and the total count.
 // Listings come from the in-memory listing index once it is built (see
-// listIndex), and from SQL before that and for lookups by alias; both give
+// store/listing), and from SQL before that and for lookups by alias; both give
 // the same pages, but SQL stops counting at CountCap.
 func (db *DB) FindImages(ctx context.Context, f store.Filter) (store.ImagePage, error) {
+	if f.Now.IsZero() {
+		f.Now = db.Now() // support is judged by the store's clock
+	}
 	gen, err := db.Generation(ctx)
 	if err != nil {
 		return store.ImagePage{Page: f.PageNumber(), Limit: f.PageLimit()}, err
 	}
-	if x := db.listIndex(ctx, gen); x != nil {
+	if x := db.listings.Index(ctx, gen); x != nil {
 		return db.findImagesIndexed(ctx, x, f)
 	}
 	return db.findImagesSQL(ctx, f)
 }
 
-// findImagesIndexed answers a listing from the index and reads the page's
-// images by seq. Lookups by alias go to SQL: they are one index seek there,
-// and the index keeps no aliases.
-func (db *DB) findImagesIndexed(ctx context.Context, x *listIndex, f store.Filter) (store.ImagePage, error) {
+// findImagesIndexed answers a listing from the index, which reads the
+// page's images by seq. Lookups by alias go to SQL: they are one index seek
+// there, and the index keeps no aliases.
+func (db *DB) findImagesIndexed(ctx context.Context, x *listing.Index, f store.Filter) (store.ImagePage, error) {
 	if f.Alias != "" {
 		return db.findImagesSQL(ctx, f)
 	}
-	page := store.ImagePage{Page: f.PageNumber(), Limit: f.PageLimit(), Images: []*store.Image{}}
-	var match *textMatch
-	if terms := ftsTerms(f.Search); len(terms) > 0 {
-		var err error
-		if match, err = x.text.get(ctx, db.read, terms, x.capacity); err != nil {
-			return page, fmt.Errorf("find images: %w", err)
-		}
-	}
-	seqs, total := x.find(f, match)
-	page.Total = total
-	if len(seqs) == 0 {
-		return page, nil
-	}
-	bySeq, err := db.bySeq.get(ctx)
-	if err != nil {
-		return page, fmt.Errorf("find images: %w", err)
-	}
-	page.Images, err = x.listed(ctx, bySeq, seqs)
+	page, err := x.Find(ctx, f)
 	if err != nil {
 		return page, fmt.Errorf("find images: %w", err)
 	}
@@ -114,7 +101,11 @@ func (db *DB) findImagesSQL(ctx context.Context, f store.Filter) (store.ImagePag
 	if page.Total > store.CountCap {
 		page.Total, page.Capped = store.CountCap, true
 	}
-	if page.Total == 0 {
+	if f.Group != "" {
+		page.Grouped, page.BuildTotal, page.Builds = true, page.Total, [][]*store.Image{}
+		page.Total = 0
+	}
+	if page.BuildTotal == 0 && page.Total == 0 {
 		page.Images = []*store.Image{}
 		return page, nil
 	}
@@ -127,6 +118,9 @@ func (db *DB) findImagesSQL(ctx context.Context, f store.Filter) (store.ImagePag
 			return page, fmt.Errorf("find images: %w", err)
 		}
 		ranked = matches <= broadMatch
+	}
+	if f.Group != "" {
+		return db.findGroupsSQL(ctx, tx, f, page, ranked)
 	}
 	var q string
 	if page.Total > broadMatch {
@@ -168,8 +162,11 @@ func ftsQuery(search string) string { return strings.Join(ftsTerms(search), " ")
 // quoted, so FTS operators and punctuation typed by people are just text,
 // and lowercased, as the index folds case anyway; words with no letters or
 // digits are dropped, and so are repeats.
-func ftsTerms(search string) []string {
-	words := store.SearchWords(search)
+func ftsTerms(search string) []string { return ftsWordTerms(store.SearchWords(search)) }
+
+// ftsWordTerms turns words, as store.SearchWords gives them, into FTS5
+// prefix terms (see ftsTerms).
+func ftsWordTerms(words []string) []string {
 	terms := make([]string, len(words))
 	for i, w := range words {
 		terms[i] = `"` + strings.ReplaceAll(w, `"`, `""`) + `"*`
@@ -177,13 +174,10 @@ func ftsTerms(search string) []string {
 	return terms
 }
 
-// broadMatch bounds relevance ranking: a search with no sort asked for goes
-// by relevance when at most this many images match its words, and by
-// popularity when more do (words that common say little about relevance,
-// and ranking every match would cost more than the answer is worth). In
-// SQL it is also the number of matches above which a page is read by
-// walking the sort's index (see walkWhere) rather than sorting the matches.
-const broadMatch = 2000
+// broadMatch is store.BroadMatch, the bound on relevance ranking. In SQL
+// it is also the number of matches above which a page is read by walking
+// the sort's index (see walkWhere) rather than sorting the matches.
+const broadMatch = store.BroadMatch
 
 // where builds the WHERE clause for the filter's conditions; search words
 // are matched in from(). Values always travel as arguments; only fixed
@@ -233,6 +227,21 @@ func filterConditions(f store.Filter, walk bool) (string, []any) {
 	}
 	if f.MinRating != nil {
 		add(col("rating_tenths")+" >= ?", *f.MinRating*10)
+	}
+	if f.Support != "" {
+		after, through, none := store.SupportBounds(f.Support, f.At())
+		switch {
+		case none:
+			add("("+col("eol_date")+" = '' OR "+col("eol_date")+" > ?)", after)
+		default:
+			add(col("eol_date")+" > ? AND "+col("eol_date")+" <= ?", after, through)
+		}
+	}
+	if f.Signed != nil {
+		add(col("signed")+" = ?", boolInt(*f.Signed))
+	}
+	if r := f.MaxSeverityRank(); r >= 0 {
+		add(col("worst_severity")+" <= ?", r)
 	}
 	if q := ftsQuery(f.Search); walk && q != "" {
 		add("+seq IN (SELECT rowid FROM images_fts WHERE images_fts MATCH ?)", q)
@@ -298,7 +307,7 @@ func (db *DB) FindFacets(ctx context.Context) (store.Facets, error) {
 // CountImages returns the number of images in the catalog.
 func (db *DB) CountImages(ctx context.Context) (int, error) {
 	var n int
-	if err := db.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM images`).Scan(&n); err != nil {
+	if err := db.read.QueryRowContext(ctx, `SELECT /* full scan: a count for operators and tests, on no request path */ COUNT(*) FROM images`).Scan(&n); err != nil {
 		return 0, fmt.Errorf("count images: %w", err)
 	}
 	return n, nil
@@ -347,16 +356,23 @@ func queryImages(ctx context.Context, q querier, query string, args ...any) ([]*
 // scanImage reads imageColumns from the current row, then any extra
 // columns that follow them into extra.
 func scanImage(rows *sql.Rows, extra ...any) (*store.Image, error) {
+	return scanImageAfter(rows, nil, extra...)
+}
+
+// scanImageAfter is scanImage for a row whose imageColumns follow the
+// columns read into before.
+func scanImageAfter(rows *sql.Rows, before []any, extra ...any) (*store.Image, error) {
 	var (
 		img                   store.Image
 		added, tags, features string
+		pinned                string
 		security              sql.NullString
 		prespawn              int
 	)
-	dest := append([]any{&img.ID, &img.Alias, &img.Description, &img.ImageName, &img.Architecture,
+	dest := append(append(before[:len(before):len(before)], &img.ID, &img.Alias, &img.Description, &img.ImageName, &img.Architecture,
 		&img.OS, &img.Release, &img.Serial, &img.Variant, &img.Size, &img.PriceCents, &added,
 		&prespawn, &tags, &img.BasedOn, &features, &img.PullRef, &security, &img.Docs,
-		&img.RatingSum, &img.RatingCount}, extra...)
+		&img.RatingSum, &img.RatingCount, &img.EOLDate, &img.SupersededBy, &pinned, &img.SourceURL), extra...)
 	if err := rows.Scan(dest...); err != nil {
 		return nil, err
 	}
@@ -370,6 +386,9 @@ func scanImage(rows *sql.Rows, extra ...any) (*store.Image, error) {
 	}
 	if err := decodeStrings(features, &img.Features); err != nil {
 		return nil, fmt.Errorf("image %s: features: %w", img.ID, err)
+	}
+	if err := decodeStrings(pinned, &img.TagsPinned); err != nil {
+		return nil, fmt.Errorf("image %s: tags_pinned: %w", img.ID, err)
 	}
 	if security.Valid {
 		img.Security = new(store.Security)
@@ -476,7 +495,18 @@ func decodeSecurity(s string, into *store.Security) error {
 	v.Findings.Medium = num()
 	expect(`,"low":`)
 	v.Findings.Low = num()
-	expect(`}}`)
+	expect(`}`)
+	// The optional strings, in the order json.Marshal writes them.
+	for _, opt := range []struct {
+		key  string
+		into *string
+	}{{`,"scanner":"`, &v.Scanner}, {`,"signature":"`, &v.Signature}, {`,"sbom_url":"`, &v.SBOMURL}, {`,"report_url":"`, &v.ReportURL}} {
+		if ok && strings.HasPrefix(rest, opt.key) {
+			rest = rest[len(opt.key):]
+			*opt.into = str()
+		}
+	}
+	expect(`}`)
 	if !ok || rest != "" {
 		return fallback()
 	}
@@ -550,4 +580,52 @@ func (db *DB) touched() {
 	db.gen.mu.Lock()
 	db.gen.read = time.Time{}
 	db.gen.mu.Unlock()
+}
+
+// findGroupsSQL answers a grouped listing (see listgroup.go) with SQL: each
+// alias's first build among those that pass stands for it.
+func (db *DB) findGroupsSQL(ctx context.Context, tx *sql.Tx, f store.Filter, page store.ImagePage, ranked bool) (store.ImagePage, error) {
+	from, fromArgs := filterFrom(f)
+	where, whereArgs := filterWhere(f)
+	args := append(fromArgs, whereArgs...)
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM `+from+where+` GROUP BY alias LIMIT ?)`,
+		append(args, store.CountCap+1)...).Scan(&page.Total); err != nil {
+		return page, fmt.Errorf("count aliases: %w", err)
+	}
+	if page.Total > store.CountCap {
+		page.Total, page.Capped = store.CountCap, true
+	}
+	rank, order := "", orderBy(f.Sort(), f.Order())
+	if ftsQuery(f.Search) != "" {
+		rank = ", m.fts_rank AS fts_rank"
+		if ranked {
+			order = "fts_rank, image_name, id"
+		}
+	}
+	q := `SELECT ` + listColumns + ` FROM (SELECT images.*` + rank + `, ROW_NUMBER() OVER (PARTITION BY alias ORDER BY ` +
+		archRankSQL + `, id) AS group_rn FROM ` + from + where + `) WHERE group_rn = 1 ORDER BY ` + order + ` LIMIT ? OFFSET ?`
+	var err error
+	page.Images, err = queryImages(ctx, tx, q, append(args, page.Limit, f.Offset())...)
+	if err != nil {
+		return page, fmt.Errorf("find aliases: %w", err)
+	}
+	if len(page.Images) == 0 {
+		return page, nil
+	}
+	aliases := make([]string, len(page.Images))
+	for i, img := range page.Images {
+		aliases[i] = img.Alias
+	}
+	list, _ := json.Marshal(aliases)
+	cond := " WHERE "
+	if where != "" {
+		cond = where + " AND "
+	}
+	builds, err := queryImages(ctx, tx, `SELECT `+listColumns+` FROM `+from+cond+`alias IN (SELECT value FROM json_each(?))`,
+		append(append([]any{}, args...), string(list))...)
+	if err != nil {
+		return page, fmt.Errorf("find aliases: %w", err)
+	}
+	store.GroupBuilds(&page, builds)
+	return page, nil
 }

@@ -180,9 +180,10 @@ func (db *DB) Owns(ctx context.Context, userID int64, imageID string) (bool, err
 
 // Library returns the images a user may use, most recently acquired first.
 func (db *DB) Library(ctx context.Context, userID int64) ([]store.LibraryItem, error) {
-	rows, err := db.read.QueryContext(ctx, `SELECT `+imageColumns+`, l.how, l.paid, l.acquired_at
+	rows, err := db.read.QueryContext(ctx, `SELECT `+imageColumns+`, l.how, l.paid, l.acquired_at, r.rating
 		FROM images JOIN (SELECT image_id, how, price_cents AS paid, acquired_at FROM library WHERE user_id = ?) l
-		ON l.image_id = images.id ORDER BY l.acquired_at DESC, image_name`, userID)
+		ON l.image_id = images.id LEFT JOIN ratings r ON r.user_id = ? AND r.image_id = images.id
+		ORDER BY l.acquired_at DESC, image_name`, userID, userID)
 	if err != nil {
 		return nil, fmt.Errorf("library: %w", err)
 	}
@@ -191,9 +192,11 @@ func (db *DB) Library(ctx context.Context, userID int64) ([]store.LibraryItem, e
 	for rows.Next() {
 		var it store.LibraryItem
 		var acquired string
-		if it.Image, err = scanImage(rows, &it.How, &it.PriceCents, &acquired); err != nil {
+		var rating sql.NullInt64
+		if it.Image, err = scanImage(rows, &it.How, &it.PriceCents, &acquired, &rating); err != nil {
 			return nil, fmt.Errorf("library: %w", err)
 		}
+		it.Rating, it.Rated = int(rating.Int64), rating.Valid
 		it.AcquiredAt, _ = time.Parse(time.RFC3339, acquired)
 		items = append(items, it)
 	}

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"maps"
 	"math/rand/v2"
 	"net/url"
 	"reflect"
@@ -15,6 +14,7 @@ import (
 	"time"
 
 	"github.com/berth/berth/store"
+	"github.com/berth/berth/store/listing"
 	"github.com/berth/berth/store/synth"
 	"golang.org/x/crypto/bcrypt"
 )
@@ -54,6 +54,15 @@ func randomListings(rng *rand.Rand, n int) []string {
 		if rng.IntN(4) == 0 {
 			q.Set("min_rating", pick("0", "0.7", "2.5", "3", "4.2", "5"))
 		}
+		if rng.IntN(4) == 0 {
+			q.Set("support", pick("supported", "ending", "ended"))
+		}
+		if rng.IntN(5) == 0 {
+			q.Set("signed", pick("true", "false"))
+		}
+		if rng.IntN(5) == 0 {
+			q.Set("max_severity", pick("none", "low", "medium", "high", "critical"))
+		}
 		if s := pick("", "", "name", "price", "rating", "size", "added_date", "popularity"); s != "" {
 			q.Set("sort_by", s)
 			if rng.IntN(2) == 0 {
@@ -67,6 +76,9 @@ func randomListings(rng *rand.Rand, n int) []string {
 	return out
 }
 
+// listingDay is the day the listing tests judge support on.
+var listingDay = time.Date(2027, 4, 15, 12, 0, 0, 0, time.UTC)
+
 func parsePriceCents(s string) int64 {
 	f, _ := store.ParseFilter(url.Values{"min_price": {s}})
 	return *f.MinPrice
@@ -79,6 +91,9 @@ func parse(t *testing.T, raw string) store.Filter {
 	if err != nil {
 		t.Fatalf("ParseFilter(%q): %v", raw, err)
 	}
+	// A fixed day on which the default catalog has releases supported,
+	// ending within 90 days and ended.
+	f.Now = listingDay
 	return f
 }
 
@@ -97,7 +112,7 @@ func TestListIndexAgreesWithSQL(t *testing.T) {
 		t.Fatal(err)
 	}
 	rng := rand.New(rand.NewPCG(5, 6))
-	agree := func(stage string, x *listIndex, queries []string) {
+	agree := func(stage string, x *listing.Index, queries []string) {
 		t.Helper()
 		broad, ranked := 0, 0
 		for _, raw := range queries {
@@ -114,18 +129,13 @@ func TestListIndexAgreesWithSQL(t *testing.T) {
 			}
 			// As walks go, and with the rows counted by block at once.
 			sameListing(t, stage+": "+raw, want, db, x, f)
-			budget := x.walkBudget
-			x.walkBudget = func(int) int { return 0 }
+			budget := x.SetWalkBudget(func(int) int { return 0 })
 			sameListing(t, stage+" (counted): "+raw, want, db, x, f)
-			x.walkBudget = budget
+			x.SetWalkBudget(budget)
 		}
 		// Every row's block is where its order puts it.
-		for key, ord := range x.orders {
-			for pos, s := range ord {
-				if got := x.blockFunc(key)(int(s)); got != pos/x.blockLen {
-					t.Fatalf("%s: row %d at %d of the %s order has block %d, want %d", stage, s, pos, key, got, pos/x.blockLen)
-				}
-			}
+		if err := x.CheckBlocks(); err != nil {
+			t.Fatalf("%s: %v", stage, err)
 		}
 		if broad == 0 || ranked == 0 {
 			t.Fatalf("%s: %d broad and %d ranked listings: the queries miss a path", stage, broad, ranked)
@@ -158,8 +168,8 @@ func TestListIndexAgreesWithSQL(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := db.listIndex(ctx, gen); got != x || x.gen != gen {
-		t.Fatalf("after ratings: index %p at generation %d, want %p at %d", got, x.gen, x, gen)
+	if got := db.listings.Index(ctx, gen); got != x || x.Generation() != gen {
+		t.Fatalf("after ratings: index %p at generation %d, want %p at %d", got, x.Generation(), x, gen)
 	}
 	queries := randomListings(rng, 150)
 	for _, q := range []string{"sort_by=rating", "sort_by=rating&sort_order=asc&page=2", "sort_by=popularity&limit=100",
@@ -184,11 +194,11 @@ func TestListIndexAgreesWithSQL(t *testing.T) {
 	}
 	mustImport(t, db, cf)
 	gen, _ = db.Generation(ctx)
-	if got := db.listIndex(ctx, gen); got != nil {
+	if got := db.listings.Index(ctx, gen); got != nil {
 		t.Fatal("after an import the old index is still in use")
 	}
 	deadline := time.Now().Add(20 * time.Second)
-	for x = db.listIndex(ctx, gen); x == nil; x = db.listIndex(ctx, gen) {
+	for x = db.listings.Index(ctx, gen); x == nil; x = db.listings.Index(ctx, gen) {
 		if time.Now().After(deadline) {
 			t.Fatal("the index was not rebuilt within 20s")
 		}
@@ -222,10 +232,7 @@ func TestListIndexAgreesWithSQL(t *testing.T) {
 		if _, err := db.FindImages(ctx, parse(t, listing)); err != nil {
 			t.Fatal(err)
 		}
-		x.rowsMu.Lock()
-		kept := len(x.rows) > 0
-		x.rowsMu.Unlock()
-		if !kept {
+		if x.Stats().KeptImages == 0 {
 			t.Fatalf("%s: the index kept no listed images", stage)
 		}
 		before, err := db.FindImage(ctx, target.ID)
@@ -241,7 +248,7 @@ func TestListIndexAgreesWithSQL(t *testing.T) {
 		}
 		gen, _ = db.Generation(ctx)
 		deadline := time.Now().Add(20 * time.Second)
-		for x = db.listIndex(ctx, gen); x == nil; x = db.listIndex(ctx, gen) {
+		for x = db.listings.Index(ctx, gen); x == nil; x = db.listings.Index(ctx, gen) {
 			if time.Now().After(deadline) {
 				t.Fatalf("%s: the index was not rebuilt within 20s", stage)
 			}
@@ -315,7 +322,7 @@ func TestListIndexManyPrices(t *testing.T) {
 	f := fixture()
 	base := f.Images[0]
 	f.Images = nil
-	for i := range maxValueSets + 40 {
+	for i := range 256 + 40 { // the index keeps a set per price for up to 256 prices
 		img := base
 		img.Release = fmt.Sprintf("24.%d", i)
 		img.Alias = "ubuntu/" + img.Release
@@ -328,7 +335,7 @@ func TestListIndexManyPrices(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if x.priceSets != nil || x.price == nil {
+	if x.Stats().PriceSets {
 		t.Fatalf("%d prices were kept as sets", len(f.Images))
 	}
 	for _, raw := range []string{"min_price=10&max_price=20.5", "max_price=0", "min_price=70&sort_by=price&sort_order=desc",
@@ -341,42 +348,6 @@ func TestListIndexManyPrices(t *testing.T) {
 			t.Fatalf("%s matches nothing", raw)
 		}
 		sameListing(t, raw, want, db, x, parse(t, raw))
-	}
-}
-
-// TestTextCacheBoundedByBytes checks the search cache evicts the least
-// recently used entries past maxTextBytes and computes each key once.
-func TestTextCacheBoundedByBytes(t *testing.T) {
-	var c textCache
-	ctx := context.Background()
-	computed := map[string]int{}
-	get := func(key string) {
-		t.Helper()
-		if _, err := c.entry(ctx, key, func(context.Context) (*textEntry, error) {
-			computed[key]++
-			return &textEntry{size: maxTextBytes / 3}, nil
-		}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	get("a")
-	get("b")
-	get("c")
-	get("a") // a is now the most recently used
-	get("d") // over the bound: b, the least recently used, goes
-	if c.bytes > maxTextBytes {
-		t.Errorf("holds %d bytes, more than %d", c.bytes, maxTextBytes)
-	}
-	get("b")
-	get("a")
-	if computed["a"] != 1 || computed["b"] != 2 {
-		t.Errorf("computed a %d times (want 1), b %d times (want 2)", computed["a"], computed["b"])
-	}
-	if _, err := c.entry(ctx, "bad", func(context.Context) (*textEntry, error) { return nil, fmt.Errorf("boom") }); err == nil {
-		t.Error("an error was not returned")
-	}
-	if _, ok := c.entries["bad"]; ok {
-		t.Error("a failed read stays cached")
 	}
 }
 
@@ -396,7 +367,7 @@ func generatedCatalog(t *testing.T, n int, seed uint64) *DB {
 }
 
 // indexedCatalog is generatedCatalog with its listing index built and in use.
-func indexedCatalog(t *testing.T, n int, seed uint64) (*DB, *listIndex) {
+func indexedCatalog(t *testing.T, n int, seed uint64) (*DB, *listing.Index) {
 	t.Helper()
 	db := generatedCatalog(t, n, seed)
 	x, err := db.buildListIndexNow(context.Background())
@@ -409,21 +380,21 @@ func indexedCatalog(t *testing.T, n int, seed uint64) (*DB, *listIndex) {
 func TestWarmReadsCommonWords(t *testing.T) {
 	db, x := indexedCatalog(t, 3000, 8)
 	ctx := context.Background()
-	if err := x.warm(ctx, db.read); err != nil {
+	if err := x.Warm(ctx); err != nil {
 		t.Fatal(err)
 	}
-	total := x.all.Count()
-	x.text.mu.Lock()
-	warmed := maps.Clone(x.text.entries)
-	x.text.mu.Unlock()
-	ubuntu, ok := warmed["w"+ftsTerms("ubuntu")[0]]
+	total := x.Stats().Images
+	warmed := x.CachedWords()
+	ubuntu, ok := warmed["ubuntu"]
 	if !ok {
 		t.Fatalf("ubuntu, in a large share of the catalog, was not read ahead; read %d words", len(warmed))
 	}
-	for key, e := range warmed {
+	// The index reads ahead the words in 1/64 of a sample of rows.
+	const warmShare = 64
+	for word, rows := range warmed {
 		// Sampled counts wander a little around the true share.
-		if n := e.rows.Count(); n*warmShare*2 < total {
-			t.Errorf("%s is in %d of %d images, too few to read ahead", key, n, total)
+		if n := rows.Count(); n*warmShare*2 < total {
+			t.Errorf("%s is in %d of %d images, too few to read ahead", word, n, total)
 		}
 	}
 	if len(warmed) < 10 {
@@ -434,23 +405,8 @@ func TestWarmReadsCommonWords(t *testing.T) {
 	if _, err := db.FindImages(ctx, f); err != nil {
 		t.Fatal(err)
 	}
-	x.text.mu.Lock()
-	defer x.text.mu.Unlock()
-	if x.text.entries["w"+ftsTerms("ubuntu")[0]] != ubuntu || len(x.text.entries) != len(warmed) {
+	if again := x.CachedWords(); again["ubuntu"] != ubuntu || len(again) != len(warmed) {
 		t.Error("searching a warmed word read it again")
-	}
-}
-
-func TestWarmLeavesOutFunctionWordsAndNumbers(t *testing.T) {
-	for _, w := range []string{"the", "and", "with", "24", "04", "2027", "s", "js"} {
-		if !unsearched(w) {
-			t.Errorf("%q would be read ahead", w)
-		}
-	}
-	for _, w := range []string{"ubuntu", "amd64", "k3s", "lts", "x86"} {
-		if unsearched(w) {
-			t.Errorf("%q would not be read ahead", w)
-		}
 	}
 }
 
@@ -458,35 +414,27 @@ func TestListedRowsShareTheBudgetWithTheIndex(t *testing.T) {
 	db, x := indexedCatalog(t, 1000, 3)
 	ctx := context.Background()
 	// An order of 4 bytes per row and blocks of 1 for each sort but
-	// names, four arrays of 13 bytes per row in all, and a few dozen sets of
-	// a bit per row.
-	if b := x.bytes(); b < x.capacity*(5*len(store.SortKeys)-1+13) || b > x.capacity*(5*len(store.SortKeys)-1+13+10) {
-		t.Errorf("an index of %d images estimated at %d bytes", x.all.Count(), b)
+	// names, four arrays of 13 bytes per row in all, the alias groups' 13
+	// (an architecture rank and a row per architecture), the end-of-life
+	// days (4 bytes per row, the default catalog has them) and a few dozen
+	// sets of a bit per row.
+	s := x.Stats()
+	if b := s.Bytes; b < s.Capacity*(5*len(store.SortKeys)-1+13+13+4) || b > s.Capacity*(5*len(store.SortKeys)-1+13+13+4+10) {
+		t.Errorf("an index of %d images estimated at %d bytes", s.Images, b)
 	}
-	if x.maxBytes < listedBudget-x.bytes() || x.maxBytes < 20<<20 {
-		t.Errorf("a small catalog keeps only %d bytes of listed images", x.maxBytes)
-	}
-	if got := listedBytes(40 << 20); got != minListedBytes {
-		t.Errorf("an index over the budget leaves %d bytes, want the floor %d", got, minListedBytes)
-	}
-	if small, large := listedBytes(4<<20), listedBytes(16<<20); small <= large {
-		t.Errorf("a larger index leaves as much room or more: %d against %d", large, small)
+	// The budget's split itself is TestListedBytes' (store/listing).
+	if s.KeptLimit < 20<<20 {
+		t.Errorf("a small catalog keeps only %d bytes of listed images", s.KeptLimit)
 	}
 	// Listing keeps within the budget, however many images it lists.
-	x.maxBytes = 8 << 10
+	x.SetKeptLimit(8 << 10)
 	for page := 1; page <= 20; page++ {
 		if _, err := db.FindImages(ctx, parse(t, fmt.Sprintf("sort_by=name&limit=50&page=%d", page))); err != nil {
 			t.Fatal(err)
 		}
-		x.rowsMu.Lock()
-		n, held := 0, 0
-		for _, b := range x.rows {
-			n, held = n+1, held+len(b)
-		}
-		over := x.rowsBytes > x.maxBytes || held != x.rowsBytes || n == 0
-		x.rowsMu.Unlock()
-		if over {
-			t.Fatalf("page %d: %d images hold %d bytes, counted %d, over %d", page, n, held, x.rowsBytes, x.maxBytes)
+		s := x.Stats()
+		if s.KeptCounted > s.KeptLimit || s.KeptBytes != s.KeptCounted || s.KeptImages == 0 {
+			t.Fatalf("page %d: %d images hold %d bytes, counted %d, over %d", page, s.KeptImages, s.KeptBytes, s.KeptCounted, s.KeptLimit)
 		}
 	}
 }

@@ -53,7 +53,7 @@ func TestListingIndexBuildFailureIsCountedAndLogged(t *testing.T) {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
-	db.listings.done.Wait()
+	db.listings.Wait()
 	if out := logs.String(); !strings.Contains(out, "listing index build failed") || !strings.Contains(out, "database is closed") {
 		t.Errorf("the log does not give the failure and its cause: %q", out)
 	}
@@ -85,10 +85,10 @@ func TestListingIndexCatchUpFailureIsLogged(t *testing.T) {
 	good := db.read
 	db.read = broken.read
 	defer func() { db.read = good }()
-	if got := db.listIndex(ctx, x.gen+1); got != nil {
+	if got := db.listings.Index(ctx, x.Generation()+1); got != nil {
 		t.Fatal("an index that could not catch up is still in use")
 	}
-	db.listings.done.Wait()
+	db.listings.Wait()
 	if out := logs.String(); !strings.Contains(out, "could not catch up") || !strings.Contains(out, "database is closed") {
 		t.Errorf("the log does not give the failure and its cause: %q", out)
 	}

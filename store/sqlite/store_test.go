@@ -11,19 +11,48 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/crypto/bcrypt"
+
 	"github.com/berth/berth/store"
+	"github.com/berth/berth/store/listing"
 )
 
 // mustOpen opens a fresh database file in a temporary directory. A file, not
 // :memory:, because each pooled connection would get its own memory database.
+// Passwords are hashed at bcrypt's lowest cost: at the default cost every
+// account a test creates or logs in costs some 50 ms, ten times that under
+// -race, and the cost is not what these tests check (TestDefaultPasswordCost
+// does).
 func mustOpen(t testing.TB) *DB {
 	t.Helper()
 	db, err := Open(context.Background(), filepath.Join(t.TempDir(), "berth.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
+	db.PasswordCost = bcrypt.MinCost
 	t.Cleanup(func() { db.Close() })
 	return db
+}
+
+// New passwords are hashed at bcrypt's default cost unless told otherwise.
+func TestDefaultPasswordCost(t *testing.T) {
+	ctx := context.Background()
+	db, err := Open(ctx, filepath.Join(t.TempDir(), "berth.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	u, err := db.CreateUser(ctx, "cost@example.com", "correct horse battery")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var hash []byte
+	if err := db.read.QueryRowContext(ctx, `SELECT password_hash FROM users WHERE id = ?`, u.ID).Scan(&hash); err != nil {
+		t.Fatal(err)
+	}
+	if cost, err := bcrypt.Cost(hash); err != nil || cost != bcrypt.DefaultCost {
+		t.Errorf("hash cost %d (%v), want bcrypt's default %d", cost, err, bcrypt.DefaultCost)
+	}
 }
 
 // fixture describes a small catalog whose answers the tests can work out by hand.
@@ -116,7 +145,7 @@ func find(t *testing.T, db *DB, query string) store.ImagePage {
 
 // sameListing fails unless the listing index x answers f with the page
 // want, which SQL gave.
-func sameListing(t *testing.T, query string, want store.ImagePage, db *DB, x *listIndex, f store.Filter) {
+func sameListing(t *testing.T, query string, want store.ImagePage, db *DB, x *listing.Index, f store.Filter) {
 	t.Helper()
 	got, err := db.findImagesIndexed(context.Background(), x, f)
 	if err != nil {

@@ -1,36 +1,36 @@
-package sqlite
+package listing
 
 import (
 	"cmp"
 	"context"
-	"database/sql"
-	"encoding/binary"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"sort"
 	"strconv"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/berth/berth/store"
-	"github.com/berth/berth/store/sqlite/bitset"
+	"github.com/berth/berth/store/listing/bitset"
 )
 
-// listIndex answers catalog listings from memory. SQLite can walk one index
+// Index answers catalog listings from memory. A database walks one index
 // per query, so a listing that filters on a few columns, searches words and
 // sorts by a third thing reads far more rows than it shows once the catalog
 // is large; here every filter is a set of rows, a listing intersects the
 // sets and counts the result exactly, then walks the sort order until the
-// page is full. Rows are named by images.seq. The page's images themselves
-// are read from SQLite by seq, or kept from a recent listing (see listed).
+// page is full. Rows are named by the source's row numbers. The page's
+// images themselves are read from the source by row, or kept from a recent
+// listing (see listed).
 //
 // The index reflects one catalog generation. After a rating it catches up
-// by re-reading the rated images (see catchUp); any other change to the
-// catalog means a rebuild, and listings go through SQL meanwhile.
-type listIndex struct {
+// through the change feed (see catchUp); any other change to the catalog
+// means a rebuild, and listings go through the backend's SQL meanwhile.
+type Index struct {
+	src      Source
 	gen      int64
 	capacity int // largest seq + 1: the size of every set
 
@@ -43,11 +43,20 @@ type listIndex struct {
 	priceSets map[int64]*bitset.Set // rows by price in cents, when few prices
 	price     []int64               // cents by seq, when priceSets is nil
 	nameRank  []int32               // position in name order (image_name, id), by seq
-	text      textCache
-	scratch   sync.Pool   // *bitset.Set of capacity
-	retired   atomic.Bool // set once another index replaces it: its warm-up stops
+	// For grouped listings (see listgroup.go): each seq's architecture
+	// rank, the seqs of its alias's builds by architecture (nArch a seq,
+	// 0 for none), and the rows whose alias has a build listed before them.
+	rankOf  []uint8
+	sibs    []int32
+	later   *bitset.Set
+	text    textCache
+	scratch sync.Pool   // *bitset.Set of capacity
+	retired atomic.Bool // set once another index replaces it: its warm-up stops
 
-	// Images listed lately, as read from SQLite; their ratings are taken
+	// The rows the lifecycle filters keep (see listlife.go).
+	life lifecycleSets
+
+	// Images listed lately, as read from the source; their ratings are taken
 	// from the index when they are listed again (see listed).
 	rowsMu    sync.Mutex
 	rows      map[int64][]byte // encoded by encodeRow
@@ -83,21 +92,18 @@ type listIndex struct {
 // prices; with more than this, a price range checks each candidate row.
 const maxValueSets = 256
 
-// buildListIndex reads the catalog in one read transaction, so every part
-// of the index sees the same snapshot, the generation included.
-func buildListIndex(ctx context.Context, pool *sql.DB) (*listIndex, error) {
-	tx, err := pool.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+// build reads the catalog from one snapshot of src, so every part of the
+// index sees the same catalog, the generation included.
+func build(ctx context.Context, src Source) (*Index, error) {
+	snap, err := src.Snapshot(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("build listing index: %w", err)
 	}
-	defer tx.Rollback()
-	x := &listIndex{os: map[string]*bitset.Set{}, arch: map[string]*bitset.Set{}, variant: map[string]*bitset.Set{},
+	defer snap.Close()
+	x := &Index{src: src, os: map[string]*bitset.Set{}, arch: map[string]*bitset.Set{}, variant: map[string]*bitset.Set{},
 		priceSets: map[int64]*bitset.Set{}, orders: map[string][]int32{}, starts: map[string]*bitset.Set{}}
-	var maxSeq int64
-	if err := tx.QueryRowContext(ctx, `SELECT (SELECT generation FROM catalog_generation WHERE id = 1),
-		(SELECT COALESCE(MAX(seq), 0) FROM images)`).Scan(&x.gen, &maxSeq); err != nil {
-		return nil, fmt.Errorf("build listing index: %w", err)
-	}
+	x.gen = snap.Generation()
+	maxSeq := snap.MaxSeq()
 	if maxSeq >= 1<<31-1 {
 		return nil, fmt.Errorf("build listing index: row numbers up to %d do not fit", maxSeq)
 	}
@@ -111,54 +117,63 @@ func buildListIndex(ctx context.Context, pool *sql.DB) (*listIndex, error) {
 	}
 	x.scratch.New = func() any { return bitset.New(n) }
 
-	// The sets come grouped from SQLite's indexes, each built in one
-	// aggregate (berth_rowset) rather than a Go round trip per row.
+	// The sets come grouped from the source, each in one piece rather than
+	// row by row.
 	for _, eq := range []struct {
-		column string
-		sets   map[string]*bitset.Set
-	}{{"os", x.os}, {"architecture", x.arch}, {"variant", x.variant}} {
-		if err := readSets(ctx, tx, eq.column, n, func(value string, s *bitset.Set) { eq.sets[value] = s }); err != nil {
+		field Field
+		sets  map[string]*bitset.Set
+	}{{FieldOS, x.os}, {FieldArchitecture, x.arch}, {FieldVariant, x.variant}} {
+		if err := snap.Groups(ctx, eq.field, n, func(value string, s *bitset.Set) { eq.sets[value] = s }); err != nil {
 			return nil, fmt.Errorf("build listing index: %w", err)
 		}
 	}
 	for _, s := range x.os {
 		x.all.Or(s)
 	}
-	if err := readSets(ctx, tx, "prespawn", n, func(value string, s *bitset.Set) {
+	if err := snap.Groups(ctx, FieldPrespawn, n, func(value string, s *bitset.Set) {
 		if value == "1" {
 			x.prespawn = s
 		}
 	}); err != nil {
 		return nil, fmt.Errorf("build listing index: %w", err)
 	}
-	var prices int
-	if err := tx.QueryRowContext(ctx, `SELECT COUNT(DISTINCT price_cents) FROM images`).Scan(&prices); err != nil {
+	prices, err := snap.Distinct(ctx, FieldPrice)
+	if err != nil {
 		return nil, fmt.Errorf("build listing index: %w", err)
 	}
 	if prices <= maxValueSets {
-		err = readSets(ctx, tx, "price_cents", n, func(value string, s *bitset.Set) {
+		err = snap.Groups(ctx, FieldPrice, n, func(value string, s *bitset.Set) {
 			cents, _ := strconv.ParseInt(value, 10, 64)
 			x.priceSets[cents] = s
 		})
 	} else {
 		x.priceSets, x.price = nil, make([]int64, n)
-		err = scanInts(ctx, tx, `SELECT seq, price_cents FROM images`, func(v []int64) { x.price[v[0]] = v[1] })
+		err = snap.Values(ctx, FieldPrice, func(seq int, cents int64) { x.price[seq] = cents })
 	}
 	if err != nil {
 		return nil, fmt.Errorf("build listing index: prices: %w", err)
 	}
+	if err := x.readLifecycle(ctx, snap, n); err != nil {
+		return nil, fmt.Errorf("build listing index: lifecycle: %w", err)
+	}
+	if err := x.readAliases(ctx, snap); err != nil {
+		return nil, fmt.Errorf("build listing index: aliases: %w", err)
+	}
 	x.ratedAtLeast[0].CopyFrom(x.all)
-	if err := scanInts(ctx, tx, `SELECT seq, rating_sum, rating_count FROM images WHERE rating_count > 0`,
-		func(v []int64) { x.setRating(int(v[0]), v[1], v[2]) }); err != nil {
+	if err := snap.Ratings(ctx, x.setRating); err != nil {
 		return nil, fmt.Errorf("build listing index: ratings: %w", err)
 	}
 
-	// Each order is read from SQLite, which keeps an index for every sort,
-	// so the order is defined once, by orderBy; berth_runs marks where the
-	// sort key changes along it.
+	// Each order comes from the source, which defines it once for its own
+	// listings too, with where its runs of equal keys start.
 	for _, key := range store.SortKeys {
-		if err := x.readOrder(ctx, tx, key); err != nil {
+		seqs, runs, err := snap.Order(ctx, key)
+		if err != nil {
 			return nil, fmt.Errorf("build listing index: order by %s: %w", key, err)
+		}
+		x.orders[key] = seqs
+		if key != store.SortName && !ratingKeyed(key) {
+			x.starts[key] = runs
 		}
 	}
 	for i, s := range x.orders[store.SortName] {
@@ -177,87 +192,10 @@ func buildListIndex(ctx context.Context, pool *sql.DB) (*listIndex, error) {
 	return x, nil
 }
 
-// readOrder reads a sort key's order and its runs of equal keys. The
-// blobs are scanned as RawBytes, not copied again: at a million images
-// each order is 4 MB.
-func (x *listIndex) readOrder(ctx context.Context, tx *sql.Tx, key string) error {
-	rows, err := tx.QueryContext(ctx, `SELECT berth_seqlist(seq), berth_runs(`+sortColumns(key)+`)
-		FROM (SELECT seq, `+sortColumns(key)+` FROM images ORDER BY `+orderBy(key, "asc")+`)`)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	if !rows.Next() {
-		return fmt.Errorf("no result: %w", rows.Err())
-	}
-	var blob, runs sql.RawBytes
-	if err := rows.Scan(&blob, &runs); err != nil {
-		return err
-	}
-	seqs := make([]int32, len(blob)/4)
-	for i := range seqs {
-		seqs[i] = int32(binary.LittleEndian.Uint32(blob[4*i:]))
-	}
-	x.orders[key] = seqs
-	if key != store.SortName && !ratingKeyed(key) {
-		x.starts[key] = setFromBlob(runs, len(seqs))
-	}
-	return rows.Close()
-}
-
-// readSets reads the set of rows holding each value of column.
-func readSets(ctx context.Context, tx *sql.Tx, column string, capacity int, got func(value string, s *bitset.Set)) error {
-	rows, err := tx.QueryContext(ctx, `SELECT `+column+`, berth_rowset(seq) FROM images GROUP BY `+column)
-	if err != nil {
-		return fmt.Errorf("%s: %w", column, err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var value string
-		var blob sql.RawBytes
-		if err := rows.Scan(&value, &blob); err != nil {
-			return fmt.Errorf("%s: %w", column, err)
-		}
-		got(value, setFromBlob(blob, capacity))
-	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("%s: %w", column, err)
-	}
-	return nil
-}
-
-// scanInts calls fn with the integer columns of each row of query.
-func scanInts(ctx context.Context, tx *sql.Tx, query string, fn func(v []int64)) error {
-	rows, err := tx.QueryContext(ctx, query)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	cols, err := rows.Columns()
-	if err != nil {
-		return err
-	}
-	v := make([]int64, len(cols))
-	dest := make([]any, len(cols))
-	for i := range v {
-		dest[i] = &v[i]
-	}
-	for rows.Next() {
-		if err := rows.Scan(dest...); err != nil {
-			return err
-		}
-		fn(v)
-	}
-	return rows.Err()
-}
-
-// setRating records an image's rating aggregates and the average in tenths,
-// computed as the rating_tenths column does. Callers hold mu or own x.
-func (x *listIndex) setRating(seq int, sum, count int64) {
-	var tenths int64
-	if count > 0 {
-		tenths = (sum*20 + count) / (count * 2)
-	}
+// setRating records an image's rating aggregates and the average in tenths
+// (store.RatingTenths). Callers hold mu or own x.
+func (x *Index) setRating(seq int, sum, count int64) {
+	tenths := store.RatingTenths(sum, count)
 	for k := 1; k <= store.MaxRating; k++ {
 		if tenths >= int64(10*k) {
 			x.ratedAtLeast[k].Add(seq)
@@ -268,37 +206,17 @@ func (x *listIndex) setRating(seq int, sum, count int64) {
 	x.ratingSum[seq], x.ratingCount[seq], x.tenths[seq] = int32(sum), int32(count), uint8(tenths)
 }
 
-// sortColumns lists the columns that make up a sort key, before the ties
-// broken by name and id.
-func sortColumns(key string) string {
-	switch key {
-	case store.SortName:
-		return "image_name, id"
-	case store.SortPrice:
-		return "price_cents"
-	case store.SortRating:
-		return "rating_tenths, rating_count"
-	case store.SortSize:
-		return "size"
-	case store.SortAddedDate:
-		return "added_date"
-	default:
-		return "popularity"
-	}
-}
-
 // ratingKey compares two images by a rating-derived sort key, as SQL
 // computes it: the average in tenths then the count, or popularity.
-func (x *listIndex) ratingKey(key string, a, b int32) int {
+func (x *Index) ratingKey(key string, a, b int32) int {
 	if key == store.SortRating {
 		if c := cmp.Compare(x.tenths[a], x.tenths[b]); c != 0 {
 			return c
 		}
 		return cmp.Compare(x.ratingCount[a], x.ratingCount[b])
 	}
-	// Popularity, as the generated column computes it.
-	pa := (float64(x.ratingSum[a]) + 30.0) / float64(x.ratingCount[a]+10)
-	pb := (float64(x.ratingSum[b]) + 30.0) / float64(x.ratingCount[b]+10)
+	pa := store.Popularity(int64(x.ratingSum[a]), int64(x.ratingCount[a]))
+	pb := store.Popularity(int64(x.ratingSum[b]), int64(x.ratingCount[b]))
 	return cmp.Compare(pa, pb)
 }
 
@@ -307,7 +225,7 @@ func ratingKeyed(key string) bool { return key == store.SortRating || key == sto
 
 // runStart returns where the run of equal keys that ends at end (excluded)
 // starts in key's ascending order. Callers hold mu.
-func (x *listIndex) runStart(key string, end int) int {
+func (x *Index) runStart(key string, end int) int {
 	ord := x.orders[key]
 	if starts := x.starts[key]; starts != nil {
 		return starts.Prev(end - 1)
@@ -318,7 +236,7 @@ func (x *listIndex) runStart(key string, end int) int {
 
 // rerate moves an image whose ratings changed to its new place in the
 // orders that depend on them. Callers hold mu for writing.
-func (x *listIndex) rerate(seq int, sum, count int64) {
+func (x *Index) rerate(seq int, sum, count int64) {
 	keys := []string{store.SortRating, store.SortPopularity}
 	s := int32(seq)
 	less := func(key string) func(e, t int32) int {
@@ -355,75 +273,44 @@ func (x *listIndex) rerate(seq int, sum, count int64) {
 var errReshaped = errors.New("catalog reshaped")
 
 // catchUp brings the index to the catalog's current generation when only
-// ratings moved since it was built, re-reading the rated images; otherwise
-// it returns errReshaped.
-func (x *listIndex) catchUp(ctx context.Context, pool *sql.DB) error {
-	tx, err := pool.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+// ratings moved since it was built, taking the rated images' ratings from
+// the change feed; otherwise it returns errReshaped.
+func (x *Index) catchUp(ctx context.Context) error {
+	ch, err := x.src.ChangesSince(ctx, x.gen)
 	if err != nil {
 		return err
 	}
-	defer tx.Rollback()
-	var gen int64
-	if err := tx.QueryRowContext(ctx, `SELECT generation FROM catalog_generation WHERE id = 1`).Scan(&gen); err != nil {
-		return err
-	}
-	if gen == x.gen {
+	if ch.Generation == x.gen {
 		return nil
 	}
-	if gen < x.gen || gen-x.gen > 1000 {
+	if ch.Reshaped {
 		return errReshaped
 	}
-	// Every generation since the index's must be in the log, one row each,
-	// and none may have reshaped the catalog.
-	var logged, reshaped int64
-	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*), COALESCE(MAX(reshaped), 0) FROM image_changes
-		WHERE generation > ? AND generation <= ?`, x.gen, gen).Scan(&logged, &reshaped); err != nil {
-		return err
-	}
-	if logged != gen-x.gen || reshaped != 0 {
-		return errReshaped
-	}
-	rows, err := tx.QueryContext(ctx, `SELECT seq, rating_sum, rating_count FROM images
-		WHERE seq IN (SELECT seq FROM image_changes WHERE generation > ? AND generation <= ?)`, x.gen, gen)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	type rated struct{ seq, sum, count int64 }
-	var changed []rated
-	for rows.Next() {
-		var r rated
-		if err := rows.Scan(&r.seq, &r.sum, &r.count); err != nil {
-			return err
-		}
-		if r.seq < 0 || r.seq >= int64(x.capacity) || !x.all.Has(int(r.seq)) {
+	for _, r := range ch.Rated {
+		if r.Seq < 0 || r.Seq >= int64(x.capacity) || !x.all.Has(int(r.Seq)) {
 			return errReshaped
 		}
-		changed = append(changed, r)
-	}
-	if err := rows.Err(); err != nil {
-		return err
 	}
 	// Only ratings moved, which listed images take from the index; their
 	// rows are dropped anyway, so no change of any column can leave one
-	// showing old values should a column ever be missed in reshaped.
-	seqs := make([]int64, len(changed))
-	for i, r := range changed {
-		seqs[i] = r.seq
+	// showing old values should a backend ever miss one in Reshaped.
+	seqs := make([]int64, len(ch.Rated))
+	for i, r := range ch.Rated {
+		seqs[i] = r.Seq
 	}
 	x.forget(seqs)
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	for _, r := range changed {
-		if int64(x.ratingSum[r.seq]) != r.sum || int64(x.ratingCount[r.seq]) != r.count {
-			x.rerate(int(r.seq), r.sum, r.count)
+	for _, r := range ch.Rated {
+		if int64(x.ratingSum[r.Seq]) != r.Sum || int64(x.ratingCount[r.Seq]) != r.Count {
+			x.rerate(int(r.Seq), r.Sum, r.Count)
 		}
 	}
-	x.gen = gen
+	x.gen = ch.Generation
 	return nil
 }
 
-// The images kept in listIndex.rows, encoded (see encodeRow), share
+// The images kept in Index.rows, encoded (see encodeRow), share
 // listedBudget with the index itself, which grows with the catalog: a small
 // catalog keeps most of its images listed lately in memory, and one of a
 // million images, whose index takes most of the budget, minListedBytes.
@@ -439,28 +326,15 @@ func listedBytes(indexBytes int) int {
 
 // bytes estimates the memory the index holds: its orders, its per-row
 // arrays and its sets.
-func (x *listIndex) bytes() int {
-	sets := 2 + len(x.os) + len(x.arch) + len(x.variant) + len(x.priceSets) + len(x.ratedAtLeast) + len(x.starts)
-	return x.capacity*(4*len(x.orders)+len(x.blocks)+4+4+4+1+8*min(1, len(x.price))) + sets*x.capacity/8
-}
-
-// seqsJSON writes seqs as a JSON array, for `seq IN (SELECT value FROM
-// json_each(?))`: one statement text however many there are, and no bound
-// on their number as with one parameter each.
-func seqsJSON(seqs []int64) string {
-	list := []byte{'['}
-	for i, s := range seqs {
-		if i > 0 {
-			list = append(list, ',')
-		}
-		list = strconv.AppendInt(list, s, 10)
-	}
-	return string(append(list, ']'))
+func (x *Index) bytes() int {
+	sets := 3 + len(x.os) + len(x.arch) + len(x.variant) + len(x.priceSets) + len(x.ratedAtLeast) + len(x.starts)
+	return x.capacity*(4*len(x.orders)+len(x.blocks)+4+4+4+1+1+4*nArch+8*min(1, len(x.price))) + sets*x.capacity/8 +
+		x.lifecycleBytes()
 }
 
 // forget drops the kept rows of changed images, and keeps listings that
 // read rows before from keeping what they read (see listed).
-func (x *listIndex) forget(seqs []int64) {
+func (x *Index) forget(seqs []int64) {
 	x.rowsMu.Lock()
 	defer x.rowsMu.Unlock()
 	x.dropped++
@@ -473,12 +347,12 @@ func (x *listIndex) forget(seqs []int64) {
 }
 
 // listed returns the images with the given seqs, in that order. Images
-// listed lately are decoded from memory, the others read from SQLite in one
-// query. Any change of an image but its ratings rebuilds the index and so
-// empties this cache (see migration 010), and catchUp drops the rows of
-// the images whose ratings moved; ratings are copied from the index.
-// Images removed since the index's generation are left out.
-func (x *listIndex) listed(ctx context.Context, bySeq *sql.Stmt, seqs []int64) ([]*store.Image, error) {
+// listed lately are decoded from memory, the others read from src at once.
+// Any change of an image but its ratings rebuilds the index and so empties
+// this cache (the change feed marks it Reshaped), and catchUp drops the
+// rows of the images whose ratings moved; ratings are copied from the
+// index. Images removed since the index's generation are left out.
+func (x *Index) listed(ctx context.Context, seqs []int64) ([]*store.Image, error) {
 	found := make(map[int64]*store.Image, len(seqs))
 	var missing []int64
 	kept := map[int64][]byte{}
@@ -500,22 +374,11 @@ func (x *listIndex) listed(ctx context.Context, bySeq *sql.Stmt, seqs []int64) (
 		found[s] = img
 	}
 	if len(missing) > 0 {
-		rows, err := bySeq.QueryContext(ctx, seqsJSON(missing))
+		read, err := x.src.Images(ctx, missing)
 		if err != nil {
 			return nil, err
 		}
-		defer rows.Close()
-		for rows.Next() {
-			var seq int64
-			img, err := scanImage(rows, &seq)
-			if err != nil {
-				return nil, err
-			}
-			found[seq] = img
-		}
-		if err := rows.Err(); err != nil {
-			return nil, err
-		}
+		maps.Copy(found, read)
 		encoded := make(map[int64][]byte, len(missing))
 		for _, s := range missing {
 			if img, ok := found[s]; ok {
@@ -557,11 +420,64 @@ func (x *listIndex) listed(ctx context.Context, bySeq *sql.Stmt, seqs []int64) (
 	return out, nil
 }
 
+// Find returns the page of images that match f, and how many match, the
+// count exact. Lookups by alias are the backend's own (one index seek
+// there): Find leaves f.Alias out, so callers answer those themselves.
+func (x *Index) Find(ctx context.Context, f store.Filter) (store.ImagePage, error) {
+	page := store.ImagePage{Page: f.PageNumber(), Limit: f.PageLimit(), Images: []*store.Image{}}
+	var match *textMatch
+	if words := store.SearchWords(f.Search); len(words) > 0 {
+		var err error
+		if match, err = x.text.get(ctx, x.src, words, x.capacity); err != nil {
+			return page, err
+		}
+	}
+	fd := x.findPage(f, match)
+	seqs := fd.seqs
+	page.Total = fd.total
+	if f.Group != "" {
+		page.Grouped, page.BuildTotal, page.Builds = true, fd.builds, [][]*store.Image{}
+	}
+	if len(seqs) == 0 {
+		return page, nil
+	}
+	var err error
+	if page.Images, err = x.listed(ctx, seqs); err != nil {
+		return page, err
+	}
+	if f.Group != "" {
+		// The other builds of the page's aliases.
+		var more []int64
+		for i, g := range fd.groups {
+			for _, s := range g {
+				if s != seqs[i] {
+					more = append(more, s)
+				}
+			}
+		}
+		var builds []*store.Image
+		if len(more) > 0 {
+			if builds, err = x.listed(ctx, more); err != nil {
+				return page, err
+			}
+		}
+		store.GroupBuilds(&page, builds)
+	}
+	return page, nil
+}
+
+// Generation is the catalog generation the index reflects.
+func (x *Index) Generation() int64 {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	return x.gen
+}
+
 // keepPrices removes from set the rows priced outside lo to hi. With a
 // set per price, a large set is intersected with the join of the prices in
 // range and a small one checked row by row against them; without, each
 // row's price is checked.
-func (x *listIndex) keepPrices(set *bitset.Set, lo, hi int64) {
+func (x *Index) keepPrices(set *bitset.Set, lo, hi int64) {
 	if x.priceSets == nil {
 		set.Each(func(i int) bool {
 			if p := x.price[i]; p < lo || p > hi {
@@ -600,10 +516,55 @@ func (x *listIndex) keepPrices(set *bitset.Set, lo, hi int64) {
 
 // find returns the seqs of the images on f's page, in order, and how many
 // images match f. match holds the rows that match f's search words, or is
-// nil when f has none. f.Alias is not handled here (see findImagesIndexed).
-func (x *listIndex) find(f store.Filter, match *textMatch) (seqs []int64, total int) {
+// nil when f has none. f.Alias is not handled here (see Find).
+func (x *Index) find(f store.Filter, match *textMatch) (seqs []int64, total int) {
+	fd := x.findPage(f, match)
+	return fd.seqs, fd.total
+}
+
+// found is a page found in the index. For a grouped listing, seqs are each
+// alias's first build, total counts aliases, builds the matching builds and
+// groups lists each alias's matching builds.
+type found struct {
+	seqs   []int64
+	total  int
+	builds int
+	groups [][]int64
+}
+
+// findPage is find, grouped when f asks.
+func (x *Index) findPage(f store.Filter, match *textMatch) (fd found) {
 	set := x.scratch.Get().(*bitset.Set)
 	defer x.scratch.Put(set)
+	var all *bitset.Set // the matching builds, kept for a grouped page
+	defer func() {
+		if all != nil {
+			if fd.seqs != nil {
+				fd.groups = make([][]int64, len(fd.seqs))
+				for i, s := range fd.seqs {
+					fd.groups[i] = x.buildsIn(s, all)
+				}
+			}
+			x.scratch.Put(all)
+		}
+	}()
+	seqs, total := x.findIn(set, f, match, func() {
+		if f.Group != "" {
+			fd.builds = set.Count()
+			all = x.scratch.Get().(*bitset.Set)
+			all.CopyFrom(set)
+			if f.Architecture == "" { // one build per alias already otherwise
+				x.keepFirstBuilds(set)
+			}
+		}
+	})
+	fd.seqs, fd.total = seqs, total
+	return fd
+}
+
+// findIn is find on a scratch set; grouped is called once the set holds
+// every matching row, before they are counted.
+func (x *Index) findIn(set *bitset.Set, f store.Filter, match *textMatch, grouped func()) (seqs []int64, total int) {
 	var ands []*bitset.Set
 	for _, eq := range []struct {
 		value string
@@ -643,6 +604,7 @@ func (x *listIndex) find(f store.Filter, match *textMatch) (seqs []int64, total 
 		}
 		x.keepPrices(set, lo, hi)
 	}
+	x.keepLifecycle(set, f)
 
 	x.mu.RLock()
 	defer x.mu.RUnlock()
@@ -669,6 +631,7 @@ func (x *listIndex) find(f store.Filter, match *textMatch) (seqs []int64, total 
 			})
 		}
 	}
+	grouped()
 	total = set.Count()
 	offset, limit := f.Offset(), f.PageLimit()
 	if total == 0 || offset >= total {
@@ -710,123 +673,10 @@ func (x *listIndex) find(f store.Filter, match *textMatch) (seqs []int64, total 
 }
 
 // blockFunc returns the block of a seq in key's order (see walk).
-func (x *listIndex) blockFunc(key string) func(seq int) int {
+func (x *Index) blockFunc(key string) func(seq int) int {
 	if key == store.SortName {
 		return func(seq int) int { return int(x.nameRank[seq]) / x.blockLen }
 	}
 	blocks := x.blocks[key]
 	return func(seq int) int { return int(blocks[seq]) }
-}
-
-// listings holds the database's listing index and builds it in the
-// background: at start, and again after the catalog changes other than by
-// ratings. Until it is ready, listings go through SQL.
-type listings struct {
-	mu       sync.Mutex
-	idx      *listIndex
-	building bool
-	failedAt time.Time     // of the last failed build; retried a little later
-	took     time.Duration // by the last successful build
-	failures atomic.Int64  // builds that failed, for metrics
-	stop     context.CancelFunc
-	done     sync.WaitGroup
-	ctx      context.Context
-}
-
-// retryBuild is how long after a failed build the next one starts.
-const retryBuild = 5 * time.Second
-
-// PrepareListings starts building the listing index in the background, so
-// the first listings after start-up already use it.
-func (db *DB) PrepareListings() {
-	db.listings.mu.Lock()
-	defer db.listings.mu.Unlock()
-	db.startBuild()
-}
-
-// startBuild starts a build unless one runs. Callers hold listings.mu.
-func (db *DB) startBuild() {
-	l := &db.listings
-	if l.building || l.ctx == nil || l.ctx.Err() != nil || time.Since(l.failedAt) < retryBuild {
-		return
-	}
-	l.building = true
-	l.done.Add(1)
-	go func() {
-		defer l.done.Done()
-		start := time.Now()
-		x, err := buildListIndex(l.ctx, db.read)
-		l.mu.Lock()
-		l.building = false
-		if err != nil {
-			l.failedAt = time.Now()
-			l.mu.Unlock()
-			if l.ctx.Err() == nil { // not the database closing
-				l.failures.Add(1)
-				db.log().Error("listing index build failed; listings use SQL until a later build succeeds",
-					"err", err, "retry_after", retryBuild)
-			}
-			return
-		}
-		l.idx, l.took = x, time.Since(start)
-		l.mu.Unlock()
-		// In use already; a failure here only leaves words to read on demand.
-		if err := x.warm(l.ctx, db.read); err != nil && l.ctx.Err() == nil {
-			db.log().Warn("listing index warm-up failed; common search words are read on first use", "err", err)
-		}
-	}()
-}
-
-// ListingIndexBuildFailures counts the builds of the listing index that
-// failed since the database was opened (each is logged, and retried).
-func (db *DB) ListingIndexBuildFailures() int64 { return db.listings.failures.Load() }
-
-// ListingIndexStatus reports whether listings are served from the
-// in-memory index (rather than SQL while it builds) and how long its last
-// build took.
-func (db *DB) ListingIndexStatus() (ready bool, lastBuild time.Duration) {
-	db.listings.mu.Lock()
-	defer db.listings.mu.Unlock()
-	return db.listings.idx != nil, db.listings.took
-}
-
-// listIndex returns the listing index brought up to generation gen, or nil
-// when there is none yet (one is then being built).
-func (db *DB) listIndex(ctx context.Context, gen int64) *listIndex {
-	l := &db.listings
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.idx != nil && l.idx.gen < gen {
-		if err := l.idx.catchUp(ctx, db.read); err != nil {
-			if ctx.Err() != nil {
-				return nil // the caller left; the index itself is fine
-			}
-			if !errors.Is(err, errReshaped) {
-				db.log().Warn("listing index could not catch up with the catalog; rebuilding it", "err", err)
-			}
-			l.idx.retired.Store(true)
-			l.idx = nil // reshaped or unreadable: rebuild
-		}
-	}
-	if l.idx == nil {
-		db.startBuild()
-		return nil
-	}
-	return l.idx
-}
-
-// buildListIndexNow builds the listing index and puts it in use at once,
-// for tests.
-func (db *DB) buildListIndexNow(ctx context.Context) (*listIndex, error) {
-	x, err := buildListIndex(ctx, db.read)
-	if err != nil {
-		return nil, err
-	}
-	db.listings.mu.Lock()
-	if old := db.listings.idx; old != nil {
-		old.retired.Store(true)
-	}
-	db.listings.idx = x
-	db.listings.mu.Unlock()
-	return x, nil
 }

@@ -1,4 +1,4 @@
-package sqlite
+package listing
 
 import (
 	"encoding/binary"
@@ -8,7 +8,7 @@ import (
 	"github.com/berth/berth/store"
 )
 
-// Images listed lately are kept encoded (see listIndex.listed): one slice
+// Images listed lately are kept encoded (see Index.listed): one slice
 // of bytes each, about half the memory of an Image with its strings and
 // slices, and nothing in it for the garbage collector to follow, so a large
 // cache of them does not lengthen every collection.
@@ -18,7 +18,7 @@ import (
 func encodeRow(img *store.Image) []byte {
 	b := make([]byte, 0, 96+len(img.ID)+len(img.Alias)+len(img.Description)+len(img.ImageName)+len(img.PullRef))
 	for _, s := range []string{img.ID, img.Alias, img.Description, img.ImageName, img.Architecture, img.OS,
-		img.Release, img.Serial, img.Variant, img.BasedOn, img.PullRef} {
+		img.Release, img.Serial, img.Variant, img.BasedOn, img.PullRef, img.EOLDate, img.SupersededBy, img.SourceURL} {
 		b = appendString(b, s)
 	}
 	b = binary.AppendVarint(b, img.Size)
@@ -27,6 +27,7 @@ func encodeRow(img *store.Image) []byte {
 	b = append(b, boolByte(img.Prespawn))
 	b = appendStrings(b, img.Tags)
 	b = appendStrings(b, img.Features)
+	b = appendStrings(b, img.TagsPinned)
 	if sec := img.Security; sec == nil {
 		b = append(b, 0)
 	} else {
@@ -35,6 +36,9 @@ func encodeRow(img *store.Image) []byte {
 		b = appendTime(b, sec.LastScan)
 		for _, n := range []int{sec.Findings.Critical, sec.Findings.High, sec.Findings.Medium, sec.Findings.Low} {
 			b = binary.AppendVarint(b, int64(n))
+		}
+		for _, s := range []string{sec.Scanner, sec.Signature, sec.SBOMURL, sec.ReportURL} {
+			b = appendString(b, s)
 		}
 	}
 	return b
@@ -45,7 +49,7 @@ func decodeRow(b []byte) (*store.Image, error) {
 	d := rowDecoder{text: string(b)}
 	img := &store.Image{}
 	for _, s := range []*string{&img.ID, &img.Alias, &img.Description, &img.ImageName, &img.Architecture, &img.OS,
-		&img.Release, &img.Serial, &img.Variant, &img.BasedOn, &img.PullRef} {
+		&img.Release, &img.Serial, &img.Variant, &img.BasedOn, &img.PullRef, &img.EOLDate, &img.SupersededBy, &img.SourceURL} {
 		*s = d.string()
 	}
 	img.Size = d.varint()
@@ -54,12 +58,16 @@ func decodeRow(b []byte) (*store.Image, error) {
 	img.Prespawn = d.byte() == 1
 	img.Tags = d.strings()
 	img.Features = d.strings()
+	img.TagsPinned = d.strings()
 	if d.byte() == 1 {
 		sec := &store.Security{Signed: d.byte() == 1}
 		sec.SBOM = d.string()
 		sec.LastScan = d.time()
 		for _, n := range []*int{&sec.Findings.Critical, &sec.Findings.High, &sec.Findings.Medium, &sec.Findings.Low} {
 			*n = int(d.varint())
+		}
+		for _, s := range []*string{&sec.Scanner, &sec.Signature, &sec.SBOMURL, &sec.ReportURL} {
+			*s = d.string()
 		}
 		img.Security = sec
 	}

@@ -1,4 +1,4 @@
-package sqlite
+package listing
 
 import (
 	"context"
@@ -79,5 +79,54 @@ func TestTextCacheWaiterLeavesAtItsDeadline(t *testing.T) {
 	}
 	if _, ok := c.entries["wdebian"]; !ok {
 		t.Error("the read was not cached")
+	}
+}
+
+// TestTextCacheBoundedByBytes checks the search cache evicts the least
+// recently used entries past maxTextBytes and computes each key once.
+func TestTextCacheBoundedByBytes(t *testing.T) {
+	var c textCache
+	ctx := context.Background()
+	computed := map[string]int{}
+	get := func(key string) {
+		t.Helper()
+		if _, err := c.entry(ctx, key, func(context.Context) (*textEntry, error) {
+			computed[key]++
+			return &textEntry{size: maxTextBytes / 3}, nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	get("a")
+	get("b")
+	get("c")
+	get("a") // a is now the most recently used
+	get("d") // over the bound: b, the least recently used, goes
+	if c.bytes > maxTextBytes {
+		t.Errorf("holds %d bytes, more than %d", c.bytes, maxTextBytes)
+	}
+	get("b")
+	get("a")
+	if computed["a"] != 1 || computed["b"] != 2 {
+		t.Errorf("computed a %d times (want 1), b %d times (want 2)", computed["a"], computed["b"])
+	}
+	if _, err := c.entry(ctx, "bad", func(context.Context) (*textEntry, error) { return nil, fmt.Errorf("boom") }); err == nil {
+		t.Error("an error was not returned")
+	}
+	if _, ok := c.entries["bad"]; ok {
+		t.Error("a failed read stays cached")
+	}
+}
+
+func TestWarmLeavesOutFunctionWordsAndNumbers(t *testing.T) {
+	for _, w := range []string{"the", "and", "with", "24", "04", "2027", "s", "js"} {
+		if !unsearched(w) {
+			t.Errorf("%q would be read ahead", w)
+		}
+	}
+	for _, w := range []string{"ubuntu", "amd64", "k3s", "lts", "x86"} {
+		if unsearched(w) {
+			t.Errorf("%q would not be read ahead", w)
+		}
 	}
 }

@@ -1,6 +1,6 @@
-package sqlite
+package listing
 
-import "github.com/berth/berth/store/sqlite/bitset"
+import "github.com/berth/berth/store/listing/bitset"
 
 // A page is found by walking a sort order until enough of the listing's
 // rows have come by. When the rows lie far along the order (alpine images
