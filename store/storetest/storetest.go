@@ -6,7 +6,7 @@
 //	storetest.Run(t, func(t testing.TB, now func() time.Time) store.Store { ... })
 //
 // To add a case, add an entry to one of the case tables (catalogCases,
-// aliasCases, accountCases, libraryCases, voucherCases) or add a table of its own in a
+// aliasCases, accountCases, libraryCases, voucherCases, lifecycleCases) or add a table of its own in a
 // new file and list it in Run.
 package storetest
 
@@ -38,7 +38,7 @@ type Case struct {
 // Run runs every case against the backend open opens, each in parallel
 // with the others on a store of its own.
 func Run(t *testing.T, open Opener) {
-	for _, table := range [][]Case{catalogCases, importCases, aliasCases, accountCases, libraryCases, voucherCases} {
+	for _, table := range [][]Case{catalogCases, importCases, aliasCases, accountCases, libraryCases, voucherCases, lifecycleCases} {
 		for _, c := range table {
 			t.Run(c.Name, func(t *testing.T) {
 				t.Parallel()
