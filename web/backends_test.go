@@ -59,7 +59,8 @@ type backend struct {
 
 // TestAPIBackendsAgree sends the same API requests to a server on SQLite
 // and one on PostgreSQL and requires the same status and the same JSON:
-// listings with every filter and sort, pages, searches, bad parameters,
+// listings with every filter and sort (support, signed and max_severity
+// among them), grouped by alias or not, pages, searches, bad parameters,
 // and a signed-in person's imports, purchases, ratings, library, wallet
 // and voucher. Times of the moment are masked (the two servers act a few
 // milliseconds apart), and so are voucher hints; nothing else is. Searches
@@ -120,6 +121,11 @@ func TestAPIBackendsAgree(t *testing.T) {
 		"sort_by=added_date&sort_order=asc", "sort_by=rating", "sort_by=popularity&limit=50",
 		"search=ubuntu&sort_by=name", "search=24.04&sort_by=size", "search=docker+systemd&sort_by=price",
 		"search=postg&sort_by=name", "search=%2B%2B%2B&limit=5", "search=nothing-like-this",
+		"support=ended&sort_by=name", "support=ending&sort_by=name", "support=supported&sort_by=name&limit=100",
+		"signed=true&sort_by=name", "signed=false&sort_by=size", "max_severity=none", "max_severity=high&sort_by=name&limit=100",
+		"support=supported&signed=true&max_severity=medium&os=ubuntu",
+		"group=alias", "group=alias&sort_by=name&limit=10&page=2", "group=alias&architecture=arm64&support=supported",
+		"group=alias&sort_by=size&sort_order=desc&limit=100", "group=alias&search=ubuntu&sort_by=name",
 	}
 	var script []req
 	for _, q := range lists {
@@ -130,7 +136,8 @@ func TestAPIBackendsAgree(t *testing.T) {
 		script = append(script, req{method: http.MethodGet, path: "/api/v1/images/public?" + q, unordered: true})
 	}
 	for _, q := range []string{"min_price=-1", "min_price=5&max_price=1", "sort_by=cost", "limit=101", "page=0",
-		"min_rating=6", "architecture=sparc", "frobnicate=1"} {
+		"min_rating=6", "architecture=sparc", "frobnicate=1",
+		"support=someday", "signed=perhaps", "max_severity=awful", "group=os"} {
 		script = append(script, get("/api/v1/images/public?"+q))
 	}
 	script = append(script,
