@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/berth/berth/store"
+	"github.com/berth/berth/store/blobs"
+	"github.com/berth/berth/store/oci/ocitest"
 	"github.com/berth/berth/store/postgres"
 	"github.com/berth/berth/store/postgres/pgtest"
 )
@@ -206,5 +208,62 @@ func TestMigrateToPostgres(t *testing.T) {
 	}
 	if _, err := berth(t, "migrate-to", dsn, "--db", lite); err == nil || !strings.Contains(err.Error(), "already holds") {
 		t.Errorf("a second migrate-to into the copy = %v", err)
+	}
+}
+
+// TestImageLoadAndCheckOnPostgres: on PostgreSQL, image load records the
+// build with its blobs in --blobs, and check verifies the blobs the
+// builds reference as it does on SQLite: a shallow check sees a missing
+// blob, a deep one a corrupted one.
+func TestImageLoadAndCheckOnPostgres(t *testing.T) {
+	db := pgtest.DSN(t)
+	blobDir := filepath.Join(t.TempDir(), "blobs")
+	cat := filepath.Join(t.TempDir(), "catalog.json")
+	os.WriteFile(cat, []byte(`{"version":1,"images":[{"alias":"debian/13","description":"Debian 13.",
+		"image_name":"debian-13-amd64","architecture":"amd64","os":"debian","release":"13","serial":"20250809",
+		"variant":"default","size":524288000,"price":0,"added_date":"2025-08-09T00:00:00Z","prespawn":true,
+		"tags":["stable"],"based_on":"","features":[],"pull_ref":"","security":null,"docs":"# Debian"}]}`), 0o600)
+	if out, err := berth(t, "catalog", "import", "--db", db, cat); err != nil {
+		t.Fatalf("import: %v\n%s", err, out)
+	}
+	saved := filepath.Join(t.TempDir(), "saved.tar")
+	ocitest.WriteDockerSave(t, saved, "example.com/debian:13", ocitest.Image(t, "amd64", 2, 4096))
+	out, err := berth(t, "image", "load", "--db", db, "--blobs", blobDir, "--alias", "debian/13", "--architecture", "amd64", saved)
+	if err != nil {
+		t.Fatalf("load: %v\n%s", err, out)
+	}
+	pg, err := postgres.Open(context.Background(), db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pg.Close()
+	b, err := pg.FindBuild(context.Background(), store.ImageID("debian/13", "amd64"), store.ContentOCI)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out, b.Manifest.Digest) || len(b.Blobs) != 4 {
+		t.Fatalf("load printed %q; recorded %+v", out, b)
+	}
+	if out, err := berth(t, "check", "--db", db, "--blobs", blobDir, "--deep"); err != nil || !strings.Contains(out, "all checks passed") {
+		t.Fatalf("check after the load: %v\n%s", err, out)
+	}
+	bs, _ := blobs.Open(blobDir)
+	var layer store.Blob
+	for _, bl := range b.Blobs {
+		if bl.Role == store.RoleLayer {
+			layer = bl
+		}
+	}
+	p, _ := bs.Path(layer.Digest)
+	orig, _ := os.ReadFile(p)
+	corrupt := append([]byte{}, orig...)
+	corrupt[len(corrupt)/2] ^= 0xff
+	os.WriteFile(p, corrupt, 0o600)
+	if out, err := berth(t, "check", "--db", db, "--blobs", blobDir, "--deep"); err == nil || !strings.Contains(out, layer.Digest) {
+		t.Errorf("deep check of a corrupted blob: %v\n%s", err, out)
+	}
+	os.Remove(p)
+	if out, err := berth(t, "check", "--db", db, "--blobs", blobDir); err == nil || !strings.Contains(out, "missing") {
+		t.Errorf("check of a missing blob: %v\n%s", err, out)
 	}
 }
