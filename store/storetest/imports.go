@@ -66,6 +66,15 @@ var importCases = []Case{
 			{"PullRefNUL", "pull_ref", func(img map[string]any) { img["pull_ref"] = "docker.io/x\x00y" }},
 			{"PullRefSpace", "pull_ref", func(img map[string]any) { img["pull_ref"] = "docker.io/x; rm -rf ~" }},
 			// Item 8: 32 KiB of "[a](" takes seconds to render; the limit is 32 KiB.
+			// Lifecycle and supply-chain fields.
+			{"EOLDateNotADate", "eol_date", func(img map[string]any) { img["eol_date"] = "2029-02-30" }},
+			{"EOLDateWithTime", "eol_date", func(img map[string]any) { img["eol_date"] = "2029-02-01T00:00:00Z" }},
+			{"SupersededByNotAnAlias", "superseded_by", func(img map[string]any) { img["superseded_by"] = "Not An Alias!" }},
+			{"PinnedTagWithSpace", "tags_pinned", func(img map[string]any) { img["tags_pinned"] = []any{"base v1"} }},
+			{"SourceURLNotHTTP", "source_url", func(img map[string]any) { img["source_url"] = "javascript:alert(1)" }},
+			{"SBOMURLNotHTTP", "security", func(img map[string]any) {
+				img["security"] = map[string]any{"signed": true, "sbom": "SPDX", "sbom_url": "ftp://example.com/sbom"}
+			}},
 			{"DocsOver32KiB", "docs", func(img map[string]any) { img["docs"] = strings.Repeat("[a](", store.MaxDocs/4+1) }},
 		}
 		var before bytes.Buffer
