@@ -308,6 +308,8 @@ func cmdImagesShow(ctx context.Context, args []string, getenv func(string) strin
 		{"Added", img.AddedDate}, {"Prespawn", strconv.FormatBool(img.Prespawn)},
 		{"Tags", strings.Join(img.Tags, ", ")}, {"Based on", img.BasedOn},
 		{"Features", strings.Join(img.Features, ", ")}, {"Pull", img.PullRef},
+		{"Pinned tags", strings.Join(img.TagsPinned, ", ")}, {"Support", support(img)},
+		{"Successor", img.SupersededBy}, // the source URL is in --output json: a URL does not wrap
 	}
 	if s := img.Security; s != nil {
 		signed := "no"
@@ -317,6 +319,9 @@ func cmdImagesShow(ctx context.Context, args []string, getenv func(string) strin
 		rows = append(rows, [2]string{"Signed", signed}, [2]string{"SBOM", s.SBOM},
 			[2]string{"Last scan", fmt.Sprintf("%s: %d critical, %d high, %d medium, %d low", s.LastScan,
 				s.Findings.Critical, s.Findings.High, s.Findings.Medium, s.Findings.Low)})
+		if s.ScanStale {
+			rows = append(rows, [2]string{"Scan", "stale: older than the server allows"})
+		}
 	}
 	for _, r := range rows {
 		if r[1] != "" {
@@ -408,4 +413,12 @@ func cmdImagesRate(ctx context.Context, args []string, getenv func(string) strin
 	}
 	fmt.Fprintf(stdout, "Rated %s %d. Average now %.1f from %d rating(s).\n", id, res.Rating, res.AverageRating, res.RatingCount)
 	return nil
+}
+
+// support is the support state with the date it is judged from.
+func support(img *client.Image) string {
+	if img.EOLDate == nil {
+		return img.Support
+	}
+	return img.Support + " (upstream support ends " + *img.EOLDate + ")"
 }

@@ -78,6 +78,13 @@ type Security struct {
 	SBOM     string   `json:"sbom"`
 	LastScan string   `json:"last_scan"`
 	Findings Findings `json:"findings"`
+	// The supply-chain facts the catalog may have, and whether the last
+	// scan is older than the server allows.
+	Scanner   string `json:"scanner,omitempty"`
+	Signature string `json:"signature,omitempty"`
+	SBOMURL   string `json:"sbom_url,omitempty"`
+	ReportURL string `json:"report_url,omitempty"`
+	ScanStale bool   `json:"scan_stale"`
 }
 
 // Findings counts the last scan's vulnerabilities by severity.
@@ -111,7 +118,14 @@ type Image struct {
 	Features      []string  `json:"features"`
 	PullRef       string    `json:"pull_ref"`
 	Security      *Security `json:"security"`
-	Docs          string    `json:"docs,omitempty"`
+	// Lifecycle: when upstream support ends (nil: unknown), the successor,
+	// and the support state judged from it (supported, ending, ended).
+	EOLDate      *string  `json:"eol_date"`
+	SupersededBy string   `json:"superseded_by"`
+	Support      string   `json:"support"`
+	TagsPinned   []string `json:"tags_pinned"`
+	SourceURL    string   `json:"source_url"`
+	Docs         string   `json:"docs,omitempty"`
 }
 
 // Pagination says where a page is in the whole list.
