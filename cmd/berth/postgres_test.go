@@ -160,6 +160,40 @@ func TestMigrateToPostgres(t *testing.T) {
 	if err := src.SaveSession(ctx, "a-session-id", store.SessionRecord{UserID: ops.ID, Data: "{}", ExpiresAt: time.Now().Add(time.Hour)}); err != nil {
 		t.Fatal(err)
 	}
+	// Feeds, pull keys and loaded content travel too.
+	feedKey, err := src.CreateFeedKey(ctx, ops.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pullKey, pk, err := src.CreatePullKey(ctx, ops.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	debian := store.ImageID("debian/13", "amd64")
+	bs, err := blobs.Open(blobs.DefaultDir(lite))
+	if err != nil {
+		t.Fatal(err)
+	}
+	put := func(content string) string {
+		d, err := bs.PutBytes([]byte(content))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	manifest := store.Blob{Digest: put("{}"), Size: 2, MediaType: "application/vnd.oci.image.manifest.v1+json", Role: store.RoleManifest}
+	build := store.Build{ImageID: debian, Kind: store.ContentOCI, Manifest: manifest, Blobs: []store.Blob{manifest,
+		{Digest: put("a layer"), Size: 7, MediaType: "application/vnd.oci.image.layer.v1.tar+gzip", Role: store.RoleLayer}}}
+	if err := src.RecordBuild(ctx, build); err != nil {
+		t.Fatal(err)
+	}
+	if err := src.RecordPull(ctx, ops.ID, debian); err != nil {
+		t.Fatal(err)
+	}
+	srcEvents, err := src.FeedEvents(ctx, store.Filter{}, 1000)
+	if err != nil || len(srcEvents) == 0 {
+		t.Fatalf("feed events on the source: %d, %v", len(srcEvents), err)
+	}
 	var srcExport strings.Builder
 	src.ExportCatalog(ctx, &srcExport)
 	src.Close()
@@ -168,8 +202,9 @@ func TestMigrateToPostgres(t *testing.T) {
 	if !strings.Contains(out, "every row compared equal") || !strings.Contains(out, "berth check passes on both") {
 		t.Fatalf("migrate-to printed %q", out)
 	}
-	if _, err := berth(t, "check", "--db", dsn); err != nil {
-		t.Errorf("check on the copy: %v", err)
+	// The blobs stay in their directory, which the copy is pointed at.
+	if out, err := berth(t, "check", "--db", dsn, "--deep", "--blobs", blobs.DefaultDir(lite)); err != nil {
+		t.Errorf("check on the copy: %v\n%s", err, out)
 	}
 	dst, err := openStore(ctx, dsn)
 	if err != nil {
@@ -205,6 +240,26 @@ func TestMigrateToPostgres(t *testing.T) {
 	}
 	if _, err := dst.Credit(ctx, u.ID, 100, "new"); err != nil {
 		t.Errorf("a new ledger row on the copy: %v", err)
+	}
+	if u, err := dst.UserByFeedKey(ctx, feedKey); err != nil || u.ID != ops.ID {
+		t.Errorf("the feed key on the copy: %v %v", u, err)
+	}
+	if u, err := dst.UserByPullKey(ctx, pullKey); err != nil || u.ID != ops.ID {
+		t.Errorf("the pull key on the copy: %v %v", u, err)
+	}
+	if b, err := dst.FindBuild(ctx, debian, store.ContentOCI); err != nil || b.Manifest != manifest || len(b.Blobs) != 2 {
+		t.Errorf("the build on the copy: %+v %v", b, err)
+	}
+	if pulls, err := dst.LastPulls(ctx, ops.ID); err != nil || pulls[debian].IsZero() {
+		t.Errorf("the pulls on the copy: %v %v", pulls, err)
+	}
+	dstEvents, err := dst.FeedEvents(ctx, store.Filter{}, 1000)
+	if err != nil || len(dstEvents) != len(srcEvents) || dstEvents[0].Seq != srcEvents[0].Seq || !dstEvents[0].At.Equal(srcEvents[0].At) {
+		t.Errorf("feed events on the copy: %d (first %+v), the source had %d (first %+v); %v",
+			len(dstEvents), dstEvents[0], len(srcEvents), srcEvents[0], err)
+	}
+	if _, k, err := dst.CreatePullKey(ctx, ops.ID); err != nil || k.ID <= pk.ID {
+		t.Errorf("a new pull key on the copy: %+v %v", k, err)
 	}
 	if _, err := berth(t, "migrate-to", dsn, "--db", lite); err == nil || !strings.Contains(err.Error(), "already holds") {
 		t.Errorf("a second migrate-to into the copy = %v", err)
