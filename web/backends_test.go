@@ -100,6 +100,18 @@ func TestAPIBackendsAgree(t *testing.T) {
 		}
 		b.db.(interface{ SetLogger(*slog.Logger) }).SetLogger(slog.New(slog.DiscardHandler))
 		b.name += ":" + codes[0]
+		// Both answer listings from their listing index (store/listing),
+		// as a server does once it is built.
+		b.db.PrepareListings()
+		for deadline := time.Now().Add(30 * time.Second); ; {
+			if ready, _ := b.db.ListingIndexStatus(); ready {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: the listing index was not ready in 30 s", b.name)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
 	}
 	img := func(alias, arch string) string { return store.ImageID(alias, arch) }
 	free, paid, dear := img("debian/13", "amd64"), img("ubuntu/24.04-lamp", "amd64"), img("ubuntu/24.04-k3s", "amd64")

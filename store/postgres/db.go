@@ -26,6 +26,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/berth/berth/store"
+	"github.com/berth/berth/store/listing"
 )
 
 //go:embed migrations/*.sql
@@ -55,6 +56,10 @@ type DB struct {
 	// genTTL is generationTTL but in tests that need polling out of the way.
 	genTTL time.Duration
 
+	// listings answers listings from memory once its index is built
+	// (store/listing); SQL answers them until then.
+	listings *listing.Engine
+
 	listenOnce sync.Once
 	stopListen context.CancelFunc
 	listening  sync.WaitGroup
@@ -78,6 +83,7 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 		return nil, fmt.Errorf("open database: %s", redact(err))
 	}
 	db := &DB{pool: pool, Now: func() time.Time { return time.Now().UTC() }}
+	db.listings = listing.New(listingSource{db}, db.log)
 	if err := db.migrate(ctx); err != nil {
 		pool.Close()
 		return nil, fmt.Errorf("open database %s: %w", cfg.ConnConfig.Database, err)
@@ -105,6 +111,7 @@ func (db *DB) Close() error {
 		db.stopListen()
 	}
 	db.listening.Wait()
+	db.listings.Close()
 	db.pool.Close()
 	return nil
 }
@@ -287,9 +294,11 @@ func (db *DB) log() *slog.Logger {
 }
 
 // PrepareListings starts following catalog changes made by other
-// instances (see listen). Listings on PostgreSQL are answered by SQL
-// (full-text search with a GIN index, sort indexes).
+// instances (see listen) and building the listing index in the
+// background; until it is ready, SQL answers listings (full-text search
+// with a GIN index, sort indexes).
 func (db *DB) PrepareListings() {
+	db.listings.Prepare()
 	db.listenOnce.Do(func() {
 		ctx, stop := context.WithCancel(context.Background())
 		db.stopListen = stop
@@ -340,12 +349,6 @@ func (db *DB) listenConn(ctx context.Context) error {
 		db.touched()
 	}
 }
-
-// ListingIndexStatus reports the SQL listings as always ready.
-func (db *DB) ListingIndexStatus() (bool, time.Duration) { return true, 0 }
-
-// ListingIndexBuildFailures is 0: there is no index to build.
-func (db *DB) ListingIndexBuildFailures() int64 { return 0 }
 
 // Backup refuses, explaining how PostgreSQL is backed up: a copy made by
 // Berth would be neither consistent with the other instances' writes nor

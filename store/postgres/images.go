@@ -64,6 +64,25 @@ func (a *args) add(v any) string {
 // (up to store.CountCap). Search words use the GIN index on search;
 // relevance is ts_rank.
 func (db *DB) FindImages(ctx context.Context, f store.Filter) (store.ImagePage, error) {
+	// Lookups by alias stay with SQL (one index seek), as on SQLite.
+	if f.Alias == "" {
+		gen, err := db.Generation(ctx)
+		if err != nil {
+			return store.ImagePage{Page: f.PageNumber(), Limit: f.PageLimit()}, err
+		}
+		if x := db.listings.Index(ctx, gen); x != nil {
+			page, err := x.Find(ctx, f)
+			if err != nil {
+				return page, fmt.Errorf("find images: %w", err)
+			}
+			return page, nil
+		}
+	}
+	return db.findImagesSQL(ctx, f)
+}
+
+// findImagesSQL answers a listing with SQL alone.
+func (db *DB) findImagesSQL(ctx context.Context, f store.Filter) (store.ImagePage, error) {
 	page := store.ImagePage{Page: f.PageNumber(), Limit: f.PageLimit()}
 	var a args
 	where := filterWhere(f, &a)
