@@ -229,22 +229,22 @@ func (img *Image) Validate() error {
 	}
 	if img.EOLDate != "" {
 		if d, err := time.Parse(DateLayout, img.EOLDate); err != nil || d.Format(DateLayout) != img.EOLDate {
-			return Invalid("eol_date", "image %s: eol_date %q must be a date such as 2029-05-31", img.Alias, img.EOLDate)
+			return Invalid("eol_date", "image %s: eol_date %q must be a date such as 2029-05-31", img.label(), img.EOLDate)
 		}
 	}
 	if img.SupersededBy != "" && !aliasPattern.MatchString(img.SupersededBy) {
-		return Invalid("superseded_by", "image %s: superseded_by %q is not an alias", img.Alias, img.SupersededBy)
+		return Invalid("superseded_by", "image %s: superseded_by %q is not an alias", img.label(), img.SupersededBy)
 	}
 	for _, t := range img.TagsPinned {
 		if !tagPattern.MatchString(t) {
-			return Invalid("tags_pinned", "image %s: pinned tag %q is not a registry tag", img.Alias, t)
+			return Invalid("tags_pinned", "image %s: tags_pinned: %q is not a registry tag", img.label(), t)
 		}
 	}
 	if !validLink(img.SourceURL) {
-		return Invalid("source_url", "image %s: source_url must be an http(s) address", img.Alias)
+		return Invalid("source_url", "image %s: source_url must be an http(s) address", img.label())
 	}
 	if s := img.Security; s != nil && (!validLink(s.SBOMURL) || !validLink(s.ReportURL)) {
-		return Invalid("security", "image %s: security.sbom_url and report_url must be http(s) addresses", img.Alias)
+		return Invalid("security", "image %s: security.sbom_url and report_url must be http(s) addresses", img.label())
 	}
 	return nil
 }

@@ -1,11 +1,14 @@
 package web
 
 import (
+	"context"
 	"fmt"
 	"sync"
 	"time"
 
 	"golang.org/x/time/rate"
+
+	"github.com/berth/berth/store"
 )
 
 // limiter is a token bucket per key, from golang.org/x/time/rate: a burst
@@ -20,7 +23,22 @@ type limiter struct {
 
 	mu   sync.Mutex
 	hits map[string]*rate.Limiter
+
+	// shared, when set, keeps the buckets in the database that several
+	// instances share, under bucket; the buckets in hits then serve only
+	// while the database cannot answer.
+	shared store.SharedLimiter
+	bucket string
 }
+
+// share keeps the limiter's buckets in s under the name bucket.
+func (l *limiter) share(s store.SharedLimiter, bucket string) {
+	l.shared, l.bucket = s, bucket
+}
+
+// sharedTimeout bounds a shared limit's look-up; past it, the instance
+// counts on its own.
+const sharedTimeout = 2 * time.Second
 
 func newLimiter(max int, per time.Duration) *limiter {
 	every := per
@@ -33,6 +51,16 @@ func newLimiter(max int, per time.Duration) *limiter {
 // allow records an event for key and reports whether it is within the
 // limit; when it is not, it also says how long until the next is allowed.
 func (l *limiter) allow(key string) (bool, time.Duration) {
+	if l.shared != nil && l.max > 0 {
+		ctx, cancel := context.WithTimeout(context.Background(), sharedTimeout)
+		ok, wait, err := l.shared.AllowEvent(ctx, l.bucket, key, l.max, l.every*time.Duration(l.max))
+		cancel()
+		if err == nil {
+			return ok, wait
+		}
+		// The database cannot answer: count here rather than refuse
+		// everyone or let everyone through.
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	now := l.now()
@@ -96,6 +124,17 @@ func newLimits(apiRate, purchaseRate int) limits {
 		token:          newLimiter(apiRate, time.Minute),
 		purchase:       newLimiter(purchaseRate, time.Minute),
 	}
+}
+
+// share keeps every limit of a server in s, shared with the other
+// instances on the same database.
+func (ls limits) share(s store.SharedLimiter) {
+	ls.loginIP.share(s, "login-ip")
+	ls.loginAccountIP.share(s, "login-account-ip")
+	ls.loginAccount.share(s, "login-account")
+	ls.signupIP.share(s, "signup-ip")
+	ls.token.share(s, "api-token")
+	ls.purchase.share(s, "purchase")
 }
 
 // check applies a limiter and returns a 429 error when over it. A limit

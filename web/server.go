@@ -119,6 +119,11 @@ func New(db store.Store, assets *static.Assets, site *docs.Site, logger *slog.Lo
 	s := &Server{store: db, assets: assets, docs: site, logger: logger, opts: opts,
 		limits: newLimits(opts.APIRate, opts.PurchaseRate), redeemLimit: newLimiter(redeemLimit, redeemWindow), metrics: opts.Metrics, cache: newResultCache(resultCacheBytes), images: newImageCache(), work: newGate(runtime.GOMAXPROCS(0)), echo: echo.New(), openapi: newAnswer(OpenAPI)}
 	s.docsCache, s.renderDocs, s.docsWait = newResultCache(docsCacheBytes), site.Render, docsWait
+	if shared, ok := db.(store.SharedLimiter); ok {
+		// Several instances on one database count their requests together.
+		s.limits.share(shared)
+		s.redeemLimit.share(shared, "redeem")
+	}
 	s.sessions = newSessionStore(db, opts.SessionKeys, s.isSecure)
 	s.csrfKeys = csrfKeys(opts.SessionKeys)
 	s.registryKey = registryKey(opts.SessionKeys)

@@ -12,15 +12,22 @@ import (
 	"github.com/berth/berth/store/blobs"
 	"github.com/berth/berth/store/incus"
 	"github.com/berth/berth/store/oci"
+	"github.com/berth/berth/store/postgres"
 )
 
 // blobsFlag adds --blobs (env BERTH_BLOBS) to a command; the returned
-// function gives the directory, PATH.blobs beside the database by default.
+// function gives the directory, PATH.blobs beside the database by default
+// (./berth.blobs for a PostgreSQL database).
 func (f *flags) blobsFlag(getenv func(string) string) func() string {
 	dir := f.fs.String("blobs", getenv("BERTH_BLOBS"), "blob directory (env BERTH_BLOBS; default: the database path + .blobs)")
 	return func() string {
 		if *dir != "" {
 			return *dir
+		}
+		if postgres.IsURL(*f.db) {
+			// A URL is no place for files: berth.blobs in the working
+			// directory (instances share content through --blobs).
+			return "berth.blobs"
 		}
 		return blobs.DefaultDir(*f.db)
 	}

@@ -8,6 +8,8 @@ import (
 	"io/fs"
 	"os"
 	"strings"
+
+	"github.com/berth/berth/store/postgres"
 )
 
 // sessionKeys returns the keys that sign session cookies, newest first.
@@ -17,6 +19,14 @@ import (
 func sessionKeys(getenv func(string) string, dbPath string) ([][]byte, error) {
 	if v := getenv("BERTH_SESSION_KEY"); v != "" {
 		return parseKeys(v, "BERTH_SESSION_KEY")
+	}
+	if postgres.IsURL(dbPath) {
+		// A key file beside the database cannot exist on PostgreSQL, and
+		// a key made up by each instance would sign each one's cookies
+		// differently: a person would be logged out whenever the load
+		// balancer sent them elsewhere.
+		return nil, fmt.Errorf("serve on PostgreSQL needs BERTH_SESSION_KEY: every instance must sign session cookies with the same key. " +
+			"Make one with `openssl rand -hex 32` and give the same value to every instance (comma-separated, newest first, to rotate)")
 	}
 	path := dbPath + ".session-key"
 	b, err := os.ReadFile(path)

@@ -93,7 +93,10 @@ or as saved by berth login:
 
 Operator commands work on the database itself (--db PATH, default
 ./berth.db or $BERTH_DB, created and migrated when needed; serve, image and
-check also take --blobs DIR, default PATH.blobs or $BERTH_BLOBS):
+check also take --blobs DIR, default PATH.blobs or $BERTH_BLOBS). A
+postgres:// URL as --db selects PostgreSQL, for several instances on one
+database (serve then needs BERTH_SESSION_KEY, the same on every instance, and
+--blobs, default ./berth.blobs); backups are pg_dump's job:
   serve [--addr :8080] [--signup=true] [--trust-proxy] [--demo]
       [--metrics-addr ADDR] [--metrics] [--public-url URL]
       [--anonymous-pull] [--pull-through] [--stale-scan 30d]
@@ -122,6 +125,8 @@ check also take --blobs DIR, default PATH.blobs or $BERTH_BLOBS):
   backup FILE                    write a consistent copy of the database
   check [--deep]                 verify the database and its blobs (--deep
                                  re-hashes them); exits 1 on a violation
+  migrate-to URL                 copy this SQLite database into an empty
+                                 PostgreSQL one, verified
   version                        print the version
   help                           this list
 
@@ -210,6 +215,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return cmdDemo(ctx, args, getenv, stdout, stderr)
 	case "check":
 		return cmdCheck(ctx, args, getenv, stdout, stderr)
+	case "migrate-to":
+		return cmdMigrateTo(ctx, args, getenv, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "berth", version)
 		return nil
@@ -231,7 +238,7 @@ type flags struct {
 func newFlags(name string, getenv func(string) string, stderr io.Writer) *flags {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	return &flags{fs: fs, db: fs.String("db", envOr(getenv, "BERTH_DB", "./berth.db"), "database file (env BERTH_DB)")}
+	return &flags{fs: fs, db: fs.String("db", envOr(getenv, "BERTH_DB", "./berth.db"), "database: a SQLite file, or a postgres:// URL (env BERTH_DB)")}
 }
 
 func (f *flags) parse(args []string) error {
@@ -318,7 +325,7 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 	if loaded, err := db.LoadDefaultCatalog(ctx); err != nil {
 		return err
 	} else if loaded {
-		logger.Info("loaded the default catalog into an empty database", "db", *f.db)
+		logger.Info("loaded the default catalog into an empty database", "db", dbName(*f.db))
 	}
 	if *demo {
 		if err := seedDemo(ctx, db, stdout); err != nil {
@@ -389,13 +396,17 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 		WriteTimeout:      30 * time.Second,
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    64 << 10,
-		BaseContext:       func(net.Listener) context.Context { return ctx },
+		// Requests carry ctx's values but not its end: when a signal ends
+		// ctx, Shutdown stops accepting and lets requests in flight finish
+		// (a purchase waiting on the database commits and is answered),
+		// where ending their context too would fail them halfway.
+		BaseContext: func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", *addr, err)
 	}
-	logger.Info("berth is serving", "addr", ln.Addr().String(), "db", *f.db, "version", version)
+	logger.Info("berth is serving", "addr", ln.Addr().String(), "db", dbName(*f.db), "version", version)
 	fmt.Fprintf(stdout, "Berth is running on http://%s\n", displayAddr(ln.Addr()))
 
 	errc := make(chan error, 1)
@@ -482,7 +493,7 @@ func cmdBackup(ctx context.Context, args []string, getenv func(string) string, s
 	if err := db.Backup(ctx, f.pos[0]); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "backed up %s to %s\n", *f.db, f.pos[0])
+	fmt.Fprintf(stdout, "backed up %s to %s\n", dbName(*f.db), f.pos[0])
 	return nil
 }
 
@@ -496,7 +507,7 @@ func cmdCheck(ctx context.Context, args []string, getenv func(string) string, st
 		return err
 	}
 	// Checking must not create: a mistyped path is an error, not a pass.
-	if _, err := os.Stat(*f.db); err != nil {
+	if err := mustExist(ctx, *f.db); err != nil {
 		return fmt.Errorf("check: %w", err)
 	}
 	db, err := openFor(ctx, f, nil)
@@ -514,13 +525,13 @@ func cmdCheck(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	problems = append(problems, blobProblems...)
 	if len(problems) == 0 {
-		fmt.Fprintf(stdout, "%s: all checks passed\n", *f.db)
+		fmt.Fprintf(stdout, "%s: all checks passed\n", dbName(*f.db))
 		return nil
 	}
 	for _, p := range problems {
 		fmt.Fprintln(stdout, "FAIL", p)
 	}
-	return fmt.Errorf("check: %d problem(s) in %s", len(problems), *f.db)
+	return fmt.Errorf("check: %d problem(s) in %s", len(problems), dbName(*f.db))
 }
 
 func cmdCatalogGenerate(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
