@@ -86,8 +86,10 @@ release: assets
 
 ## bench: open-loop load (vegeta) at 10k, 100k and 1M images on loopback, every row of issue 16
 ## with its knee, and a 1 GB blob from the registry against http.ServeFile; writes
-## docs/benchmarks.md (BERTH_BENCH_SIZES=10000,100000 picks sizes and writes to
-## BERTH_BENCH_DIR instead; BERTH_BENCH_PHASE sets the length of a step, 3s)
+## docs/benchmarks.md. The 100k catalog also runs on PostgreSQL (BERTH_TEST_PG's server,
+## a schema of its own, dropped afterwards). BERTH_BENCH_SIZES=10000,100000 picks sizes and
+## writes to BERTH_BENCH_DIR instead; BERTH_BENCH_PG=none|SIZES the PostgreSQL ones;
+## BERTH_BENCH_ROWS a regexp of rows; BERTH_BENCH_PHASE the length of a step, 3s
 bench:
 	BERTH_BENCH=1 $(GO) test ./cmd/berth -run '^(TestBenchTable|TestBenchBlob)$$' -v -count=1 -timeout 120m
 

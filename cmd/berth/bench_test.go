@@ -29,6 +29,7 @@ import (
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 
 	"github.com/berth/berth/store"
+	"github.com/berth/berth/store/postgres/pgtest"
 )
 
 // kneeP99 is the latency bound of the knee: the highest rate whose p99
@@ -59,6 +60,26 @@ func TestBenchTable(t *testing.T) {
 			}
 			sizes = append(sizes, n)
 		}
+	}
+	// BERTH_BENCH_PG: the sizes that also run on PostgreSQL (the server
+	// pgtest uses), comma separated, or "none".
+	pgSizes := []int{100_000}
+	if s := os.Getenv("BERTH_BENCH_PG"); s == "none" {
+		pgSizes = nil
+	} else if s != "" {
+		pgSizes = nil
+		for _, f := range strings.Split(s, ",") {
+			n, err := strconv.Atoi(strings.TrimSpace(f))
+			if err != nil || n < 1 {
+				t.Fatalf("BERTH_BENCH_PG: %q is not a number of images", f)
+			}
+			pgSizes = append(pgSizes, n)
+		}
+	}
+	// BERTH_BENCH_ROWS: a regular expression of the rows to run.
+	rowsRE, err := regexp.Compile(os.Getenv("BERTH_BENCH_ROWS"))
+	if err != nil {
+		t.Fatalf("BERTH_BENCH_ROWS: %v", err)
 	}
 	phase := 3 * time.Second
 	if d, err := time.ParseDuration(os.Getenv("BERTH_BENCH_PHASE")); err == nil && d > 0 {
@@ -94,45 +115,75 @@ func TestBenchTable(t *testing.T) {
 		// as it would for a server that has been running; the machines here
 		// reclaim memory left unused, and a cold file would measure the
 		// disk.
+		// The PostgreSQL copy is made before the SQLite rows run, so that
+		// both servers start from the same catalog, accounts and library.
+		var pgDSN string
+		if slices.Contains(pgSizes, n) {
+			var took time.Duration
+			pgDSN, took = copyToPostgres(t, bin, db)
+			extras = append(extras, fmt.Sprintf("%s: `berth migrate-to` into PostgreSQL (every row compared, berth check on both): %s", short(n), took.Round(100*time.Millisecond)))
+		}
+		// The file is read once first, so the OS keeps it in its page cache
+		// as it would for a server that has been running; the machines here
+		// reclaim memory left unused, and a cold file would measure the
+		// disk.
 		readFile(t, db)
-		addr := freeAddr(t)
-		start := time.Now()
-		// No per-account limits: the load would measure them, not Berth.
-		cmd := exec.Command(bin, "serve", "--db", db, "--addr", addr, "--api-rate", "-1", "--purchase-rate", "-1", "--metrics")
-		cmd.Stdout, cmd.Stderr = nil, nil
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		base := "http://" + addr
-		waitReady(t, base)
-		startup := time.Since(start)
-		indexTook := waitListingIndex(t, base)
-		extras = append(extras, fmt.Sprintf("%s: start-up to first answer %s; listing index ready %s after that (listings use SQL until then)",
-			short(n), startup.Round(time.Millisecond), indexTook.Round(100*time.Millisecond)))
-		people.signIn(t, base)
+		run := func(label, dbArg string, env []string, cpu func() float64) {
+			addr := freeAddr(t)
+			start := time.Now()
+			// No per-account limits: the load would measure them, not Berth.
+			cmd := exec.Command(bin, "serve", "--db", dbArg, "--addr", addr, "--api-rate", "-1", "--purchase-rate", "-1", "--metrics")
+			cmd.Stdout, cmd.Stderr, cmd.Env = nil, nil, append(os.Environ(), env...)
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			defer func() {
+				cmd.Process.Signal(syscall.SIGTERM)
+				cmd.Wait()
+			}()
+			pid := cmd.Process.Pid
+			serverCPU := func() float64 { return cpuSeconds(pid) + cpu() }
+			base := "http://" + addr
+			waitReady(t, base)
+			startup := time.Since(start)
+			indexTook := waitListingIndex(t, base)
+			extras = append(extras, fmt.Sprintf("%s: start-up to first answer %s; listing index ready %s after that (listings use SQL until then)",
+				label, startup.Round(time.Millisecond), indexTook.Round(100*time.Millisecond)))
+			people.signIn(t, base)
 
-		for _, r := range benchRows(n, base, sample, people) {
-			res := attack(cmd.Process.Pid, r, r.rate, phase)
-			k := knee(cmd.Process.Pid, r, res, phase)
-			met := "met"
-			if res.p99 > r.p99 || res.errors > 0 {
-				met = "**not met**"
+			for _, r := range benchRows(n, base, sample, people) {
+				if !rowsRE.MatchString(r.name) {
+					continue
+				}
+				res := attack(serverCPU, r, r.rate, phase)
+				k := knee(serverCPU, r, res, phase)
+				r.client.CloseIdleConnections()
+				met := "met"
+				if res.p99 > r.p99 || res.errors > 0 {
+					met = "**not met**"
+				}
+				w("| %s | %s | %d/s | %s | %s | %s | %s | %s | p99 ≤ %s: %s | %s |\n", label, r.name, r.rate,
+					ms(res.p50), ms(res.p99), ms(res.max), res.errorText(), ms(res.cpu), ms(r.p99), met, k)
+				t.Logf("%s %s at %d/s: p50 %s p99 %s max %s, errors %s; knee %s", label, r.name, r.rate,
+					ms(res.p50), ms(res.p99), ms(res.max), res.errorText(), k)
+				if dbArg == db {
+					if p99s[r.name] == nil {
+						p99s[r.name] = map[int]time.Duration{}
+					}
+					p99s[r.name][n] = res.p99
+				}
 			}
-			w("| %s | %s | %d/s | %s | %s | %s | %s | %s | p99 ≤ %s: %s | %s |\n", short(n), r.name, r.rate,
-				ms(res.p50), ms(res.p99), ms(res.max), res.errorText(), ms(res.cpu), ms(r.p99), met, k)
-			t.Logf("%s %s at %d/s: p50 %s p99 %s max %s, errors %s; knee %s", short(n), r.name, r.rate,
-				ms(res.p50), ms(res.p99), ms(res.max), res.errorText(), k)
-			if p99s[r.name] == nil {
-				p99s[r.name] = map[int]time.Duration{}
+			if n == sizes[len(sizes)-1] && dbArg == db {
+				extras = append(extras, firstLoad(t, base, base+"/?os=ubuntu&architecture=amd64"))
 			}
-			p99s[r.name][n] = res.p99
+			extras = append(extras, fmt.Sprintf("%s: peak RSS of the server %s", label, peakRSS(pid)))
 		}
-		if n == sizes[len(sizes)-1] {
-			extras = append(extras, firstLoad(t, base, base+"/?os=ubuntu&architecture=amd64"))
+		run(short(n), db, nil, func() float64 { return 0 })
+		if pgDSN != "" {
+			// Instances on PostgreSQL share a session key; the server CPU
+			// of these rows includes PostgreSQL's own processes.
+			run(short(n)+" PostgreSQL", pgDSN, []string{"BERTH_SESSION_KEY=" + strings.Repeat("5e", 32)}, postgresCPUSeconds)
 		}
-		extras = append(extras, fmt.Sprintf("%s: peak RSS of the server %s", short(n), peakRSS(cmd.Process.Pid)))
-		cmd.Process.Signal(syscall.SIGTERM)
-		cmd.Wait()
 	}
 	if len(sizes) > 1 {
 		first, last := sizes[0], sizes[len(sizes)-1]
@@ -178,7 +229,10 @@ doubling the rate from the row's and then halving the interval three times (each
 step with new requests); "≥" means the load generator, which shares the cores, could
 not go higher. Each catalog file is read once before its server starts, so that it is
 in the OS page cache as on a server that has been running. The rows start once the
-listing index is built.
+listing index is built. The rows marked PostgreSQL serve a copy of the same catalog,
+made with `+"`berth migrate-to`"+` into the local PostgreSQL server, from one instance; their
+server CPU includes PostgreSQL's processes. The load generator shares the two cores
+with the server (and with PostgreSQL), so every latency here includes its share.
 
 Rows: catalog pages and list API answers of distinct queries (searches, filters,
 sorts, pages); image pages of distinct images, one in five from the default catalog
@@ -204,10 +258,15 @@ Machine: %s, %d cores, %s, %s.
 // benchRow is one row of the table: a kind of request, the rate the issue
 // sets for it and the p99 it must stay within there.
 type benchRow struct {
-	name   string
-	rate   int
-	p99    time.Duration
-	next   *atomic.Int64 // the next request's number: every attack asks new ones
+	name string
+	rate int
+	p99  time.Duration
+	next *atomic.Int64 // the next request's number: every attack asks new ones
+	// client's connections are kept from one attack of the row to the
+	// next: a new pool each time closed thousands of connections a step,
+	// whose TIME_WAIT ports ran out at the higher rates of the knee search
+	// and failed the next row's requests.
+	client *http.Client
 	target func(i int, tgt *vegeta.Target)
 	ok     func(code int) bool
 }
@@ -220,7 +279,7 @@ func okCodes(codes ...int) func(int) bool {
 // base.
 func benchRows(n int, base string, s catalogSample, p *benchPeople) []benchRow {
 	row := func(name string, rate int, p99 time.Duration, ok func(int) bool, target func(int, *vegeta.Target)) benchRow {
-		return benchRow{name: name, rate: rate, p99: p99, next: new(atomic.Int64), target: target, ok: ok}
+		return benchRow{name: name, rate: rate, p99: p99, next: new(atomic.Int64), client: benchClient(), target: target, ok: ok}
 	}
 	get := func(tgt *vegeta.Target, path string) {
 		tgt.Method, tgt.URL = http.MethodGet, base+path
@@ -319,12 +378,15 @@ func (r attackResult) fine() bool { return r.errors == 0 && r.p99 <= kneeP99 }
 
 // attack sends row's requests at rate a second for d, open-loop, after a
 // second of warm-up at the same rate with other requests, and measures the
-// answers; pid is the server's process, whose CPU time it reads.
-func attack(pid int, row benchRow, rate int, d time.Duration) attackResult {
+// answers; serverCPU reads the CPU seconds the server has used.
+func attack(serverCPU func() float64, row benchRow, rate int, d time.Duration) attackResult {
 	// An attacker stops for good at the end of its first attack: one each.
+	client := row.client
+	if client == nil {
+		client = benchClient()
+	}
 	attacker := func() *vegeta.Attacker {
-		return vegeta.NewAttacker(vegeta.Timeout(10*time.Second), vegeta.Redirects(vegeta.NoFollow),
-			vegeta.KeepAlive(true), vegeta.Connections(10000), vegeta.MaxConnections(0))
+		return vegeta.NewAttacker(vegeta.Client(client), vegeta.Timeout(10*time.Second), vegeta.Redirects(vegeta.NoFollow))
 	}
 	targeter := func(tgt *vegeta.Target) error {
 		*tgt = vegeta.Target{}
@@ -334,7 +396,7 @@ func attack(pid int, row benchRow, rate int, d time.Duration) attackResult {
 	pace := vegeta.Rate{Freq: rate, Per: time.Second}
 	for range attacker().Attack(targeter, pace, time.Second, row.name+" warm-up") {
 	}
-	before := cpuSeconds(pid)
+	before := serverCPU()
 	var res attackResult
 	res.rate = rate
 	var lat []time.Duration
@@ -345,6 +407,9 @@ func attack(pid int, row benchRow, rate int, d time.Duration) attackResult {
 			kind := strconv.Itoa(int(r.Code))
 			if r.Code == 0 {
 				kind = r.Error
+				if i := strings.LastIndex(kind, "\": "); i >= 0 { // Get "URL": cause
+					kind = kind[i+3:]
+				}
 				if strings.Contains(kind, "Client.Timeout") || strings.Contains(kind, "deadline exceeded") {
 					kind = "timeout"
 				} else if len(kind) > 40 {
@@ -359,12 +424,29 @@ func attack(pid int, row benchRow, rate int, d time.Duration) attackResult {
 	}
 	res.requests = len(lat)
 	if len(lat) > 0 {
-		res.cpu = time.Duration((cpuSeconds(pid) - before) / float64(len(lat)) * float64(time.Second))
+		res.cpu = time.Duration((serverCPU() - before) / float64(len(lat)) * float64(time.Second))
 		slices.Sort(lat)
 		res.p50, res.p99, res.max = lat[len(lat)/2], lat[len(lat)*99/100], lat[len(lat)-1]
 	}
 	return res
 }
+
+// benchClient is an HTTP client for one row's attacks: keep-alive, and
+// every idle connection kept for the next request. Connections are bounded
+// by maxConns: far more than any rate within the knee's p99 needs (at
+// 12,800/s and 25 ms, 320 are busy), but an overloaded step's answers of
+// seconds opened over ten thousand, which the server then held. Requests
+// that wait for a connection count that wait in their latency.
+func benchClient() *http.Client {
+	return &http.Client{Transport: &http.Transport{
+		MaxConnsPerHost:     maxConns,
+		MaxIdleConnsPerHost: maxConns,
+		IdleConnTimeout:     2 * time.Minute,
+		DisableCompression:  true, // the targets ask for gzip themselves and the body is not read
+	}}
+}
+
+const maxConns = 1000
 
 // maxRate bounds the knee search: beyond it the load generator, on the same
 // cores, measures itself.
@@ -375,7 +457,7 @@ const maxRate = 12_800
 // until one fails (or halves it until one passes), then halves the
 // interval between the last that passed and the first that failed three
 // times.
-func knee(pid int, row benchRow, atRate attackResult, d time.Duration) string {
+func knee(serverCPU func() float64, row benchRow, atRate attackResult, d time.Duration) string {
 	good, bad := 0, 0
 	var goodRes attackResult
 	if atRate.fine() {
@@ -384,7 +466,7 @@ func knee(pid int, row benchRow, atRate attackResult, d time.Duration) string {
 			if r > maxRate {
 				return fmt.Sprintf("≥ %d/s (p99 %s)", good, ms(goodRes.p99))
 			}
-			if res := attack(pid, row, r, d); res.fine() {
+			if res := attack(serverCPU, row, r, d); res.fine() {
 				good, goodRes = r, res
 			} else {
 				bad = r
@@ -397,7 +479,7 @@ func knee(pid int, row benchRow, atRate attackResult, d time.Duration) string {
 			if r < 10 {
 				return "below 10/s"
 			}
-			if res := attack(pid, row, r, d); res.fine() {
+			if res := attack(serverCPU, row, r, d); res.fine() {
 				good, goodRes = r, res
 				break
 			}
@@ -409,7 +491,7 @@ func knee(pid int, row benchRow, atRate attackResult, d time.Duration) string {
 		if mid == good {
 			break
 		}
-		if res := attack(pid, row, mid, d); res.fine() {
+		if res := attack(serverCPU, row, mid, d); res.fine() {
 			good, goodRes = mid, res
 		} else {
 			bad = mid
@@ -534,6 +616,7 @@ func preparePeople(t *testing.T, db string, s catalogSample) *benchPeople {
 // and keeps their cookies; it also lists the docs pages.
 func (p *benchPeople) signIn(t *testing.T, base string) {
 	t.Helper()
+	p.cookies = nil
 	for _, email := range p.emails[:signedInPeople] {
 		jar, _ := cookiejar.New(nil)
 		c := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
@@ -604,6 +687,43 @@ func ensureCatalog(t *testing.T, bin, db string, n int) time.Duration {
 		t.Fatal(err)
 	}
 	return took
+}
+
+// copyToPostgres copies the SQLite Berth in db into a fresh PostgreSQL
+// schema with berth migrate-to (dropped when the test ends) and returns its
+// DSN, with the store's own pool size, and how long the copy took.
+func copyToPostgres(t *testing.T, bin, db string) (string, time.Duration) {
+	t.Helper()
+	u, err := url.Parse(pgtest.DSN(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	q.Del("pool_max_conns")
+	u.RawQuery = q.Encode()
+	dsn := u.String()
+	start := time.Now()
+	if out, err := exec.Command(bin, "migrate-to", dsn, "--db", db).CombinedOutput(); err != nil {
+		t.Fatalf("migrate-to: %v\n%s", err, out)
+	}
+	return dsn, time.Since(start)
+}
+
+// postgresCPUSeconds is the CPU time every PostgreSQL process on this
+// machine has used (its backends serve the bench's server alone while the
+// rows run), in seconds.
+func postgresCPUSeconds() float64 {
+	stats, _ := filepath.Glob("/proc/[0-9]*/comm")
+	total := 0.0
+	for _, f := range stats {
+		b, err := os.ReadFile(f)
+		if err != nil || strings.TrimSpace(string(b)) != "postgres" {
+			continue
+		}
+		pid, _ := strconv.Atoi(filepath.Base(filepath.Dir(f)))
+		total += cpuSeconds(pid)
+	}
+	return total
 }
 
 // readFile reads a file to its end.
@@ -801,7 +921,7 @@ func TestBenchAttackIsOpenLoop(t *testing.T) {
 				tgt.URL += "&fail=1"
 			}
 		}}
-	res := attack(os.Getpid(), row, 100, time.Second)
+	res := attack(func() float64 { return cpuSeconds(os.Getpid()) }, row, 100, time.Second)
 	// A closed loop of a few connections would have sent a fraction.
 	if res.requests < 80 || res.requests > 120 {
 		t.Errorf("%d requests in a second at 100/s", res.requests)
