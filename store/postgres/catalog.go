@@ -54,8 +54,19 @@ func (db *DB) ImportCatalog(ctx context.Context, r io.Reader) (store.ImportResul
 	if err != nil {
 		return store.ImportResult{}, err
 	}
+	// A large import changes what the planner should know of the catalog
+	// (as after Restore and BulkAdd); small ones leave it to autovacuum.
+	if res.Added+res.Updated >= analyzeAfter {
+		if _, err := db.pool.Exec(ctx, `ANALYZE images`); err != nil {
+			return res, fmt.Errorf("import: analyze: %w", err)
+		}
+	}
 	return res, nil
 }
+
+// analyzeAfter is how many images an import must add or change for it to
+// refresh the planner's statistics itself.
+const analyzeAfter = 1000
 
 func upsertImage(ctx context.Context, tx *Tx, img *store.Image) error {
 	var security *string

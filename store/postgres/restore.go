@@ -21,6 +21,20 @@ var _ store.Restorer = (*DB)(nil)
 // is off for the copy (inside the transaction) and the generation moves
 // once.
 func (db *DB) Restore(ctx context.Context, fill func(put func(t store.DumpTable, rows [][]any) error) error) error {
+	if err := db.restore(ctx, fill); err != nil {
+		return err
+	}
+	// The planner's statistics of the copied tables: without them it
+	// guesses, and on a server whose autovacuum is off (or before it comes
+	// round) alias lookups on 100k images intersected a whole
+	// architecture's index with the name's, 3 ms instead of 0.03.
+	if _, err := db.pool.Exec(ctx, `ANALYZE`); err != nil {
+		return fmt.Errorf("restore: analyze: %w", err)
+	}
+	return nil
+}
+
+func (db *DB) restore(ctx context.Context, fill func(put func(t store.DumpTable, rows [][]any) error) error) error {
 	return db.inTx(ctx, func(tx *Tx) error {
 		var busy bool
 		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM images) OR EXISTS (SELECT 1 FROM users)`).Scan(&busy); err != nil {
