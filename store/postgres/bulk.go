@@ -40,7 +40,7 @@ func (db *DB) BulkAdd(ctx context.Context, raters []string, fill func(existing i
 			}
 		}
 		var existing int
-		if err := tx.QueryRow(ctx, `SELECT COUNT(*) FROM images`).Scan(&existing); err != nil {
+		if err := tx.QueryRow(ctx, `SELECT /* full scan: once per bulk load */ COUNT(*) FROM images`).Scan(&existing); err != nil {
 			return err
 		}
 		if _, err := tx.Exec(ctx, `ALTER TABLE images DISABLE TRIGGER images_changed`); err != nil {

@@ -103,7 +103,7 @@ func upsertImage(ctx context.Context, tx *Tx, img *store.Image) error {
 
 // ExportCatalog writes every image as a catalog file, ordered by id.
 func (db *DB) ExportCatalog(ctx context.Context, w io.Writer) error {
-	imgs, err := queryImages(ctx, db.pool, `SELECT `+imageColumns+` FROM images ORDER BY id`)
+	imgs, err := queryImages(ctx, db.pool, `SELECT /* full scan: the export is the whole catalog */ `+imageColumns+` FROM images ORDER BY id`)
 	if err != nil {
 		return fmt.Errorf("export catalog: %w", err)
 	}

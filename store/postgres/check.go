@@ -16,20 +16,20 @@ func (db *DB) Check(ctx context.Context) ([]string, error) {
 		query  string
 		format string
 	}{
-		{`SELECT u.email, w.balance_cents::text, COALESCE((SELECT SUM(amount_cents) FROM ledger l WHERE l.user_id = w.user_id), 0)::text
+		{`SELECT /* full scan: berth check reads everything */ u.email, w.balance_cents::text, COALESCE((SELECT SUM(amount_cents) FROM ledger l WHERE l.user_id = w.user_id), 0)::text
 			FROM wallets w JOIN users u ON u.id = w.user_id
 			WHERE w.balance_cents <> COALESCE((SELECT SUM(amount_cents) FROM ledger l WHERE l.user_id = w.user_id), 0)`,
 			"wallet of %v: balance %v cents, ledger sum %v cents"},
-		{`SELECT i.alias || ' (' || i.architecture || ')', i.rating_sum || '/' || i.rating_count,
+		{`SELECT /* full scan: berth check reads everything */ i.alias || ' (' || i.architecture || ')', i.rating_sum || '/' || i.rating_count,
 			COALESCE(SUM(r.rating), 0) || '/' || COUNT(r.rating)
 			FROM images i LEFT JOIN ratings r ON r.image_id = i.id GROUP BY i.seq
 			HAVING i.rating_sum <> COALESCE(SUM(r.rating), 0) OR i.rating_count <> COUNT(r.rating)`,
 			"ratings of %v: aggregate sum/count %v, rows %v"},
-		{`SELECT u.email, l.image_id, l.amount_cents::text FROM ledger l JOIN users u ON u.id = l.user_id
+		{`SELECT /* full scan: berth check reads everything */ u.email, l.image_id, l.amount_cents::text FROM ledger l JOIN users u ON u.id = l.user_id
 			WHERE l.kind = 'purchase' AND NOT EXISTS (SELECT 1 FROM library b WHERE b.user_id = l.user_id
 			AND b.image_id = l.image_id AND b.how = 'purchase' AND b.price_cents = -l.amount_cents)`,
 			"purchase by %v of %v for %v cents has no matching library row"},
-		{`SELECT u.email, b.image_id, b.price_cents::text FROM library b JOIN users u ON u.id = b.user_id
+		{`SELECT /* full scan: berth check reads everything */ u.email, b.image_id, b.price_cents::text FROM library b JOIN users u ON u.id = b.user_id
 			WHERE b.how = 'purchase' AND NOT EXISTS (SELECT 1 FROM ledger l WHERE l.user_id = b.user_id
 			AND l.image_id = b.image_id AND l.kind = 'purchase')`,
 			"library of %v holds purchased %v (%v cents) with no ledger row"},

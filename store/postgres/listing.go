@@ -34,7 +34,7 @@ func (s listingSource) Snapshot(ctx context.Context) (listing.Snapshot, error) {
 	if err := tx.QueryRow(ctx, `SELECT generation FROM catalog_generation WHERE id = 1`).Scan(&gen); err != nil {
 		return nil, err
 	}
-	rows, err := tx.Query(ctx, `SELECT seq, id, image_name, alias, os, architecture, variant, prespawn,
+	rows, err := tx.Query(ctx, `SELECT /* full scan: a snapshot reads every row, once per listing index build */ seq, id, image_name, alias, os, architecture, variant, prespawn,
 		price_cents, size, added_date, rating_sum, rating_count, signed, worst_severity, eol_date FROM images`)
 	if err != nil {
 		return nil, err
@@ -132,21 +132,20 @@ func (s listingSource) Matches(ctx context.Context, word string, capacity int) (
 	if q == "" {
 		return set, nil
 	}
-	rows, err := s.db.pool.Query(ctx, `SELECT seq FROM images WHERE search @@ $1::tsquery`, q)
-	if err != nil {
-		return nil, fmt.Errorf("search %q: %w", word, err)
-	}
-	defer rows.Close()
-	for rows.Next() {
+	err := s.fromSearchIndex(ctx, func(rows pgx.Rows) error {
 		var seq int64
 		if err := rows.Scan(&seq); err != nil {
-			return nil, fmt.Errorf("search %q: %w", word, err)
+			return err
 		}
 		if seq >= 0 && seq < int64(capacity) {
 			set.Add(int(seq))
 		}
+		return nil
+	}, `SELECT seq FROM images WHERE search @@ $1::tsquery`, q)
+	if err != nil {
+		return nil, fmt.Errorf("search %q: %w", word, err)
 	}
-	return set, rows.Err()
+	return set, nil
 }
 
 // Ranks reads the relevance of every row matching all words: ts_rank,
@@ -161,22 +160,50 @@ func (s listingSource) Ranks(ctx context.Context, words []string, capacity int) 
 	if q == "" {
 		return ranks, nil
 	}
-	rows, err := s.db.pool.Query(ctx, `SELECT seq, ts_rank(search, $1::tsquery) FROM images WHERE search @@ $1::tsquery`, q)
-	if err != nil {
-		return nil, fmt.Errorf("search %q: %w", q, err)
-	}
-	defer rows.Close()
-	for rows.Next() {
+	err := s.fromSearchIndex(ctx, func(rows pgx.Rows) error {
 		var seq int64
 		var rank float32
 		if err := rows.Scan(&seq, &rank); err != nil {
-			return nil, fmt.Errorf("search %q: %w", q, err)
+			return err
 		}
 		if seq >= 0 && seq < int64(capacity) {
 			ranks[int32(seq)] = -float64(rank)
 		}
+		return nil
+	}, `SELECT seq, ts_rank(search, $1::tsquery) FROM images WHERE search @@ $1::tsquery`, q)
+	if err != nil {
+		return nil, fmt.Errorf("search %q: %w", q, err)
 	}
-	return ranks, rows.Err()
+	return ranks, nil
+}
+
+// fromSearchIndex runs query, a search of the GIN index on search, and
+// hands each row to scan, with sequential scans off for it (SET LOCAL,
+// in a read-only transaction). For a word in half the catalog the planner
+// costs a scan that tests every row's words the same as the bitmap scan
+// of the index, and reads the table, which takes three times as long
+// (17 ms against 6 ms for "amd64" at 20,000 images); the SQL search's
+// counts turn it off for the same reason (findImagesSQL).
+func (s listingSource) fromSearchIndex(ctx context.Context, scan func(pgx.Rows) error, query string, args ...any) error {
+	tx, err := s.db.pool.BeginTx(ctx, pgx.TxOptions{AccessMode: pgx.ReadOnly})
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback(context.WithoutCancel(ctx))
+	if _, err := tx.Exec(ctx, `SET LOCAL enable_seqscan = off`); err != nil {
+		return err
+	}
+	rows, err := tx.Query(ctx, query, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := scan(rows); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
 }
 
 // Texts reads the searchable text of the given rows.
