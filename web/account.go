@@ -163,25 +163,28 @@ func (s *Server) account(c echo.Context) (views.Account, error) {
 }
 
 // handleCreatePullKey is POST /account/pull-keys: a new personal
-// simplestreams remote, whose address is shown once.
+// simplestreams remote. Its address waits in the session for the account
+// page, which shows it once (see handleAccount), so a reload makes no
+// second key.
 func (s *Server) handleCreatePullKey(c echo.Context) error {
 	secret, _, err := s.store.CreatePullKey(c.Request().Context(), currentUser(c).ID)
-	a, aerr := s.account(c)
-	if aerr != nil {
-		return aerr
-	}
-	status := http.StatusOK
 	if err != nil {
 		p := s.classify(err)
 		if p.status >= 500 {
 			return err
 		}
-		status, a.Problem = p.status, p.message
-	} else {
-		a.NewPullKeyURL = s.publicBase(c) + "/u/" + secret + "/"
+		a, aerr := s.account(c)
+		if aerr != nil {
+			return aerr
+		}
+		a.Problem = p.message
+		c.Response().Header().Set("Cache-Control", "no-store")
+		return s.render(c, p.status, views.AccountPage(a))
 	}
-	c.Response().Header().Set("Cache-Control", "no-store")
-	return s.render(c, status, views.AccountPage(a))
+	if err := s.showOnce(c, newPullKeyKey, s.publicBase(c)+"/u/"+secret+"/"); err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, "/account#pullkeys-h")
 }
 
 // handleRevokePullKey is POST /account/pull-keys/{id}/revoke.
@@ -198,20 +201,18 @@ func (s *Server) handleRevokePullKey(c echo.Context) error {
 }
 
 // handleCreateFeedKey is POST /account/feed: a new personal feed address,
-// replacing any earlier one. Like a token, it is shown once, so the page
-// answers directly.
+// replacing any earlier one. Like a token, it is shown once by the account
+// page the browser is sent to, so a reload neither replaces it again (which
+// would break the reader just subscribed) nor shows it twice.
 func (s *Server) handleCreateFeedKey(c echo.Context) error {
 	key, err := s.store.CreateFeedKey(c.Request().Context(), currentUser(c).ID)
 	if err != nil {
 		return err
 	}
-	a, err := s.account(c)
-	if err != nil {
+	if err := s.showOnce(c, newFeedKey, s.feedSite(c).base+"/feeds/"+key+".atom"); err != nil {
 		return err
 	}
-	a.NewFeedURL = s.feedSite(c).base + "/feeds/" + key + ".atom"
-	c.Response().Header().Set("Cache-Control", "no-store")
-	return s.render(c, http.StatusOK, views.AccountPage(a))
+	return c.Redirect(http.StatusSeeOther, "/account#feed-h")
 }
 
 // handleRevokeFeedKey is POST /account/feed/revoke.
@@ -223,11 +224,24 @@ func (s *Server) handleRevokeFeedKey(c echo.Context) error {
 	return c.Redirect(http.StatusSeeOther, "/account")
 }
 
-// newTokenKey holds a token just created in the session until the account
-// page has shown it, once.
-const newTokenKey = "new_token"
+// Secrets made by a POST on /account (an API token, a pull key's remote, a
+// feed address) wait in the session under these keys until the account
+// page has shown them, once: the POST answers with a redirect, so reloading
+// the page creates nothing.
+const (
+	newTokenKey   = "new_token"
+	newPullKeyKey = "new_pull_key_url"
+	newFeedKey    = "new_feed_url"
+)
 
-// handleAccount is GET /account. A token created just before is shown
+// showOnce keeps value in the session under key for the account page.
+func (s *Server) showOnce(c echo.Context, key, value string) error {
+	sess := currentSession(c)
+	sess.Values[key] = value
+	return sess.Save(c.Request(), c.Response())
+}
+
+// handleAccount is GET /account. A secret created just before is shown
 // here once, and leaves the session as it is shown.
 func (s *Server) handleAccount(c echo.Context) error {
 	a, err := s.account(c)
@@ -235,12 +249,17 @@ func (s *Server) handleAccount(c echo.Context) error {
 		return err
 	}
 	if sess := currentSession(c); sess != nil {
-		if secret, ok := sess.Values[newTokenKey].(string); ok {
-			delete(sess.Values, newTokenKey)
+		shown := false
+		for key, field := range map[string]*string{newTokenKey: &a.NewToken, newPullKeyKey: &a.NewPullKeyURL, newFeedKey: &a.NewFeedURL} {
+			if v, ok := sess.Values[key].(string); ok {
+				delete(sess.Values, key)
+				*field, shown = v, true
+			}
+		}
+		if shown {
 			if err := sess.Save(c.Request(), c.Response()); err != nil {
 				return err
 			}
-			a.NewToken = secret
 		}
 	}
 	c.Response().Header().Set("Cache-Control", "no-store")
@@ -264,9 +283,7 @@ func (s *Server) handleCreateToken(c echo.Context) error {
 		a.Problem, a.TokenName = p.message, c.FormValue("name")
 		return s.render(c, p.status, views.AccountPage(a))
 	}
-	sess := currentSession(c)
-	sess.Values[newTokenKey] = secret
-	if err := sess.Save(c.Request(), c.Response()); err != nil {
+	if err := s.showOnce(c, newTokenKey, secret); err != nil {
 		return err
 	}
 	return c.Redirect(http.StatusSeeOther, "/account#new-token-h")

@@ -276,13 +276,22 @@ func TestPersonalFeed(t *testing.T) {
 	if doc.Find("#personal-feed").Length() == 0 {
 		t.Fatal("no personal feed section on /account")
 	}
-	_, doc = b.post("/account/feed", url.Values{"_csrf": {csrfFrom(t, doc)}})
+	// The POST answers with a redirect to the page that shows the address
+	// once: reloading that page neither shows it again nor replaces it.
+	res, _ := b.post("/account/feed", url.Values{"_csrf": {csrfFrom(t, doc)}})
+	if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/account#feed-h" {
+		t.Fatalf("make a feed address = %d to %q", res.StatusCode, res.Header.Get("Location"))
+	}
+	_, doc = b.get("/account")
 	feedURL := strings.TrimSpace(doc.Find("#new-feed-url").Text())
 	u, err := url.Parse(feedURL)
 	if err != nil || !strings.HasPrefix(u.Path, "/feeds/"+store.FeedKeyPrefix) || !strings.HasSuffix(u.Path, ".atom") {
 		t.Fatalf("feed address %q", feedURL)
 	}
 	path := u.Path
+	if _, again := b.get("/account"); again.Find("#new-feed-url").Length() != 0 || strings.Contains(again.Text(), path) {
+		t.Error("a reload of the account page shows the feed address again")
+	}
 	status, body, etag := getFeed(t, s, path, "")
 	if status != http.StatusOK || len(checkAtom(t, "empty library", body).Entries) != 0 {
 		t.Fatalf("a new feed: %d, %s", status, body)
@@ -335,7 +344,8 @@ func TestPersonalFeed(t *testing.T) {
 
 	// Replacing the address stops the old one; revoking stops the new.
 	_, doc = b.get("/account")
-	_, doc = b.post("/account/feed", url.Values{"_csrf": {csrfFrom(t, doc)}})
+	b.post("/account/feed", url.Values{"_csrf": {csrfFrom(t, doc)}})
+	_, doc = b.get("/account")
 	next, _ := url.Parse(strings.TrimSpace(doc.Find("#new-feed-url").Text()))
 	if status, _, _ := getFeed(t, s, path, ""); status != http.StatusNotFound {
 		t.Errorf("the replaced feed address answers %d", status)

@@ -274,10 +274,16 @@ func TestPullKeysOnAccountPage(t *testing.T) {
 	b.base = f.url
 	b.signUp("keys@example.com")
 	_, doc := b.get("/account")
-	res, doc := b.post("/account/pull-keys", url.Values{"_csrf": {csrfFrom(t, doc)}})
+	// The POST answers with a redirect to the page that shows the remote
+	// once: a reload makes no second key.
+	res, _ := b.post("/account/pull-keys", url.Values{"_csrf": {csrfFrom(t, doc)}})
+	if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/account#pullkeys-h" {
+		t.Fatalf("make a pull key = %d to %q", res.StatusCode, res.Header.Get("Location"))
+	}
+	_, doc = b.get("/account")
 	cmd := doc.Find("#new-pull-key").Text()
-	if res.StatusCode != 200 || !strings.HasPrefix(cmd, "incus remote add berth "+f.url+"/u/"+store.PullKeyPrefix) || !strings.HasSuffix(cmd, "/ --protocol simplestreams") {
-		t.Fatalf("make a pull key = %d, %q", res.StatusCode, cmd)
+	if doc.Find("table.pull-keys tbody tr").Length() != 1 || !strings.HasPrefix(cmd, "incus remote add berth "+f.url+"/u/"+store.PullKeyPrefix) || !strings.HasSuffix(cmd, "/ --protocol simplestreams") {
+		t.Fatalf("the new pull key: %d listed, %q", doc.Find("table.pull-keys tbody tr").Length(), cmd)
 	}
 	remote := strings.Fields(cmd)[4]
 	var idx streamsIndex
@@ -287,6 +293,9 @@ func TestPullKeysOnAccountPage(t *testing.T) {
 	_, doc = b.get("/account")
 	if strings.Contains(doc.Text(), strings.Split(remote, "/u/")[1]) {
 		t.Error("the account page shows the key again")
+	}
+	if n := doc.Find("table.pull-keys tbody tr").Length(); n != 1 {
+		t.Errorf("after a reload the account page lists %d pull keys, want 1", n)
 	}
 	action, _ := doc.Find(`table.pull-keys form`).Attr("action")
 	res, _ = b.post(action, url.Values{"_csrf": {csrfFrom(t, doc)}})
