@@ -5,10 +5,12 @@ import (
 	"mime"
 	"net/http"
 	"strings"
+	"unicode"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/berth/berth/docs"
+	"github.com/berth/berth/store"
 	"github.com/berth/berth/views"
 )
 
@@ -74,6 +76,17 @@ func (s *Server) handleDocsSearch(c echo.Context) error {
 	if len(q) > docs.MaxQuery {
 		status = http.StatusBadRequest
 		m.Problem = fmt.Sprintf("The search is too long: use at most %d characters.", docs.MaxQuery)
+	} else if store.CheckText("q", q) != nil {
+		// A NUL or a line break is no word of the docs: say so rather than
+		// find nothing.
+		status = http.StatusBadRequest
+		m.Problem = "The search can't contain control characters (such as NUL, tabs or line breaks) or broken text."
+		m.Query = strings.ToValidUTF8(strings.Map(func(r rune) rune {
+			if unicode.IsControl(r) {
+				return ' '
+			}
+			return r
+		}, q), "")
 	} else {
 		m.Results = s.docs.Search(q, maxSearchResults)
 	}

@@ -218,6 +218,14 @@ func TestDocsSearch(t *testing.T) {
 			t.Error("the query is echoed unescaped")
 		}
 	})
+	t.Run("ControlCharacters", func(t *testing.T) {
+		for _, q := range []string{"a%00b", "exec%0Aformat", "%FF%FE"} {
+			rec := do(t, s, http.MethodGet, "/docs/search?q="+q, nil)
+			if rec.Code != http.StatusBadRequest || !strings.Contains(mustDoc(t, rec).Find(".alert[role=alert]").Text(), "control characters") {
+				t.Errorf("q=%s: status %d", q, rec.Code)
+			}
+		}
+	})
 	t.Run("TooLong", func(t *testing.T) {
 		rec := do(t, s, http.MethodGet, "/docs/search?q="+strings.Repeat("a", 201), nil)
 		if rec.Code != http.StatusBadRequest || mustDoc(t, rec).Find(".alert[role=alert]").Length() != 1 {
