@@ -5,12 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"go/ast"
-	"go/parser"
-	"go/token"
 	"io"
-	"net/url"
-	"path/filepath"
 	"reflect"
 	"regexp"
 	"slices"
@@ -26,6 +21,7 @@ import (
 
 	"github.com/berth/berth/store"
 	"github.com/berth/berth/store/postgres/pgtest"
+	"github.com/berth/berth/store/storetest"
 	"github.com/berth/berth/store/synth"
 )
 
@@ -429,7 +425,7 @@ statements:
 			t.Errorf("full scan in a store statement (%s):\n%s%s\nplan:\n%s", strings.Join(scans, ", "), short, with, plan)
 		}
 	}
-	for _, lit := range statementsNotRun(t, stmts) {
+	for _, lit := range storetest.StatementsNotRun(t, queriesOf(stmts), regexp.MustCompile(`\$\d+`), notRecorded) {
 		t.Errorf("the store has a statement the plan test never ran (call what runs it in exercise or operate):\n%s", lit)
 	}
 	if checked < 60 {
@@ -534,210 +530,11 @@ func account(ctx context.Context, db *DB, i int, free, paid []*store.Image) erro
 // index is built); without, by FindImages.
 func exercise(t *testing.T, db *DB, sql bool) {
 	t.Helper()
-	ctx := context.Background()
-	must := func(err error) {
-		t.Helper()
-		if err != nil && store.ErrorCode(err) == store.EINTERNAL {
-			t.Fatal(err)
-		}
-	}
 	find := db.FindImages
 	if sql {
 		find = db.findImagesSQL
 	}
-	queries := []string{"", "os=ubuntu", "architecture=arm64", "variant=minimal", "prespawn=true", "min_price=5&max_price=15",
-		"min_rating=4", "alias=ubuntu/24.04", "alias=ubuntu/24.04&search=ubuntu", "search=docker", "search=docker&os=debian", "search=redis&sort_by=price", "page=3&limit=7",
-		"search=ubuntu", "search=ubuntu&sort_by=name", "search=lts+minimal", "search=24.04", "search=zzzz", "page=90&limit=100",
-		"support=ended", "support=ending", "support=supported", "support=supported&os=debian", "signed=true", "signed=false",
-		"max_severity=high", "max_severity=none&sort_by=name", "signed=true&max_severity=medium&support=supported&search=docker"}
-	for _, k := range store.SortKeys {
-		queries = append(queries, "sort_by="+k, "sort_by="+k+"&sort_order=asc", "os=alpine&sort_by="+k)
-	}
-	for _, raw := range queries {
-		q, _ := url.ParseQuery(raw)
-		f, err := store.ParseFilter(q)
-		must(err)
-		_, err = find(ctx, f)
-		must(err)
-		f.Group = store.GroupAlias
-		_, err = find(ctx, f)
-		must(err)
-	}
-	// Alias lookups stay with SQL whether or not the index is built.
-	_, err := db.FindImages(ctx, store.Filter{Alias: "debian/13"})
-	must(err)
-	for _, raw := range []string{"", "os=debian", "search=docker&architecture=arm64", "support=ended&signed=true", "alias=debian/13"} {
-		q, _ := url.ParseQuery(raw)
-		f, err := store.ParseFilter(q)
-		must(err)
-		_, err = db.FeedEvents(ctx, f, store.FeedLimit)
-		must(err)
-	}
-	img, err := db.FindImageByAlias(ctx, "headjack/systemd", "amd64")
-	must(err)
-	_, err = db.FindImageByAlias(ctx, "headjack/systemd", "")
-	must(err)
-	_, err = db.FindImage(ctx, img.ID)
-	must(err)
-	_, err = db.FindSiblings(ctx, img)
-	must(err)
-	_, err = db.FindLineage(ctx, img)
-	must(err)
-	_, err = db.FindFacets(ctx)
-	must(err)
-	_, err = db.Histogram(ctx, img.ID)
-	must(err)
-	_, err = db.Generation(ctx)
-	must(err)
-	// Every member of the family, on each architecture: a root with
-	// descendants, a middle and a leaf of the recursive lineage.
-	for _, a := range []string{"headjack/base", "headjack/systemd", "headjack/dind"} {
-		for _, arch := range []string{"amd64", "arm64"} {
-			m, err := db.FindImageByAlias(ctx, a, arch)
-			must(err)
-			if m != nil {
-				_, err = db.FindLineage(ctx, m)
-				must(err)
-				_, err = db.FindSiblings(ctx, m)
-				must(err)
-			}
-		}
-	}
-	// A generated image: no family, thousands of neighbours in alias order.
-	gen := generatedImage(t, db)
-	_, err = db.FindImage(ctx, gen.ID)
-	must(err)
-	_, err = db.FindSiblings(ctx, gen)
-	must(err)
-	_, err = db.FindLineage(ctx, gen)
-	must(err)
-	_, err = db.Histogram(ctx, gen.ID)
-	must(err)
-	typo := []byte(gen.Alias)
-	typo[1], typo[2] = typo[2], typo[1]
-	// Hits and misses: respellings, wrong formats, image names and pull
-	// references where an alias belongs, other architectures.
-	for _, a := range []string{"ubuntu/24.04", "ubuntu:24.04", "ubunto/24.04", "ubuntu", "debian-13", "nothing/here",
-		"ubuntu-24.04-amd64", "Ubuntu 24.04", gen.Alias, string(typo), gen.ImageName, gen.Alias + "x", "ghcr.io/gilmanlab/headjack:base",
-		"headjack/dind", "headjack/dindd", strings.Repeat("z", 300)} {
-		for _, arch := range []string{"", "arm64", "armhf"} {
-			_, err = db.ResolveAlias(ctx, a, arch)
-			must(err)
-			must(db.ExplainAlias(ctx, a, arch))
-			_, err = db.SuggestAliases(ctx, a, arch, store.MaxSuggestions)
-			must(err)
-		}
-	}
-	_, err = db.CountImages(ctx)
-	must(err)
-	must(db.Ping(ctx))
-
-	email := fmt.Sprintf("plan%d@example.com", time.Now().UnixNano())
-	u, err := db.CreateUser(ctx, email, "correct horse battery")
-	must(err)
-	_, err = db.Authenticate(ctx, email, "correct horse battery")
-	must(err)
-	_, err = db.Authenticate(ctx, "nobody-"+email, "correct horse battery")
-	must(err)
-	_, err = db.FindUser(ctx, u.ID)
-	must(err)
-	_, err = db.FindUserByEmail(ctx, email)
-	must(err)
-	secret, tok, err := db.CreateToken(ctx, u.ID, "plan")
-	must(err)
-	_, err = db.UserByToken(ctx, secret)
-	must(err)
-	_, err = db.Tokens(ctx, u.ID)
-	must(err)
-	must(db.RevokeToken(ctx, u.ID, tok.ID))
-	_, err = db.Credit(ctx, u.ID, 10000, "plan")
-	must(err)
-	free, err := db.FindImageByAlias(ctx, "debian/13", "amd64")
-	must(err)
-	paid, err := db.FindImageByAlias(ctx, "ubuntu/24.04-k3s", "amd64")
-	must(err)
-	must(db.Import(ctx, u.ID, free.ID))
-	_, err = db.Purchase(ctx, u.ID, paid.ID, "plan-key-"+email)
-	must(err)
-	_, err = db.Purchase(ctx, u.ID, paid.ID, "plan-key-"+email)
-	must(err)
-	_, err = db.Owns(ctx, u.ID, paid.ID)
-	must(err)
-	_, err = db.Library(ctx, u.ID)
-	must(err)
-	_, err = db.Rate(ctx, u.ID, free.ID, 4)
-	must(err)
-	_, err = db.Rate(ctx, u.ID, free.ID, 2) // a rating replaced
-	must(err)
-	// A listing after a rating: the index catches up through the change log.
-	_, err = find(ctx, store.Filter{SortBy: store.SortRating})
-	must(err)
-	must(db.Import(ctx, u.ID, paid.ID)) // refused: it is paid
-	must(db.Import(ctx, u.ID, free.ID)) // owned already
-	_, _, err = db.UserRating(ctx, u.ID, free.ID)
-	must(err)
-	_, err = db.Balance(ctx, u.ID)
-	must(err)
-	_, err = db.Ledger(ctx, u.ID)
-	must(err)
-	_, err = db.LibraryEvents(ctx, u.ID, store.FeedLimit)
-	must(err)
-	key, err := db.CreateFeedKey(ctx, u.ID)
-	must(err)
-	_, err = db.UserByFeedKey(ctx, key)
-	must(err)
-	_, err = db.FeedKeyCreated(ctx, u.ID)
-	must(err)
-	must(db.RevokeFeedKey(ctx, u.ID))
-	sid := store.NewSecret(16)
-	must(db.SaveSession(ctx, sid, store.SessionRecord{UserID: u.ID, Data: "{}", ExpiresAt: time.Now().Add(time.Hour)}))
-	_, err = db.LoadSession(ctx, sid)
-	must(err)
-	_, err = db.CountSessions(ctx, u.ID)
-	must(err)
-	_, err = db.DeleteOtherSessions(ctx, u.ID, sid)
-	must(err)
-	must(db.DeleteSession(ctx, sid))
-	// Someone who cannot afford an image, and the limits of an account.
-	poor, err := db.CreateUser(ctx, "poor-"+email, "correct horse battery")
-	must(err)
-	_, err = db.Purchase(ctx, poor.ID, paid.ID, "")
-	must(err)
-	_, err = db.PurchaseAtPrice(ctx, poor.ID, paid.ID, "", paid.PriceCents+1) // a changed price
-	must(err)
-	must(db.SetPassword(ctx, u.ID, "another horse battery"))
-	_, err = db.RevokeAllTokens(ctx, u.ID)
-	must(err)
-	codes, err := db.CreateVouchers(ctx, 500, 1, time.Time{})
-	must(err)
-	_, err = db.RedeemVoucher(ctx, u.ID, codes[0])
-	must(err)
-	_, err = db.RedeemVoucher(ctx, u.ID, codes[0])
-	must(err)
-
-	// Content: a recorded build, what the registry and gc read, pulls.
-	d := "sha256:" + strings.Repeat("ab", 32)
-	must(db.RecordBuild(ctx, store.Build{ImageID: free.ID, Kind: store.ContentOCI,
-		Manifest: store.Blob{Digest: d, Size: 10, MediaType: "application/vnd.oci.image.manifest.v1+json"},
-		Blobs:    []store.Blob{{Digest: d, Size: 10, MediaType: "m", Role: store.RoleManifest}}}))
-	_, err = db.FindBuild(ctx, free.ID, store.ContentOCI)
-	must(err)
-	_, _, err = db.AliasBuilds(ctx, free.Alias, store.ContentOCI)
-	must(err)
-	_, err = db.KindBuilds(ctx, store.ContentOCI)
-	must(err)
-	_, err = db.ReferencedBlobs(ctx)
-	must(err)
-	must(db.RecordPull(ctx, u.ID, free.ID))
-	_, err = db.LastPulls(ctx, u.ID)
-	must(err)
-	key, pk, err := db.CreatePullKey(ctx, u.ID)
-	must(err)
-	_, err = db.UserByPullKey(ctx, key)
-	must(err)
-	_, err = db.PullKeys(ctx, u.ID)
-	must(err)
-	must(db.RevokePullKey(ctx, u.ID, pk.ID))
+	storetest.Exercise(t, db, find, storetest.GeneratedImage(t, db))
 }
 
 // operate runs the operator's commands once: an import that updates an
@@ -753,7 +550,7 @@ func operate(t *testing.T, db *DB) {
 			t.Fatal(err)
 		}
 	}
-	gen := generatedImage(t, db)
+	gen := storetest.GeneratedImage(t, db)
 	changed := store.CatalogImageOf(gen)
 	changed.Description += " (edited)"
 	changed.Serial = time.Now().UTC().Format("20060102") // a new build: a serial event
@@ -776,84 +573,19 @@ func operate(t *testing.T, db *DB) {
 	must(err)
 }
 
-// statementsNotRun returns the SQL string literals of the package's own
-// code (not its tests) that no recorded statement contains: statements
-// the store can run that exercise and operate never made it run. Literals
-// joined with + to other parts are each found inside the statement they
-// build; placeholders are compared as ?, since SuggestAliases numbers its
-// own.
-func statementsNotRun(t *testing.T, ran []recorded) []string {
-	t.Helper()
-	placeholder := regexp.MustCompile(`\$\d+`)
-	norm := func(q string) string { return placeholder.ReplaceAllString(strings.Join(strings.Fields(q), " "), "?") }
-	var all strings.Builder
-	for _, r := range ran {
-		all.WriteString(norm(r.query))
-		all.WriteString("\n")
+// queriesOf is the SQL of the recorded statements.
+func queriesOf(stmts []recorded) []string {
+	out := make([]string, len(stmts))
+	for i, r := range stmts {
+		out[i] = r.query
 	}
-	fset := token.NewFileSet()
-	files, err := filepath.Glob("*.go")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var missing []string
-	for _, name := range files {
-		if strings.HasSuffix(name, "_test.go") {
-			continue
-		}
-		f, err := parser.ParseFile(fset, name, nil, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		ast.Inspect(f, func(n ast.Node) bool {
-			lit, ok := n.(*ast.BasicLit)
-			if !ok || lit.Kind != token.STRING {
-				return true
-			}
-			v, err := strconv.Unquote(lit.Value)
-			if err != nil {
-				return true
-			}
-			q := norm(v)
-			// SQL is written in capitals here; messages are not.
-			verb := strings.Fields(q + " x")[0]
-			if !slices.Contains([]string{"SELECT", "WITH", "UPDATE", "DELETE", "INSERT"}, verb) || len(q) < 12 {
-				return true
-			}
-			for prefix := range notRecorded {
-				if strings.HasPrefix(q, prefix) {
-					return true
-				}
-			}
-			if !strings.Contains(all.String(), q) {
-				missing = append(missing, fset.Position(lit.Pos()).String()+": "+q)
-			}
-			return true
-		})
-	}
-	return missing
+	return out
 }
 
 // notRecorded are statements of the package that no store's pool runs,
 // and why.
 var notRecorded = map[string]string{
 	"SELECT to_regclass('migrations')": "Initialized asks through a pool of its own, before any store opens",
-}
-
-// generatedImage returns an image of the generated part of the catalog.
-func generatedImage(t *testing.T, db *DB) *store.Image {
-	t.Helper()
-	page, err := db.FindImages(context.Background(), store.Filter{OS: "debian", SortBy: "added_date", SortOrder: "desc", Page: 1, Limit: 20})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, img := range page.Images {
-		if strings.Contains(img.Release, ".b") {
-			return img
-		}
-	}
-	t.Fatal("no generated image among the newest debian images")
-	return nil
 }
 
 // exemptFromExercise are the methods exercise does not call, and why.
@@ -873,28 +605,8 @@ var exemptFromExercise = map[string]string{
 // it (or saying here why not), so that it keeps covering every statement
 // the store runs.
 func TestPlanTestCallsEveryStoreMethod(t *testing.T) {
-	fset := token.NewFileSet()
-	f, err := parser.ParseFile(fset, "plan_all_test.go", nil, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	called := map[string]bool{}
-	for _, decl := range f.Decls {
-		fn, ok := decl.(*ast.FuncDecl)
-		if !ok || !slices.Contains([]string{"exercise", "operate", "populate", "account", "TestEveryStatementUsesIndexes"}, fn.Name.Name) {
-			continue
-		}
-		ast.Inspect(fn, func(n ast.Node) bool {
-			if call, ok := n.(*ast.CallExpr); ok {
-				if sel, ok := call.Fun.(*ast.SelectorExpr); ok {
-					if x, ok := sel.X.(*ast.Ident); ok && (x.Name == "db" || x.Name == "small" || x.Name == "empty") {
-						called[sel.Sel.Name] = true
-					}
-				}
-			}
-			return true
-		})
-	}
+	called := storetest.CalledOn(t, []string{"plan_all_test.go", "../storetest/exercise.go"}, // exercise calls storetest.Exercise
+		[]string{"exercise", "operate", "populate", "account", "TestEveryStatementUsesIndexes", "Exercise"}, []string{"db", "small", "empty"})
 	// synth.Generate calls BulkAdd.
 	called["BulkAdd"] = true
 	for _, it := range []reflect.Type{reflect.TypeFor[store.Store](), reflect.TypeFor[store.SharedLimiter](),
