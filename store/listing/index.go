@@ -46,12 +46,16 @@ type Index struct {
 	// For grouped listings (see listgroup.go): each seq's architecture
 	// rank, the seqs of its alias's builds by architecture (nArch a seq,
 	// 0 for none), and the rows whose alias has a build listed before them.
-	rankOf  []uint8
-	sibs    []int32
-	later   *bitset.Set
-	text    textCache
-	scratch sync.Pool   // *bitset.Set of capacity
-	retired atomic.Bool // set once another index replaces it: its warm-up stops
+	rankOf []uint8
+	sibs   []int32
+	later  *bitset.Set
+	// The rows of later by where their earlier builds lie (see
+	// readNearBuilds): at seq+d for each d of nearBuilds, or elsewhere.
+	nearBuilds map[int]*bitset.Set
+	farBuilds  []int32
+	text       textCache
+	scratch    sync.Pool   // *bitset.Set of capacity
+	retired    atomic.Bool // set once another index replaces it: its warm-up stops
 
 	// The rows the lifecycle filters keep (see listlife.go).
 	life lifecycleSets
@@ -61,7 +65,7 @@ type Index struct {
 	rowsMu    sync.Mutex
 	rows      map[int64][]byte // encoded by encodeRow
 	rowsBytes int
-	maxBytes  int    // see listedBytes
+	maxBytes  int    // listedBytes, but for tests
 	dropped   uint64 // moved by forget, so rows read before it are not kept
 
 	// Moved by ratings, under mu.
@@ -78,8 +82,7 @@ type Index struct {
 	// ratings, which move, and needless for names, which are unique.
 	orders map[string][]int32
 	starts map[string]*bitset.Set
-	// Each seq's block in each order but names' (see walk and blockFunc),
-	// moved with the orders.
+	// Each seq's block in each order (see walk), moved with the orders.
 	blocks   map[string][]uint8
 	blockLen int
 	// walkBudget is how many order entries a walk passes before it counts
@@ -182,13 +185,11 @@ func build(ctx context.Context, src Source) (*Index, error) {
 	x.blocks = map[string][]uint8{}
 	x.blockLen = max(1, (len(x.orders[store.SortName])+orderBlocks-1)/orderBlocks)
 	for key, ord := range x.orders {
-		if key != store.SortName { // names have nameRank
-			x.blocks[key] = blockOf(ord, n, x.blockLen)
-		}
+		x.blocks[key] = blockOf(ord, n, x.blockLen)
 	}
 	// Counting costs a few nanoseconds a row, walking about one an entry.
 	x.walkBudget = func(total int) int { return 4*total + 4096 }
-	x.maxBytes = listedBytes(x.bytes())
+	x.maxBytes = listedBytes
 	return x, nil
 }
 
@@ -310,26 +311,22 @@ func (x *Index) catchUp(ctx context.Context) error {
 	return nil
 }
 
-// The images kept in Index.rows, encoded (see encodeRow), share
-// listedBudget with the index itself, which grows with the catalog: a small
-// catalog keeps most of its images listed lately in memory, and one of a
-// million images, whose index takes most of the budget, minListedBytes.
-const (
-	listedBudget   = 24 << 20
-	minListedBytes = 2 << 20
-)
-
-// listedBytes is how much an index of indexBytes keeps of listed images.
-func listedBytes(indexBytes int) int {
-	return max(minListedBytes, listedBudget-indexBytes)
-}
+// listedBytes bounds the images kept in Index.rows, encoded (see
+// encodeRow): about a hundred thousand of them. A small catalog keeps all
+// it lists; at a million images, the first pages of common listings, which
+// most visits ask for, are read from the database once. (When this budget
+// was shared with the index, which takes some 60 MB at a million images,
+// only the floor of 2 MB was left, and a page read most of its images from
+// the database: a fifth of a catalog page's time.)
+const listedBytes = 32 << 20
 
 // bytes estimates the memory the index holds: its orders, its per-row
 // arrays and its sets.
 func (x *Index) bytes() int {
-	sets := 3 + len(x.os) + len(x.arch) + len(x.variant) + len(x.priceSets) + len(x.ratedAtLeast) + len(x.starts)
+	sets := 3 + len(x.os) + len(x.arch) + len(x.variant) + len(x.priceSets) + len(x.ratedAtLeast) + len(x.starts) +
+		len(x.nearBuilds)
 	return x.capacity*(4*len(x.orders)+len(x.blocks)+4+4+4+1+1+4*nArch+8*min(1, len(x.price))) + sets*x.capacity/8 +
-		x.lifecycleBytes()
+		4*len(x.farBuilds) + x.lifecycleBytes()
 }
 
 // forget drops the kept rows of changed images, and keeps listings that
@@ -655,7 +652,7 @@ func (x *Index) findIn(set *bitset.Set, f store.Filter, match *textMatch, groupe
 	}
 	key := f.Sort()
 	ord := x.orders[key]
-	w := walk{set: set, ord: ord, blocks: x.blocks[key], block: x.blockFunc(key), blockLen: x.blockLen,
+	w := walk{set: set, ord: ord, blocks: x.blocks[key], blockLen: x.blockLen,
 		skip: offset, limit: limit, out: seqs, budget: x.walkBudget(total)}
 	switch {
 	case f.Order() == "asc":
@@ -670,13 +667,4 @@ func (x *Index) findIn(set *bitset.Set, f store.Filter, match *textMatch, groupe
 		}
 	}
 	return w.out, total
-}
-
-// blockFunc returns the block of a seq in key's order (see walk).
-func (x *Index) blockFunc(key string) func(seq int) int {
-	if key == store.SortName {
-		return func(seq int) int { return int(x.nameRank[seq]) / x.blockLen }
-	}
-	blocks := x.blocks[key]
-	return func(seq int) int { return int(blocks[seq]) }
 }

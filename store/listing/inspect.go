@@ -60,9 +60,8 @@ func (x *Index) CheckBlocks() error {
 	x.mu.RLock()
 	defer x.mu.RUnlock()
 	for key, ord := range x.orders {
-		block := x.blockFunc(key)
 		for pos, s := range ord {
-			if got := block(int(s)); got != pos/x.blockLen {
+			if got := int(x.blocks[key][s]); got != pos/x.blockLen {
 				return fmt.Errorf("row %d at %d of the %s order has block %d, want %d", s, pos, key, got, pos/x.blockLen)
 			}
 		}

@@ -38,8 +38,7 @@ func reblock(blocks []uint8, ord []int32, blockLen, lo, hi int) {
 type walk struct {
 	set      *bitset.Set // the listing's rows
 	ord      []int32
-	blocks   []uint8           // each seq's block in ord, or nil to ask block
-	block    func(seq int) int // seq's block in ord
+	blocks   []uint8 // each seq's block in ord
 	blockLen int
 	skip     int // rows still to pass before the page starts
 	limit    int
@@ -59,14 +58,7 @@ func (w *walk) count() {
 		return
 	}
 	w.hist = new([orderBlocks]int32)
-	if w.blocks != nil {
-		w.set.CountBy(w.blocks, w.hist)
-		return
-	}
-	w.set.Each(func(i int) bool {
-		w.hist[w.block(i)]++
-		return true
-	})
+	w.set.CountBy(w.blocks, w.hist)
 }
 
 // passes reports whether the walk can leave out the part of block b from

@@ -70,6 +70,7 @@ func TestGroupedListings(t *testing.T) {
 	if _, err := synth.Generate(ctx, db, 1000, 7); err != nil {
 		t.Fatal(err)
 	}
+	addFarBuilds(t, db, 24)
 	x, err := db.buildListIndexNow(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -103,5 +104,58 @@ func TestGroupedListings(t *testing.T) {
 	}
 	if split == 0 {
 		t.Error("no listing had an alias with several builds")
+	}
+}
+
+// addFarBuilds imports n builds of existing aliases on architectures they
+// lack, so that they lie far from the alias's other builds, as when a later
+// import completes an alias. Half go after the alias's others by
+// architecture; for the other half an existing amd64 build becomes armhf
+// and the new one is amd64, before the rest. The index matches builds at
+// the usual distances a word at a time and these one by one.
+func addFarBuilds(t *testing.T, db *DB, n int) {
+	t.Helper()
+	f := parse(t, "")
+	f.Page, f.Limit = 1, 100_000
+	all, err := db.findImagesSQL(context.Background(), f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	archs := map[string]map[string]*store.Image{}
+	var aliases []string
+	for _, img := range all.Images {
+		if archs[img.Alias] == nil {
+			archs[img.Alias] = map[string]*store.Image{}
+			aliases = append(aliases, img.Alias)
+		}
+		archs[img.Alias][img.Architecture] = img
+	}
+	var images []store.CatalogImage
+	added := 0
+	for _, alias := range aliases {
+		have := archs[alias]
+		if have["armhf"] != nil || have["amd64"] == nil {
+			continue
+		}
+		build := store.CatalogImageOf(have["amd64"])
+		build.ID = ""
+		if added%2 == 0 {
+			build.Architecture = "armhf"
+		} else {
+			moved := store.CatalogImageOf(have["amd64"])
+			moved.Architecture = "armhf"
+			images = append(images, moved)
+			build.ID = fmt.Sprintf("%024x", 0xfa000000+added) // the id amd64 would get is taken
+		}
+		images = append(images, build)
+		if added++; added == n {
+			break
+		}
+	}
+	if added < n {
+		t.Fatalf("found %d aliases to add a build to, want %d", added, n)
+	}
+	if res := mustImport(t, db, store.CatalogFile{Version: store.CatalogVersion, Images: images}); res.Added != n {
+		t.Fatalf("import added %d builds, want %d (%+v)", res.Added, n, res)
 	}
 }

@@ -217,3 +217,36 @@ func (s *Set) Each(fn func(i int) bool) {
 		}
 	}
 }
+
+// OrAndShifted adds to s every i that is a member of mask and whose i+d
+// is a member of t: s |= mask & (t shifted down by d), a word at a time.
+// Rows related by a fixed distance (the builds of one alias lie next to
+// each other) are matched this way without visiting them one by one.
+func (s *Set) OrAndShifted(mask, t *Set, d int) {
+	n := min(len(s.words), len(mask.words))
+	for wi := range n {
+		if m := mask.words[wi]; m != 0 {
+			s.words[wi] |= m & t.shiftedWord(wi, d)
+		}
+	}
+}
+
+// shiftedWord is word wi of the set whose member i is t's i+d: its bit b
+// is t's bit 64*wi+b+d, 0 outside t.
+func (t *Set) shiftedWord(wi, d int) uint64 {
+	lo := wi*64 + d            // t's bit that lands on bit 0
+	q, r := lo>>6, uint(lo&63) // floor division, also for negative lo
+	w := t.word(q) >> r
+	if r != 0 {
+		w |= t.word(q+1) << (64 - r)
+	}
+	return w
+}
+
+// word is t's word i, or 0 past either end.
+func (t *Set) word(i int) uint64 {
+	if i < 0 || i >= len(t.words) {
+		return 0
+	}
+	return t.words[i]
+}

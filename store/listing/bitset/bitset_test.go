@@ -189,3 +189,42 @@ func BenchmarkPickSparse(b *testing.B) {
 		out, _ = s.Pick(order, 900, 20, out[:0])
 	}
 }
+
+// TestOrAndShifted checks s |= mask & (t shifted by d) against the
+// definition, for distances within a word, of whole words, past either
+// end and negative, on sets of other capacities.
+func TestOrAndShifted(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for _, n := range []int{1, 64, 65, 200, 1000} {
+		for _, d := range []int{0, 1, -1, 2, -2, 63, -63, 64, -64, 65, -65, 130, -130, n, -n, n + 1} {
+			s, mask, src := New(n), New(n), New(n+rng.IntN(100))
+			for range n / 3 {
+				s.Add(rng.IntN(n))
+				mask.Add(rng.IntN(n))
+			}
+			for range src.Len() / 2 {
+				src.Add(rng.IntN(src.Len()))
+			}
+			want := map[int]bool{}
+			s.Each(func(i int) bool { want[i] = true; return true })
+			mask.Each(func(i int) bool {
+				if src.Has(i + d) {
+					want[i] = true
+				}
+				return true
+			})
+			s.OrAndShifted(mask, src, d)
+			got := 0
+			s.Each(func(i int) bool {
+				if !want[i] {
+					t.Fatalf("n=%d d=%d: %d is a member, want not", n, d, i)
+				}
+				got++
+				return true
+			})
+			if got != len(want) {
+				t.Fatalf("n=%d d=%d: %d members, want %d", n, d, got, len(want))
+			}
+		}
+	}
+}
