@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"compress/gzip"
 	"context"
 	"database/sql"
@@ -155,7 +156,7 @@ func TestBenchTable(t *testing.T) {
 				if !rowsRE.MatchString(r.name) {
 					continue
 				}
-				res := attack(serverCPU, r, r.rate, phase)
+				res := measure(serverCPU, r, r.rate, phase)
 				k := knee(serverCPU, r, res, phase)
 				r.client.CloseIdleConnections()
 				met := "met"
@@ -219,9 +220,12 @@ people's do, so a slow answer shows in the latency of those behind it instead of
 slowing the load down. Every request of a row differs from the others (other
 queries, images, aliases, accounts), so the answer caches help only as much as the
 catalog's size lets repeats happen. Each row runs for %s at the rate the
-performance issue sets, after a second of warm-up at that rate with other requests;
-p50, p99 and max are of every request of the row, and errors count answers other
-than the row expects (a 404 is expected for a misspelt alias) and failed requests.
+performance issue sets, after a second of warm-up at that rate with other requests,
+three times; the table gives the run whose p99 is the median of the three (the host of
+these virtual machines takes 10–15%% of the CPU under load, in bursts, and one burst
+otherwise decides a run's p99 alone). p50, p99 and max are of every request of that run, and
+errors count, over all three runs, answers other than the row expects (a 404 is
+expected for a misspelt alias) and failed requests.
 "Server CPU a request" is the CPU time the berth process spent, from the kernel's
 account, divided by the requests: on a shared machine it is the steadier figure.
 The knee is the highest rate whose p99 stays within %s with no errors, found by
@@ -429,6 +433,42 @@ func attack(serverCPU func() float64, row benchRow, rate int, d time.Duration) a
 		res.p50, res.p99, res.max = lat[len(lat)/2], lat[len(lat)*99/100], lat[len(lat)-1]
 	}
 	return res
+}
+
+// rowRuns is how many times a row runs at its rate. On the two shared cores
+// of these virtual machines the host takes 10-15% of the CPU under load
+// (vmstat's steal), in bursts; one burst holds up the requests of a few
+// tens of milliseconds together and alone decides a run's p99. The median
+// of three runs is the row's own figure.
+const rowRuns = 3
+
+// measure attacks row at rate rowRuns times for d each and returns the run
+// with the median p99, with the errors of every run.
+func measure(serverCPU func() float64, row benchRow, rate int, d time.Duration) attackResult {
+	runs := make([]attackResult, rowRuns)
+	for i := range runs {
+		runs[i] = attack(serverCPU, row, rate, d)
+	}
+	return medianRun(runs)
+}
+
+// medianRun returns the run whose p99 is the median of runs', carrying the
+// errors of all of them (so a row is met only if no run had any).
+func medianRun(runs []attackResult) attackResult {
+	sorted := slices.Clone(runs)
+	slices.SortStableFunc(sorted, func(a, b attackResult) int { return cmp.Compare(a.p99, b.p99) })
+	med := sorted[len(sorted)/2]
+	med.errors, med.kinds = 0, nil
+	for _, r := range runs {
+		med.errors += r.errors
+		for k, n := range r.kinds {
+			if med.kinds == nil {
+				med.kinds = map[string]int{}
+			}
+			med.kinds[k] += n
+		}
+	}
+	return med
 }
 
 // benchClient is an HTTP client for one row's attacks: keep-alive, and
@@ -941,5 +981,26 @@ func TestBenchAttackIsOpenLoop(t *testing.T) {
 	}
 	if len(seen) < 180 { // the warm-up's and the attack's
 		t.Errorf("%d distinct requests", len(seen))
+	}
+}
+
+// TestMedianRun checks that a row's figure is its median run by p99, with
+// the errors of every run, so a failing run cannot hide behind two good
+// ones.
+func TestMedianRun(t *testing.T) {
+	runs := []attackResult{
+		{p99: 9 * time.Millisecond, p50: 1 * time.Millisecond},
+		{p99: 3 * time.Millisecond, p50: 2 * time.Millisecond, errors: 2, kinds: map[string]int{"500": 2}},
+		{p99: 5 * time.Millisecond, p50: 3 * time.Millisecond, errors: 1, kinds: map[string]int{"timeout": 1}},
+	}
+	got := medianRun(runs)
+	if got.p99 != 5*time.Millisecond || got.p50 != 3*time.Millisecond {
+		t.Errorf("median run: p99 %v p50 %v, want the run of p99 5ms", got.p99, got.p50)
+	}
+	if got.errors != 3 || got.kinds["500"] != 2 || got.kinds["timeout"] != 1 {
+		t.Errorf("errors %d %v, want every run's: 3", got.errors, got.kinds)
+	}
+	if runs[2].errors != 1 || len(runs[2].kinds) != 1 {
+		t.Error("medianRun changed the runs it was given")
 	}
 }
