@@ -103,6 +103,7 @@ func TestBenchTable(t *testing.T) {
 	w("|---|---|---|---|---|---|---|---|---|---|\n")
 	var extras []string
 	p99s := map[string]map[int]time.Duration{} // row → size → p99 at the row's rate
+	prepared := map[int]preparedCatalog{}
 
 	for _, n := range sizes {
 		db := filepath.Join(dir, fmt.Sprintf("catalog-%d.db", n))
@@ -130,28 +131,12 @@ func TestBenchTable(t *testing.T) {
 		// disk.
 		readFile(t, db)
 		run := func(label, dbArg string, env []string, cpu func() float64) {
-			addr := freeAddr(t)
-			start := time.Now()
-			// No per-account limits: the load would measure them, not Berth.
-			cmd := exec.Command(bin, "serve", "--db", dbArg, "--addr", addr, "--api-rate", "-1", "--purchase-rate", "-1", "--metrics")
-			cmd.Stdout, cmd.Stderr, cmd.Env = nil, nil, append(os.Environ(), env...)
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
-			defer func() {
-				cmd.Process.Signal(syscall.SIGTERM)
-				cmd.Wait()
-			}()
-			pid := cmd.Process.Pid
-			serverCPU := func() float64 { return cpuSeconds(pid) + cpu() }
-			base := "http://" + addr
-			waitReady(t, base)
-			startup := time.Since(start)
-			indexTook := waitListingIndex(t, base)
-			quietTook := waitQuiet(t, serverCPU)
+			srv := startServer(t, bin, dbArg, env, cpu)
+			defer srv.stop()
+			pid, serverCPU, base := srv.pid, srv.cpu, srv.base
 			extras = append(extras, fmt.Sprintf("%s: start-up to first answer %s; listing index ready %s after that (listings use SQL until then); "+
 				"its common search words read and the server quiet %s after that",
-				label, startup.Round(time.Millisecond), indexTook.Round(100*time.Millisecond), quietTook.Round(100*time.Millisecond)))
+				label, srv.startup.Round(time.Millisecond), srv.indexTook.Round(100*time.Millisecond), srv.quietTook.Round(100*time.Millisecond)))
 			people.signIn(t, base)
 
 			for _, r := range benchRows(n, base, sample, people) {
@@ -182,6 +167,7 @@ func TestBenchTable(t *testing.T) {
 			extras = append(extras, fmt.Sprintf("%s: peak RSS of the server %s", label, peakRSS(pid)))
 		}
 		run(short(n), db, nil, func() float64 { return 0 })
+		prepared[n] = preparedCatalog{db, sample, people}
 		if pgDSN != "" {
 			// Instances on PostgreSQL share a session key; the server CPU
 			// of these rows includes PostgreSQL's own processes.
@@ -197,8 +183,9 @@ func TestBenchTable(t *testing.T) {
 				growth = append(growth, fmt.Sprintf("%s %.2f×", r.name, float64(b)/float64(a)))
 			}
 		}
-		extras = append(extras, fmt.Sprintf("growth, p99 at %s over p99 at %s at the same rate (target ≤ 2×): %s",
+		extras = append(extras, fmt.Sprintf("growth in the table, p99 at %s over p99 at %s at the same rate: %s",
 			short(last), short(first), strings.Join(growth, "; ")))
+		extras = append(extras, inTurns(t, bin, prepared[first], prepared[last], first, last, rowsRE, phase))
 	}
 	extras = append(extras, fmt.Sprintf("binary size: %.1f MB", float64(binInfo.Size())/1e6))
 
@@ -240,6 +227,10 @@ quiet. The rows marked PostgreSQL serve a copy of the same catalog,
 made with `+"`berth migrate-to`"+` into the local PostgreSQL server, from one instance; their
 server CPU includes PostgreSQL's processes. The load generator shares the two cores
 with the server (and with PostgreSQL), so every latency here includes its share.
+Growth, the p99 at the largest catalog over the p99 at the smallest, is measured
+once more at the end with both servers running side by side, each row attacking one
+then the other three times: the sizes of the table run minutes apart, and the host's
+share of the cores moves from minute to minute.
 
 Rows: catalog pages and list API answers of distinct queries (searches, filters,
 sorts, pages); image pages of distinct images, one in five from the default catalog
@@ -436,6 +427,100 @@ func attack(serverCPU func() float64, row benchRow, rate int, d time.Duration) a
 		res.p50, res.p99, res.max = lat[len(lat)/2], lat[len(lat)*99/100], lat[len(lat)-1]
 	}
 	return res
+}
+
+// preparedCatalog is a catalog file the table ran on, with what its rows
+// ask for.
+type preparedCatalog struct {
+	db     string
+	sample catalogSample
+	people *benchPeople
+}
+
+// benchServer is a berth serve process on a catalog, its listing index
+// built and its background work done.
+type benchServer struct {
+	base                          string
+	pid                           int
+	cpu                           func() float64 // CPU seconds used, cpu() of startServer's included
+	startup, indexTook, quietTook time.Duration
+	stop                          func()
+}
+
+// startServer starts berth serve on dbArg and waits until it answers, its
+// listing index is built and it has gone quiet. cpu adds the CPU seconds
+// of processes that work for it (PostgreSQL's).
+func startServer(t *testing.T, bin, dbArg string, env []string, cpu func() float64) *benchServer {
+	t.Helper()
+	addr := freeAddr(t)
+	start := time.Now()
+	// No per-account limits: the load would measure them, not Berth.
+	cmd := exec.Command(bin, "serve", "--db", dbArg, "--addr", addr, "--api-rate", "-1", "--purchase-rate", "-1", "--metrics")
+	cmd.Stdout, cmd.Stderr, cmd.Env = nil, nil, append(os.Environ(), env...)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	pid := cmd.Process.Pid
+	srv := &benchServer{base: "http://" + addr, pid: pid, cpu: func() float64 { return cpuSeconds(pid) + cpu() }, stop: func() {
+		cmd.Process.Signal(syscall.SIGTERM)
+		cmd.Wait()
+	}}
+	waitReady(t, srv.base)
+	srv.startup = time.Since(start)
+	srv.indexTook = waitListingIndex(t, srv.base)
+	srv.quietTook = waitQuiet(t, srv.cpu)
+	return srv
+}
+
+// inTurns measures growth with the servers of the smallest and the largest
+// catalog running side by side, each row attacking one then the other,
+// rowRuns times each (each going first every other run), so that both see
+// the same moments of the machine: the host's share of the cores moves
+// from minute to minute, and the table's sizes run minutes apart. It
+// returns the report's line: for each row, the median p99 at the largest
+// over the median p99 at the smallest.
+func inTurns(t *testing.T, bin string, small, large preparedCatalog, nSmall, nLarge int, rowsRE *regexp.Regexp, phase time.Duration) string {
+	t.Helper()
+	a := startServer(t, bin, small.db, nil, func() float64 { return 0 })
+	defer a.stop()
+	b := startServer(t, bin, large.db, nil, func() float64 { return 0 })
+	defer b.stop()
+	small.people.signIn(t, a.base)
+	large.people.signIn(t, b.base)
+	rowsA := benchRows(nSmall, a.base, small.sample, small.people)
+	rowsB := benchRows(nLarge, b.base, large.sample, large.people)
+	var growth []string
+	for i, ra := range rowsA {
+		if !rowsRE.MatchString(ra.name) {
+			continue
+		}
+		rb := rowsB[i]
+		// New requests, not the table's: its purchases are made.
+		ra.next.Store(1 << 30)
+		rb.next.Store(1 << 30)
+		var runsA, runsB []attackResult
+		for run := range rowRuns { // in turns, each going first every other run
+			if run%2 == 1 {
+				runsB = append(runsB, attack(b.cpu, rb, rb.rate, phase))
+			}
+			runsA = append(runsA, attack(a.cpu, ra, ra.rate, phase))
+			if run%2 == 0 {
+				runsB = append(runsB, attack(b.cpu, rb, rb.rate, phase))
+			}
+		}
+		ra.client.CloseIdleConnections()
+		rb.client.CloseIdleConnections()
+		ma, mb := medianRun(runsA), medianRun(runsB)
+		met := ""
+		if mb.p99 > 2*ma.p99 || ma.errors+mb.errors > 0 {
+			met = " **not met**"
+		}
+		growth = append(growth, fmt.Sprintf("%s %.2f× (%s, %s)%s", ra.name, float64(mb.p99)/float64(ma.p99), ms(ma.p99), ms(mb.p99), met))
+		t.Logf("growth in turns: %s", growth[len(growth)-1])
+	}
+	return fmt.Sprintf("growth, measured in turns (the %s and %s servers side by side, each row attacking one then the other, %d times each; "+
+		"median p99 at %s over median p99 at %s, at the row's rate; target ≤ 2×): %s",
+		short(nSmall), short(nLarge), rowRuns, short(nLarge), short(nSmall), strings.Join(growth, "; "))
 }
 
 // rowRuns is how many times a row runs at its rate. On the two shared cores
