@@ -38,7 +38,7 @@ var aliasLookups = map[store.AliasLookupKind]string{
 }
 
 func (ix aliasIndex) AliasArchitectures(ctx context.Context, alias string) ([]string, error) {
-	return queryStrings(ctx, ix.read, `SELECT architecture FROM images WHERE alias = ?
+	return queryStrings(ctx, preparedReads{ix.DB}, `SELECT architecture FROM images WHERE alias = ?
 		ORDER BY CASE architecture WHEN 'amd64' THEN 0 WHEN 'arm64' THEN 1 ELSE 2 END`, alias)
 }
 
@@ -47,7 +47,7 @@ func (ix aliasIndex) AliasCandidates(ctx context.Context, arch string, l store.A
 	if l.By == store.ByOSRelease {
 		args = append(args, l.Release)
 	}
-	rows, err := ix.read.QueryContext(ctx, `SELECT alias, os, release, variant, image_name, pull_ref FROM images
+	rows, err := preparedReads{ix.DB}.QueryContext(ctx, `SELECT alias, os, release, variant, image_name, pull_ref FROM images
 		WHERE (? = '' OR architecture = ?) AND `+aliasLookups[l.By], args...)
 	if err != nil {
 		return nil, err
@@ -73,7 +73,7 @@ func (ix aliasIndex) OSes(ctx context.Context) ([]string, error) {
 	last := ""
 	for len(out) < 1000 {
 		var os string
-		err := ix.read.QueryRowContext(ctx, `SELECT os FROM images WHERE os > ? ORDER BY os LIMIT 1`, last).Scan(&os)
+		err := preparedReads{ix.DB}.QueryRowScan(ctx, `SELECT os FROM images WHERE os > ? ORDER BY os LIMIT 1`, []any{last}, &os)
 		if errors.Is(err, sql.ErrNoRows) {
 			break
 		} else if err != nil {
@@ -93,7 +93,7 @@ func (ix aliasIndex) NewestReleases(ctx context.Context, os string, n int) ([]st
 	args := []any{os}
 	for len(out) < n {
 		var r string
-		err := ix.read.QueryRowContext(ctx, q, args...).Scan(&r)
+		err := preparedReads{ix.DB}.QueryRowScan(ctx, q, args, &r)
 		if errors.Is(err, sql.ErrNoRows) {
 			break
 		} else if err != nil {

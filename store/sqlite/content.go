@@ -113,7 +113,7 @@ func (db *DB) builds(ctx context.Context, ids []string, kind string) (map[string
 // AliasBuilds returns the images of an alias that have content of kind,
 // ordered by architecture, and every image of the alias.
 func (db *DB) AliasBuilds(ctx context.Context, alias, kind string) ([]store.ImageBuild, []*store.Image, error) {
-	imgs, err := queryImages(ctx, db.read, `SELECT `+imageColumns+` FROM images WHERE alias = ? ORDER BY architecture`, alias)
+	imgs, err := queryImages(ctx, preparedReads{db}, `SELECT `+imageColumns+` FROM images WHERE alias = ? ORDER BY architecture`, alias)
 	if err != nil {
 		return nil, nil, fmt.Errorf("alias builds %s: %w", alias, err)
 	}

@@ -254,7 +254,7 @@ func filterConditions(f store.Filter, walk bool) (string, []any) {
 
 // FindImage returns the image with the given id.
 func (db *DB) FindImage(ctx context.Context, id string) (*store.Image, error) {
-	return findImage(ctx, db.read, id)
+	return findImage(ctx, preparedReads{db}, id)
 }
 
 // findImage loads one image through the read pool or a transaction.
@@ -276,7 +276,7 @@ func findImage(ctx context.Context, q querier, id string) (*store.Image, error) 
 // variants and architectures), img included, ordered by variant then
 // architecture.
 func (db *DB) FindSiblings(ctx context.Context, img *store.Image) ([]*store.Image, error) {
-	imgs, err := queryImages(ctx, db.read, `SELECT `+imageColumns+` FROM images
+	imgs, err := queryImages(ctx, preparedReads{db}, `SELECT `+imageColumns+` FROM images
 		WHERE os = ? AND release = ? ORDER BY variant = 'default' DESC, variant, architecture`,
 		img.OS, img.Release)
 	if err != nil {
@@ -528,7 +528,7 @@ func boolInt(b bool) int {
 // FindImageByAlias returns the image an alias names on an architecture. With
 // no architecture it prefers amd64, the most common, then arm64, then armhf.
 func (db *DB) FindImageByAlias(ctx context.Context, alias, arch string) (*store.Image, error) {
-	imgs, err := queryImages(ctx, db.read, `SELECT `+imageColumns+` FROM images
+	imgs, err := queryImages(ctx, preparedReads{db}, `SELECT `+imageColumns+` FROM images
 		WHERE alias = ? AND (? = '' OR architecture = ?)
 		ORDER BY CASE architecture WHEN 'amd64' THEN 0 WHEN 'arm64' THEN 1 ELSE 2 END LIMIT 1`,
 		alias, arch, arch)

@@ -14,7 +14,7 @@ func (db *DB) FindLineage(ctx context.Context, img *store.Image) (*store.Lineage
 // Descendants returns the images on img's architecture whose based_on
 // chain leads to img, by a recursive query on the based_on index.
 func (db *DB) Descendants(ctx context.Context, img *store.Image) ([]*store.Image, error) {
-	return queryImages(ctx, db.read, `WITH RECURSIVE d(alias, depth) AS (
+	return queryImages(ctx, preparedReads{db}, `WITH RECURSIVE d(alias, depth) AS (
 			SELECT ?, 0
 			UNION
 			SELECT i.alias, d.depth + 1 FROM images i JOIN d ON i.based_on = d.alias WHERE d.depth < ?
