@@ -1,11 +1,9 @@
 package postgres
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"reflect"
 	"regexp"
 	"slices"
@@ -312,7 +310,7 @@ func TestEveryStatementUsesIndexes(t *testing.T) {
 		t.Fatal(err)
 	}
 	exercise(t, db, false)
-	operate(t, db)
+	storetest.Operate(t, db)
 	// Rate limits shared by instances (store.SharedLimiter): allowed,
 	// refused, and now and then (one call in 200) a sweep.
 	for i := 0; i < 5000 && (i < 3 || !rec.ran("DELETE FROM rate_limits")); i++ {
@@ -537,42 +535,6 @@ func exercise(t *testing.T, db *DB, sql bool) {
 	storetest.Exercise(t, db, find, storetest.GeneratedImage(t, db))
 }
 
-// operate runs the operator's commands once: an import that updates an
-// image and adds one, an export, a dump, the invariant check. (The demo
-// is seeded, and a dump restored, in TestEveryStatementUsesIndexes, on a
-// small catalog of their own.)
-func operate(t *testing.T, db *DB) {
-	t.Helper()
-	ctx := context.Background()
-	must := func(err error) {
-		t.Helper()
-		if err != nil && store.ErrorCode(err) == store.EINTERNAL {
-			t.Fatal(err)
-		}
-	}
-	gen := storetest.GeneratedImage(t, db)
-	changed := store.CatalogImageOf(gen)
-	changed.Description += " (edited)"
-	changed.Serial = time.Now().UTC().Format("20060102") // a new build: a serial event
-	added := store.CatalogImageOf(gen)
-	added.ID, added.Alias, added.ImageName, added.Variant = "", gen.OS+"/"+gen.Release+"-plan", gen.ImageName+"-plan", "plan"
-	cat, err := json.Marshal(store.CatalogFile{Version: store.CatalogVersion, Images: []store.CatalogImage{changed, added}})
-	must(err)
-	if res, err := db.ImportCatalog(ctx, bytes.NewReader(cat)); err != nil {
-		t.Fatalf("import: %v", err)
-	} else {
-		t.Logf("import: %+v", res)
-	}
-	// The import reshaped the catalog: the next listing starts a rebuild.
-	_, err = db.FindImages(ctx, store.Filter{})
-	must(err)
-	must(db.ExportCatalog(ctx, io.Discard))
-	// berth migrate-to reads every table (its statements are full scans).
-	must(db.Dump(ctx, func(store.DumpTable, [][]any) error { return nil }))
-	_, err = db.Check(ctx)
-	must(err)
-}
-
 // queriesOf is the SQL of the recorded statements.
 func queriesOf(stmts []recorded) []string {
 	out := make([]string, len(stmts))
@@ -606,7 +568,7 @@ var exemptFromExercise = map[string]string{
 // the store runs.
 func TestPlanTestCallsEveryStoreMethod(t *testing.T) {
 	called := storetest.CalledOn(t, []string{"plan_all_test.go", "../storetest/exercise.go"}, // exercise calls storetest.Exercise
-		[]string{"exercise", "operate", "populate", "account", "TestEveryStatementUsesIndexes", "Exercise"}, []string{"db", "small", "empty"})
+		[]string{"exercise", "Operate", "populate", "account", "TestEveryStatementUsesIndexes", "Exercise"}, []string{"db", "small", "empty"})
 	// synth.Generate calls BulkAdd.
 	called["BulkAdd"] = true
 	for _, it := range []reflect.Type{reflect.TypeFor[store.Store](), reflect.TypeFor[store.SharedLimiter](),

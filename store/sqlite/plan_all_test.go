@@ -1,12 +1,9 @@
 package sqlite
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
 	"database/sql/driver"
-	"encoding/json"
-	"io"
 	"path/filepath"
 	"reflect"
 	"regexp"
@@ -180,7 +177,7 @@ func TestEveryStatementUsesIndexes(t *testing.T) {
 		t.Fatal(err)
 	}
 	exercise(t, db)
-	operate(t, db)
+	storetest.Operate(t, db)
 	// The demo rates and buys across the whole catalog, which at this
 	// size takes minutes: it is seeded on the default catalog alone, and
 	// its statements are explained against the large one below.
@@ -262,37 +259,6 @@ func exercise(t *testing.T, db *DB) {
 	storetest.Exercise(t, db, db.FindImages, storetest.GeneratedImage(t, db))
 }
 
-// operate runs the operator's commands once: an import that updates an
-// image and adds one, an export, the invariant check. (The demo is seeded
-// in TestEveryStatementUsesIndexes, on a small catalog of its own.)
-func operate(t *testing.T, db *DB) {
-	t.Helper()
-	ctx := context.Background()
-	must := func(err error) {
-		t.Helper()
-		if err != nil && store.ErrorCode(err) == store.EINTERNAL {
-			t.Fatal(err)
-		}
-	}
-	gen := storetest.GeneratedImage(t, db)
-	changed := store.CatalogImageOf(gen)
-	changed.Description += " (edited)"
-	added := store.CatalogImageOf(gen)
-	added.ID, added.Alias, added.ImageName, added.Variant = "", gen.OS+"/"+gen.Release+"-plan", gen.ImageName+"-plan", "plan"
-	cat, err := json.Marshal(store.CatalogFile{Version: store.CatalogVersion, Images: []store.CatalogImage{changed, added}})
-	must(err)
-	if res, err := db.ImportCatalog(ctx, bytes.NewReader(cat)); err != nil {
-		t.Fatalf("import: %v", err)
-	} else {
-		t.Logf("import: %+v", res)
-	}
-	must(db.ExportCatalog(ctx, io.Discard))
-	// berth migrate-to reads every table (its statements are full scans).
-	must(db.Dump(ctx, func(store.DumpTable, [][]any) error { return nil }))
-	_, err = db.Check(ctx)
-	must(err)
-}
-
 // queriesOf is the SQL of the recorded statements.
 func queriesOf(stmts []recorded) []string {
 	out := make([]string, len(stmts))
@@ -318,7 +284,7 @@ var exemptFromExercise = map[string]string{
 // plan test keeps covering every statement the store runs.
 func TestPlanTestCallsEveryStoreMethod(t *testing.T) {
 	called := storetest.CalledOn(t, []string{"plan_all_test.go", "../storetest/exercise.go"}, // exercise calls storetest.Exercise
-		[]string{"exercise", "operate", "TestEveryStatementUsesIndexes", "Exercise"}, []string{"db", "small"})
+		[]string{"exercise", "Operate", "TestEveryStatementUsesIndexes", "Exercise"}, []string{"db", "small"})
 	st := reflect.TypeFor[store.Store]()
 	for i := range st.NumMethod() {
 		name := st.Method(i).Name

@@ -1,8 +1,11 @@
 package storetest
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
+	"io"
 	"net/url"
 	"strings"
 	"testing"
@@ -10,6 +13,55 @@ import (
 
 	"github.com/berth/berth/store"
 )
+
+// notInternal returns a check that fails t on an internal error only:
+// refusals the store maps to a client error are expected.
+func notInternal(t *testing.T) func(error) {
+	return func(err error) {
+		t.Helper()
+		if err != nil && store.ErrorCode(err) == store.EINTERNAL {
+			t.Fatal(err)
+		}
+	}
+}
+
+// Operator is a store with the dump berth migrate-to reads.
+type Operator interface {
+	store.Store
+	Dump(ctx context.Context, put func(t store.DumpTable, rows [][]any) error) error
+}
+
+// Operate runs the operator's commands once on db, for a backend's plan
+// test: an import that updates an image (a new build, so a serial event)
+// and adds one, the listing after it (which starts a rebuild), an export,
+// a dump and the invariant check. Each backend's
+// TestPlanTestCallsEveryStoreMethod reads its calls on db too.
+func Operate(t *testing.T, db Operator) {
+	t.Helper()
+	ctx := context.Background()
+	must := notInternal(t)
+	gen := GeneratedImage(t, db)
+	changed := store.CatalogImageOf(gen)
+	changed.Description += " (edited)"
+	changed.Serial = time.Now().UTC().Format("20060102") // a new build: a serial event
+	added := store.CatalogImageOf(gen)
+	added.ID, added.Alias, added.ImageName, added.Variant = "", gen.OS+"/"+gen.Release+"-plan", gen.ImageName+"-plan", "plan"
+	cat, err := json.Marshal(store.CatalogFile{Version: store.CatalogVersion, Images: []store.CatalogImage{changed, added}})
+	must(err)
+	if res, err := db.ImportCatalog(ctx, bytes.NewReader(cat)); err != nil {
+		t.Fatalf("import: %v", err)
+	} else {
+		t.Logf("import: %+v", res)
+	}
+	// The import reshaped the catalog: the next listing starts a rebuild.
+	_, err = db.FindImages(ctx, store.Filter{})
+	must(err)
+	must(db.ExportCatalog(ctx, io.Discard))
+	// berth migrate-to reads every table (its statements are full scans).
+	must(db.Dump(ctx, func(store.DumpTable, [][]any) error { return nil }))
+	_, err = db.Check(ctx)
+	must(err)
+}
 
 // FindFunc answers a listing: a backend's FindImages, or its SQL path
 // alone.
@@ -26,12 +78,7 @@ type FindFunc func(context.Context, store.Filter) (store.ImagePage, error)
 func Exercise(t *testing.T, db store.Store, find FindFunc, gen *store.Image) {
 	t.Helper()
 	ctx := context.Background()
-	must := func(err error) {
-		t.Helper()
-		if err != nil && store.ErrorCode(err) == store.EINTERNAL {
-			t.Fatal(err)
-		}
-	}
+	must := notInternal(t)
 	queries := []string{"", "os=ubuntu", "architecture=arm64", "variant=minimal", "prespawn=true", "min_price=5&max_price=15",
 		"min_rating=4", "alias=ubuntu/24.04", "alias=ubuntu/24.04&search=ubuntu", "search=docker", "search=docker&os=debian", "search=redis&sort_by=price", "page=3&limit=7",
 		"search=ubuntu", "search=ubuntu&sort_by=name", "search=lts+minimal", "search=24.04", "search=zzzz", "page=90&limit=100",
