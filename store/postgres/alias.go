@@ -11,29 +11,46 @@ import (
 // (aliasresolve.go) through the index lookups of aliasIndex.
 
 func (db *DB) ResolveAlias(ctx context.Context, alias, arch string) (*store.Image, error) {
-	return store.ResolveAlias(ctx, aliasIndex{db}, alias, arch)
+	return store.ResolveAlias(ctx, db.aliases(), alias, arch)
 }
 
 func (db *DB) ExplainAlias(ctx context.Context, alias, arch string) error {
-	return store.ExplainAlias(ctx, aliasIndex{db}, alias, arch)
+	return store.ExplainAlias(ctx, db.aliases(), alias, arch)
 }
 
 func (db *DB) SuggestAliases(ctx context.Context, s, arch string, n int) ([]string, error) {
-	return store.SuggestAliases(ctx, aliasIndex{db}, s, arch, n)
+	return store.SuggestAliases(ctx, db.aliases(), s, arch, n)
+}
+
+// aliases answers store.AliasIndex's lookups, each an index seek, those
+// that only change with the catalog read once per generation.
+func (db *DB) aliases() store.AliasIndex {
+	return store.WithOutline(aliasIndex{db}, &db.aliasOutline, db.Generation)
 }
 
 // aliasIndex answers store.AliasIndex's lookups, each an index seek.
 type aliasIndex struct{ *DB }
 
 // aliasLookups are the conditions of store.AliasLookup's kinds, their
-// parameters numbered after the two of the architecture.
+// parameters numbered after the architecture's.
 var aliasLookups = map[store.AliasLookupKind]string{
-	store.ByAlias:       `alias = $3`,
-	store.ByImageName:   `image_name = $3`,
-	store.ByPullRef:     `pull_ref = $3 AND pull_ref != ''`,
-	store.ByOSRelease:   `os = $3 AND release = $4`,
-	store.AliasesFrom:   fmt.Sprintf(`alias >= $3 ORDER BY alias LIMIT %d`, store.AliasNeighbours),
-	store.AliasesBefore: fmt.Sprintf(`alias < $3 ORDER BY alias DESC LIMIT %d`, store.AliasNeighbours),
+	store.ByAlias:       `alias = $2`,
+	store.ByImageName:   `image_name = $2`,
+	store.ByPullRef:     `pull_ref = $2 AND pull_ref != ''`,
+	store.ByOSRelease:   `os = $2 AND release = $3`,
+	store.AliasesFrom:   fmt.Sprintf(`alias >= $2 ORDER BY alias LIMIT %d`, store.AliasNeighbours),
+	store.AliasesBefore: fmt.Sprintf(`alias < $2 ORDER BY alias DESC LIMIT %d`, store.AliasNeighbours),
+}
+
+// aliasArchitecture is the condition on the architecture of a lookup:
+// none when arch is "". With one, the neighbours of an alias are a seek of
+// the (architecture, alias) index rather than a walk of the (alias,
+// architecture) one past every row of the other architectures.
+func aliasArchitecture(arch string) string {
+	if arch == "" {
+		return `$1 = ''`
+	}
+	return `architecture = $1`
 }
 
 func (ix aliasIndex) AliasArchitectures(ctx context.Context, alias string) ([]string, error) {
@@ -41,13 +58,19 @@ func (ix aliasIndex) AliasArchitectures(ctx context.Context, alias string) ([]st
 		ORDER BY CASE architecture WHEN 'amd64' THEN 0 WHEN 'arm64' THEN 1 ELSE 2 END`, alias)
 }
 
+// aliasCandidatesSQL is the statement of one lookup; its arguments are the
+// architecture, then the lookup's values.
+func aliasCandidatesSQL(arch string, by store.AliasLookupKind) string {
+	return `SELECT alias, os, release, variant, image_name, pull_ref FROM images
+		WHERE ` + aliasArchitecture(arch) + ` AND ` + aliasLookups[by]
+}
+
 func (ix aliasIndex) AliasCandidates(ctx context.Context, arch string, l store.AliasLookup) ([]store.AliasCandidate, error) {
-	args := []any{arch, arch, l.Value}
+	args := []any{arch, l.Value}
 	if l.By == store.ByOSRelease {
 		args = append(args, l.Release)
 	}
-	rows, err := ix.pool.Query(ctx, `SELECT alias, os, release, variant, image_name, pull_ref FROM images
-		WHERE ($1 = '' OR architecture = $2) AND `+aliasLookups[l.By], args...)
+	rows, err := ix.pool.Query(ctx, aliasCandidatesSQL(arch, l.By), args...)
 	if err != nil {
 		return nil, err
 	}

@@ -52,6 +52,9 @@ type DB struct {
 	PasswordCost int
 	gen          generation
 	logger       atomic.Pointer[slog.Logger]
+	// aliasOutline keeps what every alias suggestion looks up, per
+	// catalog generation (see aliasIndex).
+	aliasOutline store.AliasOutline
 
 	// genTTL is generationTTL but in tests that need polling out of the way.
 	genTTL time.Duration

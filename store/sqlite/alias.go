@@ -13,15 +13,21 @@ import (
 // (aliasresolve.go) through the index lookups of aliasIndex.
 
 func (db *DB) ResolveAlias(ctx context.Context, alias, arch string) (*store.Image, error) {
-	return store.ResolveAlias(ctx, aliasIndex{db}, alias, arch)
+	return store.ResolveAlias(ctx, db.aliases(), alias, arch)
 }
 
 func (db *DB) ExplainAlias(ctx context.Context, alias, arch string) error {
-	return store.ExplainAlias(ctx, aliasIndex{db}, alias, arch)
+	return store.ExplainAlias(ctx, db.aliases(), alias, arch)
 }
 
 func (db *DB) SuggestAliases(ctx context.Context, s, arch string, n int) ([]string, error) {
-	return store.SuggestAliases(ctx, aliasIndex{db}, s, arch, n)
+	return store.SuggestAliases(ctx, db.aliases(), s, arch, n)
+}
+
+// aliases answers store.AliasIndex's lookups, each an index seek, those
+// that only change with the catalog read once per generation.
+func (db *DB) aliases() store.AliasIndex {
+	return store.WithOutline(aliasIndex{db}, &db.aliasOutline, db.Generation)
 }
 
 // aliasIndex answers store.AliasIndex's lookups, each an index seek.
@@ -42,13 +48,32 @@ func (ix aliasIndex) AliasArchitectures(ctx context.Context, alias string) ([]st
 		ORDER BY CASE architecture WHEN 'amd64' THEN 0 WHEN 'arm64' THEN 1 ELSE 2 END`, alias)
 }
 
+// aliasArchitecture is the condition on the architecture of a lookup:
+// none when arch is "". With one, it comes first so that the neighbours of
+// an alias are a seek of the (architecture, alias) index: filtered out of
+// the (alias, architecture) one instead, an alias on a rare architecture
+// walked past every row of the others, tens of thousands at a million
+// images.
+func aliasArchitecture(arch string) string {
+	if arch == "" {
+		return `? = ''`
+	}
+	return `architecture = ?`
+}
+
+// aliasCandidatesSQL is the statement of one lookup; its arguments are the
+// architecture, then the lookup's values.
+func aliasCandidatesSQL(arch string, by store.AliasLookupKind) string {
+	return `SELECT alias, os, release, variant, image_name, pull_ref FROM images
+		WHERE ` + aliasArchitecture(arch) + ` AND ` + aliasLookups[by]
+}
+
 func (ix aliasIndex) AliasCandidates(ctx context.Context, arch string, l store.AliasLookup) ([]store.AliasCandidate, error) {
-	args := []any{arch, arch, l.Value}
+	args := []any{arch, l.Value}
 	if l.By == store.ByOSRelease {
 		args = append(args, l.Release)
 	}
-	rows, err := preparedReads{ix.DB}.QueryContext(ctx, `SELECT alias, os, release, variant, image_name, pull_ref FROM images
-		WHERE (? = '' OR architecture = ?) AND `+aliasLookups[l.By], args...)
+	rows, err := preparedReads{ix.DB}.QueryContext(ctx, aliasCandidatesSQL(arch, l.By), args...)
 	if err != nil {
 		return nil, err
 	}

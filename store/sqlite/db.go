@@ -39,6 +39,9 @@ type DB struct {
 	PasswordCost int
 	gen          generation
 	listings     *listing.Engine
+	// aliasOutline keeps what every alias suggestion looks up, per
+	// catalog generation (see aliasIndex).
+	aliasOutline store.AliasOutline
 	// logger takes what goes wrong out of any request's way, such as a
 	// failed build of the listing index; see SetLogger.
 	logger atomic.Pointer[slog.Logger]

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -67,6 +68,31 @@ var aliasCases = []Case{
 					break
 				}
 			}
+		}
+	}},
+	{"SuggestAliasesAfterImport", func(t *testing.T, open Opener) {
+		// The newest releases of an OS are kept per catalog generation
+		// (store.AliasOutline): an import must show in the next
+		// suggestion. Twenty fedora/43 variants fill the rows either side
+		// of "fedora" in alias order, so only the newest releases can
+		// find fedora/44.
+		s := openFixture(t, open)
+		f := store.CatalogFile{Version: store.CatalogVersion}
+		for i := range 20 {
+			img := Fixture().Images[6] // fedora/42-gpu amd64
+			img.Release, img.Variant = "43", fmt.Sprintf("v%02d", i)
+			img.Alias, img.ImageName = "fedora/43-"+img.Variant, "fedora-43-"+img.Variant+"-amd64"
+			f.Images = append(f.Images, img)
+		}
+		MustImport(t, s, f)
+		if got, err := s.SuggestAliases(ctx, "fedora", "", store.MaxSuggestions); err != nil || len(got) == 0 || !strings.HasPrefix(got[0], "fedora/43-") {
+			t.Fatalf("before: %v %v", got, err)
+		}
+		img := Fixture().Images[6]
+		img.Release, img.Variant, img.Alias, img.ImageName = "44", "default", "fedora/44", "fedora-44-amd64"
+		MustImport(t, s, store.CatalogFile{Version: store.CatalogVersion, Images: []store.CatalogImage{img}})
+		if got, err := s.SuggestAliases(ctx, "fedora", "", store.MaxSuggestions); err != nil || len(got) == 0 || got[0] != "fedora/44" {
+			t.Errorf("after importing fedora/44: %v %v", got, err)
 		}
 	}},
 	{"ResolveAlias", func(t *testing.T, open Opener) {
