@@ -45,8 +45,6 @@ type DB struct {
 	// logger takes what goes wrong out of any request's way, such as a
 	// failed build of the listing index; see SetLogger.
 	logger atomic.Pointer[slog.Logger]
-	// bySeq reads listed images by seq (see listingSource.Images).
-	bySeq lazyStmt
 	// prepared holds read statements prepared on first use, by their SQL
 	// (see preparedReads): a fixed set of literals, no values in them.
 	prepared sync.Map // string → *lazyStmt
@@ -111,8 +109,6 @@ func open(ctx context.Context, path, driverName string) (*DB, error) {
 	r.SetMaxOpenConns(n)
 	r.SetMaxIdleConns(n)
 	db.read = r
-	db.bySeq = lazyStmt{db: r, query: `SELECT ` + listColumns + `, seq FROM images
-		WHERE seq IN (SELECT value FROM json_each(?))`}
 	db.listings = listing.New(listingSource{db}, db.log)
 	return db, nil
 }
@@ -123,7 +119,7 @@ func (db *DB) Path() string { return db.path }
 // Close closes both pools.
 func (db *DB) Close() error {
 	db.listings.Close()
-	errs := []error{db.bySeq.close()}
+	var errs []error
 	db.prepared.Range(func(_, v any) bool {
 		errs = append(errs, v.(*lazyStmt).close())
 		return true

@@ -229,13 +229,13 @@ func (s listingSource) ChangesSince(ctx context.Context, since int64) (listing.C
 	return ch, rows.Err()
 }
 
+// bySeqSQL reads listed images by seq: the seqs as a JSON array.
+const bySeqSQL = `SELECT ` + listColumns + `, seq FROM images
+		WHERE seq IN (SELECT value FROM json_each(?))`
+
 // Images reads listed images by seq in one query.
 func (s listingSource) Images(ctx context.Context, seqs []int64) (map[int64]*store.Image, error) {
-	bySeq, err := s.db.bySeq.get(ctx)
-	if err != nil {
-		return nil, err
-	}
-	rows, err := bySeq.QueryContext(ctx, seqsJSON(seqs))
+	rows, err := preparedReads{s.db}.QueryContext(ctx, bySeqSQL, seqsJSON(seqs))
 	if err != nil {
 		return nil, err
 	}

@@ -556,14 +556,15 @@ func TestLazyStatementRetries(t *testing.T) {
 	mustImport(t, db, fixture())
 	gone, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := db.bySeq.get(gone); err == nil {
+	p := preparedReads{db}
+	if _, err := p.stmt(gone, bySeqSQL); err == nil {
 		t.Fatal("prepared with a cancelled context")
 	}
-	first, err := db.bySeq.get(context.Background())
+	first, err := p.stmt(context.Background(), bySeqSQL)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if again, err := db.bySeq.get(context.Background()); err != nil || again != first {
+	if again, err := p.stmt(context.Background(), bySeqSQL); err != nil || again != first {
 		t.Errorf("second get: %p, %v; want the first statement %p", again, err, first)
 	}
 	rows, err := first.Query(`[1]`)
