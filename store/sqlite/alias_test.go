@@ -58,20 +58,10 @@ func TestAliasLookupsSeekTheirArchitecture(t *testing.T) {
 			args = []any{"armhf", "ubuntu", "24.04"}
 		}
 		q := aliasCandidatesSQL("armhf", by)
-		rows, err := db.read.QueryContext(ctx, `EXPLAIN QUERY PLAN `+q, args...)
+		plan, err := queryPlan(ctx, db.read, q, args...)
 		if err != nil {
 			t.Fatal(err)
 		}
-		var plan []string
-		for rows.Next() {
-			var id, parent, notused int
-			var detail string
-			if err := rows.Scan(&id, &parent, &notused, &detail); err != nil {
-				t.Fatal(err)
-			}
-			plan = append(plan, detail)
-		}
-		rows.Close()
 		seeks := false
 		for _, line := range plan {
 			seeks = seeks || strings.Contains(line, "(architecture=? AND alias")

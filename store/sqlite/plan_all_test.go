@@ -214,19 +214,11 @@ func TestEveryStatementUsesIndexes(t *testing.T) {
 		for i, a := range st.args {
 			args[i] = a.Value
 		}
-		rows, err := conn.QueryContext(ctx, "EXPLAIN QUERY PLAN "+q, args...)
+		plan, err := queryPlan(ctx, conn, q, args...)
 		if err != nil {
 			t.Errorf("explain %s: %v", q, err)
 			continue
 		}
-		var plan []string
-		for rows.Next() {
-			var id, parent, notused int
-			var detail string
-			rows.Scan(&id, &parent, &notused, &detail)
-			plan = append(plan, detail)
-		}
-		rows.Close()
 		checked++
 		for _, line := range plan {
 			// An ordered walk of an index that stops at a LIMIT reads what

@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"net/url"
 	"strings"
 	"testing"
@@ -39,18 +40,10 @@ func TestQueryPlansUseIndexes(t *testing.T) {
 			`SELECT COUNT(*) FROM (SELECT 1 FROM ` + from + where + ` LIMIT 10001)`,
 			`SELECT ` + imageColumns + ` FROM ` + from + where + ` ORDER BY ` + order + ` LIMIT 20 OFFSET 0`,
 		} {
-			rows, err := db.read.QueryContext(ctx, `EXPLAIN QUERY PLAN `+sql, args...)
+			plan, err := queryPlan(ctx, db.read, sql, args...)
 			if err != nil {
 				t.Fatalf("%s: %v", raw, err)
 			}
-			var plan []string
-			for rows.Next() {
-				var id, parent, notused int
-				var detail string
-				rows.Scan(&id, &parent, &notused, &detail)
-				plan = append(plan, detail)
-			}
-			rows.Close()
 			for _, line := range plan {
 				if (line == "SCAN images" || strings.HasPrefix(line, "SCAN images ")) && !strings.Contains(line, "USING") {
 					t.Errorf("%q scans the whole images table:\n  %s", raw, strings.Join(plan, "\n  "))
@@ -58,4 +51,24 @@ func TestQueryPlansUseIndexes(t *testing.T) {
 			}
 		}
 	}
+}
+
+// queryPlan returns the detail lines of SQLite's EXPLAIN QUERY PLAN for
+// query with args.
+func queryPlan(ctx context.Context, db *sql.DB, query string, args ...any) ([]string, error) {
+	rows, err := db.QueryContext(ctx, `EXPLAIN QUERY PLAN `+query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var plan []string
+	for rows.Next() {
+		var id, parent, notused int
+		var detail string
+		if err := rows.Scan(&id, &parent, &notused, &detail); err != nil {
+			return nil, err
+		}
+		plan = append(plan, detail)
+	}
+	return plan, rows.Err()
 }
