@@ -38,6 +38,9 @@ type CatalogStore interface {
 	// FindSiblings returns the images of img's release or family.
 	FindSiblings(ctx context.Context, img *Image) ([]*Image, error)
 	FindLineage(ctx context.Context, img *Image) (*LineageNode, error)
+	// FindImageView returns what the page of image id shows of the
+	// catalog: the image, its siblings, lineage and rating histogram.
+	FindImageView(ctx context.Context, id string) (*ImageView, error)
 	FindFacets(ctx context.Context) (Facets, error)
 	CountImages(ctx context.Context) (int, error)
 	Histogram(ctx context.Context, imageID string) ([MaxRating + 1]int64, error)

@@ -73,20 +73,12 @@ func (s *Server) imageShared(ctx context.Context, id string) (*imageData, error)
 
 // loadImageData reads and renders the shared data of an image page.
 func (s *Server) loadImageData(ctx context.Context, id string) (*imageData, error) {
-	img, err := s.store.FindImage(ctx, id)
+	v, err := s.store.FindImageView(ctx, id)
 	if err != nil {
 		return nil, err
 	}
-	d := &imageData{image: img}
-	if d.siblings, err = s.store.FindSiblings(ctx, img); err != nil {
-		return nil, err
-	}
-	if d.lineage, err = s.store.FindLineage(ctx, img); err != nil {
-		return nil, err
-	}
-	if d.histogram, err = s.store.Histogram(ctx, img.ID); err != nil {
-		return nil, err
-	}
+	img := v.Image
+	d := &imageData{image: img, siblings: v.Siblings, lineage: v.Lineage, histogram: v.Histogram}
 	if g, ok := s.docs.Guidance(img.VariantLabel()); ok {
 		d.guidance = &g
 	}

@@ -228,11 +228,15 @@ func findImage(ctx context.Context, q querier, id string) (*store.Image, error) 
 	return imgs[0], nil
 }
 
+// siblingOrder is the order of an image's siblings: the standard
+// variant first, then by variant and architecture.
+const siblingOrder = `variant = 'default' DESC, variant, architecture`
+
 // FindSiblings returns every image of the same os and release as img, img
 // included, ordered by variant (the standard one first) then architecture.
 func (db *DB) FindSiblings(ctx context.Context, img *store.Image) ([]*store.Image, error) {
 	imgs, err := queryImages(ctx, db.pool, `SELECT `+imageColumns+` FROM images
-		WHERE os = $1 AND release = $2 ORDER BY variant = 'default' DESC, variant, architecture`,
+		WHERE os = $1 AND release = $2 ORDER BY `+siblingOrder,
 		img.OS, img.Release)
 	if err != nil {
 		return nil, fmt.Errorf("find variants of %s: %w", img.Alias, err)
@@ -272,7 +276,7 @@ func (db *DB) CountImages(ctx context.Context) (int, error) {
 func (db *DB) FindImageByAlias(ctx context.Context, alias, arch string) (*store.Image, error) {
 	imgs, err := queryImages(ctx, db.pool, `SELECT `+imageColumns+` FROM images
 		WHERE alias = $1 AND ($2 = '' OR architecture = $2)
-		ORDER BY CASE architecture WHEN 'amd64' THEN 0 WHEN 'arm64' THEN 1 ELSE 2 END LIMIT 1`,
+		ORDER BY CASE architecture WHEN 'amd64' THEN 0 WHEN 'arm64' THEN 1 ELSE 2 END, architecture LIMIT 1`,
 		alias, arch)
 	if err != nil {
 		return nil, fmt.Errorf("find image %s: %w", alias, err)
@@ -305,6 +309,11 @@ func queryImages(ctx context.Context, q querier, query string, args ...any) ([]*
 	if err != nil {
 		return nil, err
 	}
+	return collectImages(rows)
+}
+
+// collectImages reads imageColumns from every row and closes rows.
+func collectImages(rows pgx.Rows) ([]*store.Image, error) {
 	defer rows.Close()
 	imgs := []*store.Image{}
 	for rows.Next() {

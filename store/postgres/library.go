@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/berth/berth/store"
 )
 
@@ -282,11 +284,17 @@ func (db *DB) UserRating(ctx context.Context, userID int64, imageID string) (int
 
 // Histogram counts an image's ratings by value.
 func (db *DB) Histogram(ctx context.Context, imageID string) ([store.MaxRating + 1]int64, error) {
-	var h [store.MaxRating + 1]int64
-	rows, err := db.pool.Query(ctx, `SELECT rating, COUNT(*) FROM ratings WHERE image_id = $1 GROUP BY rating`, imageID)
+	rows, err := db.pool.Query(ctx, viewHistogramSQL, imageID)
 	if err != nil {
-		return h, fmt.Errorf("histogram %s: %w", imageID, err)
+		return [store.MaxRating + 1]int64{}, fmt.Errorf("histogram %s: %w", imageID, err)
 	}
+	return collectHistogram(rows)
+}
+
+// collectHistogram reads (rating, count) rows into a histogram and
+// closes rows.
+func collectHistogram(rows pgx.Rows) ([store.MaxRating + 1]int64, error) {
+	var h [store.MaxRating + 1]int64
 	defer rows.Close()
 	for rows.Next() {
 		var r int

@@ -31,7 +31,8 @@ import (
 // What is recorded: every Query, QueryRow and Exec of the store's pool,
 // through a pgx.QueryTracer given to open (migrations included). COPY
 // (BulkAdd and Restore load rows with CopyFrom) is not recorded: it is no
-// statement a plan can be asked for. The store sends no batches. SQL run
+// statement a plan can be asked for. The statements of a batch
+// (FindImageView) are recorded one by one, through pgx.BatchTracer. SQL run
 // inside PL/pgSQL (the images triggers) is not seen by pgx either.
 //
 // How it is explained: EXPLAIN (FORMAT JSON) with the arguments of the
@@ -107,6 +108,18 @@ func (r *planRecorder) TraceQueryStart(ctx context.Context, conn *pgx.Conn, data
 }
 
 func (r *planRecorder) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
+
+func (r *planRecorder) TraceBatchStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceBatchStartData) context.Context {
+	return ctx
+}
+
+// TraceBatchQuery records each statement of a batch as TraceQueryStart
+// records a statement sent alone.
+func (r *planRecorder) TraceBatchQuery(ctx context.Context, conn *pgx.Conn, data pgx.TraceBatchQueryData) {
+	r.TraceQueryStart(ctx, conn, pgx.TraceQueryStartData{SQL: data.SQL, Args: data.Args})
+}
+
+func (r *planRecorder) TraceBatchEnd(context.Context, *pgx.Conn, pgx.TraceBatchEndData) {}
 
 func (r *planRecorder) ran(fragment string) bool {
 	r.mu.Lock()

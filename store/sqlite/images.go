@@ -530,7 +530,7 @@ func boolInt(b bool) int {
 func (db *DB) FindImageByAlias(ctx context.Context, alias, arch string) (*store.Image, error) {
 	imgs, err := queryImages(ctx, preparedReads{db}, `SELECT `+imageColumns+` FROM images
 		WHERE alias = ? AND (? = '' OR architecture = ?)
-		ORDER BY CASE architecture WHEN 'amd64' THEN 0 WHEN 'arm64' THEN 1 ELSE 2 END LIMIT 1`,
+		ORDER BY CASE architecture WHEN 'amd64' THEN 0 WHEN 'arm64' THEN 1 ELSE 2 END, architecture LIMIT 1`,
 		alias, arch, arch)
 	if err != nil {
 		return nil, fmt.Errorf("find image %s: %w", alias, err)

@@ -23,3 +23,9 @@ func (db *DB) Descendants(ctx context.Context, img *store.Image) ([]*store.Image
 		WHERE architecture = ? AND alias IN (SELECT alias FROM d WHERE depth > 0) ORDER BY alias`,
 		img.Alias, store.MaxLineageDepth, img.Architecture)
 }
+
+// FindImageView reads the view of an image page one read at a time
+// (store.ReadImageView): in process, a read costs no round trip.
+func (db *DB) FindImageView(ctx context.Context, id string) (*store.ImageView, error) {
+	return store.ReadImageView(ctx, db, id)
+}

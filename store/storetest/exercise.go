@@ -117,6 +117,8 @@ func Exercise(t *testing.T, db store.Store, find FindFunc, gen *store.Image) {
 	must(err)
 	_, err = db.FindLineage(ctx, img)
 	must(err)
+	_, err = db.FindImageView(ctx, img.ID)
+	must(err)
 	_, err = db.FindFacets(ctx)
 	must(err)
 	_, err = db.Histogram(ctx, img.ID)
@@ -132,6 +134,8 @@ func Exercise(t *testing.T, db store.Store, find FindFunc, gen *store.Image) {
 			if m != nil {
 				_, err = db.FindLineage(ctx, m)
 				must(err)
+				_, err = db.FindImageView(ctx, m.ID)
+				must(err)
 				_, err = db.FindSiblings(ctx, m)
 				must(err)
 			}
@@ -143,6 +147,8 @@ func Exercise(t *testing.T, db store.Store, find FindFunc, gen *store.Image) {
 	_, err = db.FindSiblings(ctx, gen)
 	must(err)
 	_, err = db.FindLineage(ctx, gen)
+	must(err)
+	_, err = db.FindImageView(ctx, gen.ID)
 	must(err)
 	_, err = db.Histogram(ctx, gen.ID)
 	must(err)

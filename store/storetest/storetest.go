@@ -38,7 +38,7 @@ type Case struct {
 // Run runs every case against the backend open opens, each in parallel
 // with the others on a store of its own.
 func Run(t *testing.T, open Opener) {
-	for _, table := range [][]Case{catalogCases, importCases, aliasCases, accountCases, libraryCases, voucherCases, lifecycleCases} {
+	for _, table := range [][]Case{catalogCases, importCases, aliasCases, imageViewCases, accountCases, libraryCases, voucherCases, lifecycleCases} {
 		for _, c := range table {
 			t.Run(c.Name, func(t *testing.T) {
 				t.Parallel()
