@@ -62,11 +62,9 @@ type Index struct {
 
 	// Images listed lately, as read from the source; their ratings are taken
 	// from the index when they are listed again (see listed).
-	rowsMu    sync.Mutex
-	rows      map[int64][]byte // encoded by encodeRow
-	rowsBytes int
-	maxBytes  int    // listedBytes, but for tests
-	dropped   uint64 // moved by forget, so rows read before it are not kept
+	rowsMu  sync.Mutex
+	rows    rowCache // encoded by encodeRow, within listedBytes
+	dropped uint64   // moved by forget, so rows read before it are not kept
 
 	// Moved by ratings, under mu.
 	mu           sync.RWMutex
@@ -189,7 +187,7 @@ func build(ctx context.Context, src Source) (*Index, error) {
 	}
 	// Counting costs a few nanoseconds a row, walking about one an entry.
 	x.walkBudget = func(total int) int { return 4*total + 4096 }
-	x.maxBytes = listedBytes
+	x.rows = newRowCache(listedBytes)
 	return x, nil
 }
 
@@ -312,7 +310,7 @@ func (x *Index) catchUp(ctx context.Context) error {
 }
 
 // listedBytes bounds the images kept in Index.rows, encoded (see
-// encodeRow): about a hundred thousand of them. A small catalog keeps all
+// encodeRow): about a hundred thousand of them, in two generations. A small catalog keeps all
 // it lists; at a million images, the first pages of common listings, which
 // most visits ask for, are read from the database once. (When this budget
 // was shared with the index, which takes some 60 MB at a million images,
@@ -336,10 +334,7 @@ func (x *Index) forget(seqs []int64) {
 	defer x.rowsMu.Unlock()
 	x.dropped++
 	for _, s := range seqs {
-		if old, ok := x.rows[s]; ok {
-			delete(x.rows, s)
-			x.rowsBytes -= len(old)
-		}
+		x.rows.drop(s)
 	}
 }
 
@@ -356,7 +351,7 @@ func (x *Index) listed(ctx context.Context, seqs []int64) ([]*store.Image, error
 	x.rowsMu.Lock()
 	dropped := x.dropped // a row read from SQLite may predate a later forget
 	for _, s := range seqs {
-		if b, ok := x.rows[s]; ok {
+		if b, ok := x.rows.get(s); ok {
 			kept[s] = b
 		} else {
 			missing = append(missing, s)
@@ -383,25 +378,11 @@ func (x *Index) listed(ctx context.Context, seqs []int64) ([]*store.Image, error
 			}
 		}
 		x.rowsMu.Lock()
-		if x.rows == nil {
-			x.rows = map[int64][]byte{}
-		}
 		if x.dropped != dropped {
 			clear(encoded) // read before a change that forget saw: maybe stale
 		}
 		for s, b := range encoded {
-			for seq, old := range x.rows { // evict any: map order is random
-				if x.rowsBytes+len(b) <= x.maxBytes {
-					break
-				}
-				delete(x.rows, seq)
-				x.rowsBytes -= len(old)
-			}
-			if old, ok := x.rows[s]; ok {
-				x.rowsBytes -= len(old)
-			}
-			x.rows[s] = b
-			x.rowsBytes += len(b)
+			x.rows.put(s, b)
 		}
 		x.rowsMu.Unlock()
 	}

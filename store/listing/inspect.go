@@ -20,8 +20,8 @@ type Stats struct {
 	PriceSets   bool // prices kept as a set per price rather than per row
 	KeptImages  int  // images listed lately, kept encoded
 	KeptBytes   int  // what they hold
-	KeptCounted int  // what the index counts them as holding
-	KeptLimit   int  // the most they may hold
+	KeptCounted int  // what the index holds for them, dropped rows not yet let go of included
+	KeptLimit   int  // the most it may hold
 }
 
 // Stats returns the index's sizes.
@@ -31,11 +31,8 @@ func (x *Index) Stats() Stats {
 	x.mu.RUnlock()
 	x.rowsMu.Lock()
 	defer x.rowsMu.Unlock()
-	for _, b := range x.rows {
-		s.KeptImages++
-		s.KeptBytes += len(b)
-	}
-	s.KeptCounted, s.KeptLimit = x.rowsBytes, x.maxBytes
+	s.KeptImages, s.KeptBytes = x.rows.rows(), x.rows.live()
+	s.KeptCounted, s.KeptLimit = x.rows.held(), 2*x.rows.genBytes
 	return s
 }
 
@@ -43,7 +40,7 @@ func (x *Index) Stats() Stats {
 func (x *Index) SetKeptLimit(bytes int) {
 	x.rowsMu.Lock()
 	defer x.rowsMu.Unlock()
-	x.maxBytes = bytes
+	x.rows.setBudget(bytes)
 }
 
 // SetWalkBudget sets how many order entries a walk passes before it counts

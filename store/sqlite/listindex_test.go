@@ -433,7 +433,7 @@ func TestListedRowsShareTheBudgetWithTheIndex(t *testing.T) {
 			t.Fatal(err)
 		}
 		s := x.Stats()
-		if s.KeptCounted > s.KeptLimit || s.KeptBytes != s.KeptCounted || s.KeptImages == 0 {
+		if s.KeptCounted > s.KeptLimit || s.KeptBytes > s.KeptCounted || s.KeptImages == 0 {
 			t.Fatalf("page %d: %d images hold %d bytes, counted %d, over %d", page, s.KeptImages, s.KeptBytes, s.KeptCounted, s.KeptLimit)
 		}
 	}
