@@ -1,6 +1,9 @@
 package store
 
-import "context"
+import (
+	"cmp"
+	"context"
+)
 
 // ImageView is what an image page shows of the catalog: the same for
 // every viewer, so web caches it per catalog generation and image.
@@ -56,16 +59,16 @@ func (r readLineage) Descendants(context.Context, *Image) ([]*Image, error) {
 }
 
 // FindImageByAlias picks as the backends' FindImageByAlias do: the
-// image of alias on arch or, with arch empty, on amd64, then arm64, then
-// any other architecture (the first in alias and architecture order).
+// image of alias on arch or, with arch empty, on the first architecture
+// in ArchRank's order (amd64, arm64, armhf), ties by name.
 func (r readLineage) FindImageByAlias(_ context.Context, alias, arch string) (*Image, error) {
 	var best *Image
 	for _, img := range r.ancestors {
 		if img.Alias != alias || (arch != "" && img.Architecture != arch) {
 			continue
 		}
-		if best == nil || archRank(img.Architecture) < archRank(best.Architecture) ||
-			archRank(img.Architecture) == archRank(best.Architecture) && img.Architecture < best.Architecture {
+		if best == nil || cmp.Or(cmp.Compare(ArchRank(img.Architecture), ArchRank(best.Architecture)),
+			cmp.Compare(img.Architecture, best.Architecture)) < 0 {
 			best = img
 		}
 	}
@@ -73,16 +76,4 @@ func (r readLineage) FindImageByAlias(_ context.Context, alias, arch string) (*I
 		return nil, Errorf(ENOTFOUND, "No image has the alias %q.", alias)
 	}
 	return best, nil
-}
-
-// archRank is the order in which an alias with no architecture given
-// picks one.
-func archRank(arch string) int {
-	switch arch {
-	case "amd64":
-		return 0
-	case "arm64":
-		return 1
-	}
-	return 2
 }
