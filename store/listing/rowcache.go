@@ -52,13 +52,13 @@ func (c *rowCache) get(seq int64) ([]byte, bool) {
 	return b, true
 }
 
-// put keeps b, a row's encoding, as seq's, unless it is longer than a
-// chunk.
+// put keeps b, a row's encoding, as seq's, in place of any it had,
+// unless it is longer than a chunk.
 func (c *rowCache) put(seq int64, b []byte) {
+	c.drop(seq)
 	if len(b) > c.chunkBytes {
 		return
 	}
-	c.drop(seq)
 	if !c.cur.fits(len(b)) {
 		if c.cur.held+c.chunkBytes > c.genBytes {
 			c.prev, c.cur = c.cur, rowArena{}
