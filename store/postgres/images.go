@@ -214,11 +214,14 @@ func (db *DB) FindImage(ctx context.Context, id string) (*store.Image, error) {
 	return findImage(ctx, db.pool, id)
 }
 
+// imageByIDSQL reads one image by its id.
+const imageByIDSQL = `SELECT ` + imageColumns + ` FROM images WHERE id = $1`
+
 func findImage(ctx context.Context, q querier, id string) (*store.Image, error) {
 	if !store.ValidID(id) {
 		return nil, store.Errorf(store.ENOTFOUND, "No image has the id %q.", id)
 	}
-	imgs, err := queryImages(ctx, q, `SELECT `+imageColumns+` FROM images WHERE id = $1`, id)
+	imgs, err := queryImages(ctx, q, imageByIDSQL, id)
 	if err != nil {
 		return nil, fmt.Errorf("find image %s: %w", id, err)
 	}

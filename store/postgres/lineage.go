@@ -15,19 +15,9 @@ func (db *DB) FindLineage(ctx context.Context, img *store.Image) (*store.Lineage
 }
 
 // Descendants returns the images on img's architecture whose based_on
-// chain leads to img, by a recursive query. Asking for a based_on that is
-// not empty (true of every match, as an alias never is) lets the planner
-// use images_based_on, which holds only the images that have a parent
-// (006_plans.sql).
+// chain leads to img, by FindImageView's recursive query.
 func (db *DB) Descendants(ctx context.Context, img *store.Image) ([]*store.Image, error) {
-	return queryImages(ctx, db.pool, `WITH RECURSIVE d(alias, depth) AS (
-			SELECT $1::text COLLATE "C", 0
-			UNION
-			SELECT i.alias, d.depth + 1 FROM images i JOIN d ON i.based_on = d.alias WHERE i.based_on <> '' AND d.depth < $2
-		)
-		SELECT `+imageColumns+` FROM images
-		WHERE architecture = $3 AND alias IN (SELECT alias FROM d WHERE depth > 0) ORDER BY alias`,
-		img.Alias, store.MaxLineageDepth, img.Architecture)
+	return queryImages(ctx, db.pool, viewDescendantsSQL, img.ID, store.MaxLineageDepth)
 }
 
 // The statements of FindImageView, each given the image's id, so that all
@@ -35,10 +25,12 @@ func (db *DB) Descendants(ctx context.Context, img *store.Image) ([]*store.Image
 // parts one at a time (store.ReadImageView) took five or more. Each
 // answers what the method of the same part does.
 const (
-	viewImageSQL    = `SELECT ` + imageColumns + ` FROM images WHERE id = $1`
 	viewSiblingsSQL = `SELECT ` + imageColumns + ` FROM images
 		WHERE (os, release) = (SELECT os, release FROM images WHERE id = $1) ORDER BY ` + siblingOrder
-	// The image's descendants on its architecture, as Descendants.
+	// The image's descendants on its architecture. Asking for a based_on
+	// that is not empty (true of every match, as an alias never is) lets
+	// the planner use images_based_on, which holds only the images that
+	// have a parent (006_plans.sql).
 	viewDescendantsSQL = `WITH RECURSIVE d(alias, depth) AS (
 			SELECT alias, 0 FROM images WHERE id = $1
 			UNION
@@ -68,7 +60,7 @@ func (db *DB) FindImageView(ctx context.Context, id string) (*store.ImageView, e
 		return nil, store.Errorf(store.ENOTFOUND, "No image has the id %q.", id)
 	}
 	b := &pgx.Batch{}
-	b.Queue(viewImageSQL, id)
+	b.Queue(imageByIDSQL, id)
 	b.Queue(viewSiblingsSQL, id)
 	b.Queue(viewDescendantsSQL, id, store.MaxLineageDepth)
 	b.Queue(viewAncestorsSQL, id, store.MaxLineageDepth)
@@ -91,28 +83,15 @@ func readImageView(br pgx.BatchResults) (v *store.ImageView, err error) {
 			err = cerr
 		}
 	}()
-	next := func() ([]*store.Image, error) {
+	var self, siblings, descendants, ancestors []*store.Image
+	for _, part := range []*[]*store.Image{&self, &siblings, &descendants, &ancestors} {
 		rows, err := br.Query()
 		if err != nil {
 			return nil, err
 		}
-		return collectImages(rows)
-	}
-	self, err := next()
-	if err != nil {
-		return nil, err
-	}
-	siblings, err := next()
-	if err != nil {
-		return nil, err
-	}
-	descendants, err := next()
-	if err != nil {
-		return nil, err
-	}
-	ancestors, err := next()
-	if err != nil {
-		return nil, err
+		if *part, err = collectImages(rows); err != nil {
+			return nil, err
+		}
 	}
 	rows, err := br.Query()
 	if err != nil {

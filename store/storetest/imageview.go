@@ -105,6 +105,8 @@ var imageViewCases = []Case{
 		// What the lineage rules give, spelt out, so that the two ways
 		// cannot agree on a wrong tree.
 		for _, tt := range []struct{ alias, arch, want string }{
+			// store.MaxLineageDepth generations of descendants, no more.
+			{"deep/r0", "amd64", "deep/r0@amd64(deep/r1@amd64(deep/r2@amd64(deep/r3@amd64(deep/r4@amd64(deep/r5@amd64(deep/r6@amd64(deep/r7@amd64(deep/r8@amd64))))))))"},
 			// store.MaxLineageDepth parents, no more.
 			{"deep/r10", "arm64", "deep/r2@amd64(deep/r3@amd64(deep/r4@amd64(deep/r5@amd64(deep/r6@amd64(deep/r7@amd64(deep/r8@amd64(deep/r9@amd64(deep/r10@arm64))))))))"},
 			{"split/child", "arm64", ""},
