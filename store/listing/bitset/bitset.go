@@ -224,10 +224,37 @@ func (s *Set) Each(fn func(i int) bool) {
 // each other) are matched this way without visiting them one by one.
 func (s *Set) OrAndShifted(mask, t *Set, d int) {
 	n := min(len(s.words), len(mask.words))
-	for wi := range n {
-		if m := mask.words[wi]; m != 0 {
-			s.words[wi] |= m & t.shiftedWord(wi, d)
+	// Word wi takes t's words wi+q and, unless r is 0, wi+q+1. Between lo
+	// and hi both lie inside t, so that part runs over slices with no
+	// check a word; the few words at either end go through shiftedWord.
+	q, r := d>>6, uint(d&63) // floor division, also for negative d
+	reach := q
+	if r != 0 {
+		reach++
+	}
+	lo := min(n, max(0, -q))
+	hi := max(lo, min(n, len(t.words)-reach))
+	for wi := range lo {
+		s.words[wi] |= mask.words[wi] & t.shiftedWord(wi, d)
+	}
+	sw, mw := s.words[lo:hi], mask.words[lo:hi]
+	switch {
+	case hi == lo:
+	case r == 0:
+		tw := t.words[lo+q : hi+q]
+		for i := range sw {
+			sw[i] |= mw[i] & tw[i]
 		}
+	default:
+		tw := t.words[lo+q : hi+q+1]
+		prev := tw[0]
+		for i, next := range tw[1:] {
+			sw[i] |= mw[i] & (prev>>r | next<<(64-r))
+			prev = next
+		}
+	}
+	for wi := hi; wi < n; wi++ {
+		s.words[wi] |= mask.words[wi] & t.shiftedWord(wi, d)
 	}
 }
 

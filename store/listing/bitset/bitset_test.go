@@ -190,6 +190,19 @@ func BenchmarkPickSparse(b *testing.B) {
 	}
 }
 
+func BenchmarkOrAndShifted(b *testing.B) {
+	const n = 1_000_000
+	rng := rand.New(rand.NewPCG(5, 6))
+	s, mask, src := New(n), New(n), New(n)
+	for range n / 4 {
+		mask.Add(rng.IntN(n))
+		src.Add(rng.IntN(n))
+	}
+	for b.Loop() {
+		s.OrAndShifted(mask, src, -3)
+	}
+}
+
 // TestOrAndShifted checks s |= mask & (t shifted by d) against the
 // definition, for distances within a word, of whole words, past either
 // end and negative, on sets of other capacities.
