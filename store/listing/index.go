@@ -338,13 +338,19 @@ func (x *Index) forget(seqs []int64) {
 	}
 }
 
+// listedImage is an image read for a listing, with its seq.
+type listedImage struct {
+	seq int64
+	img *store.Image
+}
+
 // listed returns the images with the given seqs, in that order. Images
 // listed lately are decoded from memory, the others read from src at once.
 // Any change of an image but its ratings rebuilds the index and so empties
 // this cache (the change feed marks it Reshaped), and catchUp drops the
 // rows of the images whose ratings moved; ratings are copied from the
 // index. Images removed since the index's generation are left out.
-func (x *Index) listed(ctx context.Context, seqs []int64) ([]*store.Image, error) {
+func (x *Index) listed(ctx context.Context, seqs []int64) ([]listedImage, error) {
 	found := make(map[int64]*store.Image, len(seqs))
 	var missing []int64
 	kept := map[int64][]byte{}
@@ -386,13 +392,13 @@ func (x *Index) listed(ctx context.Context, seqs []int64) ([]*store.Image, error
 		}
 		x.rowsMu.Unlock()
 	}
-	out := make([]*store.Image, 0, len(seqs))
+	out := make([]listedImage, 0, len(seqs))
 	x.mu.RLock()
 	defer x.mu.RUnlock()
 	for _, s := range seqs {
 		if img, ok := found[s]; ok {
 			img.RatingSum, img.RatingCount = int64(x.ratingSum[s]), int64(x.ratingCount[s])
-			out = append(out, img)
+			out = append(out, listedImage{s, img})
 		}
 	}
 	return out, nil
@@ -419,26 +425,35 @@ func (x *Index) Find(ctx context.Context, f store.Filter) (store.ImagePage, erro
 	if len(seqs) == 0 {
 		return page, nil
 	}
-	var err error
-	if page.Images, err = x.listed(ctx, seqs); err != nil {
+	// The other builds of a grouped page's aliases are read with the
+	// page's own images, in one read of the source.
+	want := slices.Clip(seqs)
+	for i, g := range fd.groups {
+		for _, s := range g {
+			if s != seqs[i] {
+				want = append(want, s)
+			}
+		}
+	}
+	found, err := x.listed(ctx, want)
+	if err != nil {
 		return page, err
 	}
+	// listed leaves out images removed since the index was built, so the
+	// page's images are told from the builds by seq, not by place.
+	onPage := make(map[int64]bool, len(seqs))
+	for _, s := range seqs {
+		onPage[s] = true
+	}
+	var builds []*store.Image
+	for _, l := range found {
+		if onPage[l.seq] {
+			page.Images = append(page.Images, l.img)
+		} else {
+			builds = append(builds, l.img)
+		}
+	}
 	if f.Group != "" {
-		// The other builds of the page's aliases.
-		var more []int64
-		for i, g := range fd.groups {
-			for _, s := range g {
-				if s != seqs[i] {
-					more = append(more, s)
-				}
-			}
-		}
-		var builds []*store.Image
-		if len(more) > 0 {
-			if builds, err = x.listed(ctx, more); err != nil {
-				return page, err
-			}
-		}
 		store.GroupBuilds(&page, builds)
 	}
 	return page, nil
@@ -502,7 +517,8 @@ func (x *Index) find(f store.Filter, match *textMatch) (seqs []int64, total int)
 
 // found is a page found in the index. For a grouped listing, seqs are each
 // alias's first build, total counts aliases, builds the matching builds and
-// groups lists each alias's matching builds.
+// groups lists each alias's matching builds (nil when a listing of one
+// architecture has one an alias).
 type found struct {
 	seqs   []int64
 	total  int
@@ -527,14 +543,16 @@ func (x *Index) findPage(f store.Filter, match *textMatch) (fd found) {
 		}
 	}()
 	seqs, total := x.findIn(set, f, match, func() {
-		if f.Group != "" {
-			fd.builds = set.Count()
-			all = x.scratch.Get().(*bitset.Set)
-			all.CopyFrom(set)
-			if f.Architecture == "" { // one build per alias already otherwise
-				x.keepFirstBuilds(set)
-			}
+		if f.Group == "" {
+			return
 		}
+		fd.builds = set.Count()
+		if f.Architecture != "" {
+			return // one build an alias already: (alias, architecture) is unique
+		}
+		all = x.scratch.Get().(*bitset.Set)
+		all.CopyFrom(set)
+		x.keepFirstBuilds(set)
 	})
 	fd.seqs, fd.total = seqs, total
 	return fd
@@ -634,7 +652,7 @@ func (x *Index) findIn(set *bitset.Set, f store.Filter, match *textMatch, groupe
 	key := f.Sort()
 	ord := x.orders[key]
 	w := walk{set: set, ord: ord, blocks: x.blocks[key], blockLen: x.blockLen,
-		skip: offset, limit: limit, out: seqs, budget: x.walkBudget(total)}
+		skip: offset, limit: limit, out: seqs, budget: x.walkBudget(total), need: offset + limit}
 	switch {
 	case f.Order() == "asc":
 		w.forward(0, len(ord))

@@ -47,15 +47,29 @@ type walk struct {
 	visited int // entries walked so far
 	budget  int // entries walked before counting rows by block
 	hist    *[orderBlocks]int32
+	need    int // rows the walk passes or picks in all: skip and limit at its start
 }
+
+// minProjected is how far a walk goes before it judges, from the rows it
+// has found, how far it has still to go.
+const minProjected = 4096
 
 func (w *walk) full() bool { return len(w.out) >= w.limit }
 
 // count counts the listing's rows by block, once the walk has cost about
-// what counting does.
+// what counting does, or would by the end going by the rows it has found
+// so far: a listing whose rows lie far along the order (alpine images by
+// size from the largest) finds none for a long way, and counting at once
+// saves walking the budget first.
 func (w *walk) count() {
-	if w.hist != nil || w.visited < w.budget {
+	if w.hist != nil || w.visited < min(w.budget, minProjected) {
 		return
+	}
+	if w.visited < w.budget {
+		found := w.need - w.skip - (w.limit - len(w.out))
+		if found > 0 && w.visited*w.need/found <= w.budget {
+			return
+		}
 	}
 	w.hist = new([orderBlocks]int32)
 	w.set.CountBy(w.blocks, w.hist)
